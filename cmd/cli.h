@@ -1,0 +1,28 @@
+/* cli.h -- what the lineiform sub-commands share.
+ * Exit codes: 0 success, 1 failure of the job (bad input, bad SQL, script
+ * error), 2 usage error or an image/dump that cannot be used. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* Sub-commands: each parses its own options (argv[0] is its name). */
+#define CLI_COMMANDS(_) \
+    _(analyze,  "ELF/DWARF/disassembly of an interpreter -> metadata database") \
+    _(snapshot, "run a script to its snapshot point, lift + optimize, write an image") \
+    _(run,      "map an image and run its compiled code") \
+    _(query,    "read-only SQL over the metadata database")
+
+#define CLI_DECL_(name, help) int cli_##name(int argc, char **argv);
+CLI_COMMANDS(CLI_DECL_)
+#undef CLI_DECL_
+
+/* "lineiform: <fmt>\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The program's own path (/proc/self/exe), for finding build/bin/lisp. */
+const char *cli_self_path(void);
+
+#endif

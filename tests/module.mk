@@ -1,0 +1,49 @@
+# tests/: cmocka tests, one binary per tests/test_<module>_<topic>.c.
+# The module prefix decides what a test links:
+#   test_analyzer_*  libanalyzer.a          test_runtime_*  liblineiform-rt.a
+#   test_lift_*      liblineiform.a         test_snapshot_* libsnapshot.a + analyzer + runtime
+#   test_cli_*, test_lisp_*, test_image_*   nothing (they run build/ programs)
+# tests/tutil.c (helpers: run a command, compile a fixture, temp dirs) links into all.
+CFLAGS_tests := $(LLVM_CFLAGS)
+TEST_SRCS  := $(wildcard tests/test_*.c)
+TEST_BINS  += $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TUTIL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/tutil*.c))
+TEST_LIBS  := -lcmocka $(DEP_LIBS)
+TEST_DEFS  = -DLF_BUILD_DIR='"$(abspath $(BUILD))"' -DLF_SRC_DIR='"$(abspath .)"'
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS_tests) $(TEST_DEFS) -c $< -o $@
+
+$(BUILD)/tests/test_analyzer_%: $(BUILD)/obj/tests/test_analyzer_%.o $(TUTIL_OBJS) $(BUILD)/libanalyzer.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests/test_runtime_%: $(BUILD)/obj/tests/test_runtime_%.o $(TUTIL_OBJS) $(BUILD)/liblineiform-rt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $^ $(TEST_LIBS)
+$(BUILD)/tests/test_lift_%: $(BUILD)/obj/tests/test_lift_%.o $(TUTIL_OBJS) $(BUILD)/liblineiform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $^ $(LLVM_LIBS) $(TEST_LIBS)
+$(BUILD)/tests/test_snapshot_%: $(BUILD)/obj/tests/test_snapshot_%.o $(TUTIL_OBJS) $(BUILD)/libsnapshot.a $(BUILD)/liblifter.a $(BUILD)/libanalyzer.a $(BUILD)/liblineiform-rt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $^ $(LLVM_LIBS) $(TEST_LIBS)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(TUTIL_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_BASE) -o $@ $^ $(TEST_LIBS)
+
+# Run every test binary; keep going, fail at the end if any failed.
+.PHONY: run-tests test-asan-run
+run-tests:
+	@fail=0; for t in $(sort $(TEST_BINS)); do echo "== $$(basename $$t)"; \
+	  LF_BUILD=$(abspath $(BUILD)) $$t || fail=1; done; \
+	for s in $(TEST_SCRIPTS); do echo "== $$s"; LF_BUILD=$(abspath $(BUILD)) sh $$s || fail=1; done; \
+	if [ $$fail = 0 ]; then echo "make test: all passed"; else echo "make test: FAILED"; exit 1; fi
+
+# Under ASan: the analyzer, runtime, snapshot (image loader) and CLI tests.
+ASAN_TEST_BINS = $(filter $(BUILD)/tests/test_analyzer_% $(BUILD)/tests/test_runtime_% \
+                   $(BUILD)/tests/test_snapshot_% $(BUILD)/tests/test_cli_%,$(TEST_BINS))
+test-asan-run:
+	@$(MAKE) --no-print-directory SAN=1 all $(ASAN_TEST_BINS)
+	@fail=0; for t in $(sort $(ASAN_TEST_BINS)); do echo "== $$(basename $$t) (asan)"; \
+	  LF_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=0 $$t || fail=1; done; \
+	if [ $$fail = 0 ]; then echo "make test-asan: all passed"; else echo "make test-asan: FAILED"; exit 1; fi
