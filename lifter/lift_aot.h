@@ -1,0 +1,59 @@
+/* lift_aot.h -- ahead-of-time compilation of a snapshot's entry closure into
+ * a relocatable ELF object, for `lineiform snapshot` (snapshot/ writes the
+ * image from it).  Contract between lifter/ and snapshot/.
+ *
+ * The lifter reads guest memory only through a table of ranges, so the same
+ * code serves in-process specialization (identity map of live memory) and
+ * AOT (the interpreter's ELF segments and the heap dump's arenas, held
+ * anywhere in the CLI's memory). */
+#ifndef LIFT_AOT_H
+#define LIFT_AOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lineiform.h"
+
+/* One range of guest memory.  constant: its bytes never change at run time
+ * (frozen arena; read-only or executable PT_LOAD of the interpreter), so
+ * loads from it fold to constants.  Other ranges are readable only for
+ * decoding nothing; loads from them are emitted as real loads. */
+struct lift_memmap {
+    uint64_t guest;     /* run-time address */
+    uint64_t size;
+    const void *host;   /* where its bytes are now */
+    int constant;
+};
+
+struct lift_aot_input {
+    const struct lift_memmap *maps;
+    size_t nmaps;
+    const char *interp_path; /* ELF of the interpreter: function bounds, DWARF */
+    uint64_t load_bias;      /* interpreter run-time base minus link-time base */
+    uint64_t entry_closure;  /* guest address; its first word is the code pointer */
+    int opt_level;           /* 0..3 */
+};
+
+struct lift_aot_sym {
+    char name[96];           /* e.g. "eval_call@0x7f0000001230" */
+    uint64_t offset, size;   /* within the object's .text */
+};
+
+struct lift_aot_result {
+    uint8_t *obj;            /* ELF64 relocatable object (malloc'd) */
+    size_t obj_len;
+    char entry_sym[96];      /* symbol of the compiled entry (code(closure, ...)) */
+    struct lift_aot_sym *syms; /* one per specialization (malloc'd) */
+    size_t nsyms;
+    struct lf_report report;
+};
+
+/* Lift, inline and optimize the closure at in->entry_closure; emit an ELF
+ * relocatable object whose code calls interpreter functions it did not
+ * inline at their absolute run-time addresses, and external functions (libm,
+ * libc, LLVM's memcpy/memset) as undefined symbols to resolve at load time. */
+enum lf_status lift_aot_compile(const struct lift_aot_input *in,
+                                struct lift_aot_result *out, char *why, size_t whylen);
+void lift_aot_result_free(struct lift_aot_result *r);
+
+#endif
