@@ -91,12 +91,9 @@ all: $(ALL_TARGETS) $(BUILD)/lineiform.pc
 
 $(BUILD)/lineiform.pc: Makefile
 	@mkdir -p $(dir $@)
-	@printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: lineiform\nDescription: meta-JIT for closure-generating interpreters\nVersion: 0.1\nCflags: -I%s\nLibs: -L%s -llineiform %s %s -lgc\n' \
+	@printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: lineiform\nDescription: meta-JIT for closure-generating interpreters\nVersion: 0.1\nCflags: -I%s\nLibs: -L%s -llineiform %s %s\n' \
 	  "$(abspath .)" "$(abspath include)" "$(abspath $(BUILD))" "$(abspath include)" "$(abspath $(BUILD))" \
 	  "$(LLVM_LIBS)" "$(DEP_LIBS)" > $@
-	@sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(PREFIX)/include|' \
-	  -e 's|^libdir=.*|libdir=$(PREFIX)/lib|' -e 's|-I[^ ]*|-I$${includedir}|' -e 's|-L$(abspath $(BUILD))|-L$${libdir}|' \
-	  $@ > $@.install
 
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
@@ -114,7 +111,9 @@ install: all
 	install -m 755 $(BUILD)/lineiform $(DESTDIR)$(PREFIX)/bin/lineiform
 	install -m 644 include/lineiform.h $(DESTDIR)$(PREFIX)/include/lineiform.h
 	for l in $(INSTALL_LIBS); do install -m 644 $$l $(DESTDIR)$(PREFIX)/lib/; done
-	install -m 644 $(BUILD)/lineiform.pc.install $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform.pc
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(PREFIX)/include|' \
+	  -e 's|^libdir=.*|libdir=$(PREFIX)/lib|' -e 's|^Cflags: .*|Cflags: -I$${includedir}|' \
+	  -e 's|-L$(abspath $(BUILD)) |-L$${libdir} |' $(BUILD)/lineiform.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform.pc
 	for b in $(INSTALL_BINS); do install -m 755 $$b $(DESTDIR)$(PREFIX)/libexec/lineiform/; done
 
 uninstall:
