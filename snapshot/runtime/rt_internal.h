@@ -1,0 +1,108 @@
+/* rt_internal.h -- what the runtime's own files share (never included by
+ * lineiform.h).  The image loader (rt_image.c) uses the arena half of it to
+ * map an image's arenas back at their recorded addresses.
+ *
+ * Invariants the image loader may rely on:
+ *   (1) After lf_init returns in image mode, or after the first lf_freeze /
+ *       lf_alloc, both arenas are reserved at RT_FROZEN_BASE / RT_PERSIST_BASE
+ *       (RT_*_RESERVE bytes each, PROT_NONE where not committed).
+ *   (2) rt_image_load runs inside lf_init (image mode) after (1), before the
+ *       interpreter sees any arena memory; whatever it maps with
+ *       rt_arena_map_* becomes the arena's committed and used prefix, so
+ *       later lf_alloc / lf_freeze calls continue after it.
+ *   (3) Every range mapped through rt_arena_map_* is handed to the root hook
+ *       (lf_set_root_hook), like any other committed arena memory.
+ */
+#ifndef RT_INTERNAL_H
+#define RT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lineiform.h"
+
+/* -- Arenas ------------------------------------------------------------- */
+
+enum rt_arena_kind {
+    RT_ARENA_FROZEN = 0,     /* lf_freeze: read-only view, memfd-backed */
+    RT_ARENA_PERSISTENT = 1, /* lf_alloc: writable, anonymous */
+    RT_ARENA__MAX
+};
+
+/* Fixed addresses, far below where the kernel places mappings (the mmap
+ * base sits just under the stack near 0x7fff...). */
+#define RT_FROZEN_BASE     0x7e0000000000ULL
+#define RT_PERSIST_BASE    0x7e8000000000ULL
+#define RT_ARENA_RESERVE   (64ULL << 30) /* bytes reserved per arena */
+#define RT_PAGE            4096ULL
+
+/* Reserve both arenas (idempotent).  fixed_required: fail with
+ * LF_ERR_ADDR_TAKEN when a fixed address is already in use (snapshot and
+ * image modes); otherwise fall back to a kernel-chosen address. */
+enum lf_status rt_arena_reserve(int fixed_required);
+
+/* Base address, bytes in use (rounded up to a page), whether it is sealed. */
+uint64_t rt_arena_base(enum rt_arena_kind kind);
+uint64_t rt_arena_used(enum rt_arena_kind kind);
+int rt_arena_sealed(void);
+
+/* Map size bytes (a page multiple) at addr, which must be the arena's base
+ * plus its current used size (normally the base itself: an image maps each
+ * arena once).  Copies size bytes from bytes (NULL: zero-filled), then sets
+ * the protection: for the frozen arena prot must be PROT_READ (it is the
+ * read-only view of the arena's memfd); for the persistent arena
+ * PROT_READ|PROT_WRITE.  LF_ERR_INVALID_ARG for an address outside the
+ * reservation or a bad prot, LF_ERR_STATE before rt_arena_reserve. */
+enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t size,
+                                  int prot, const void *bytes);
+
+/* The same from an open file: MAP_PRIVATE of fd at offset off (a page
+ * multiple), so the image's pages are shared until written (copy-on-write
+ * for the persistent arena; never writable for the frozen arena). */
+enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size,
+                               int prot, int fd, uint64_t off);
+
+/* Seal the frozen arena: drop the writable alias, seal the memfd against
+ * writes and growth; lf_freeze fails from then on. */
+enum lf_status rt_arena_seal(void);
+
+/* Record an object [addr, addr+size) of the frozen arena, for the
+ * frozen-write report (lf_freeze does this; an image loader that restores
+ * a dump's object index calls it per object, in address order). */
+void rt_frozen_index_add(uint64_t addr, uint64_t size);
+/* Number of indexed objects and the i-th one (for the dump writer). */
+size_t rt_frozen_index_count(void);
+void rt_frozen_index_get(size_t i, uint64_t *addr, uint64_t *size);
+
+/* Install the SIGSEGV handler behind the frozen-write report (idempotent). */
+void rt_fault_install(void);
+
+/* -- The running interpreter -------------------------------------------- */
+
+/* Load bias of the main program (0 for a non-PIE binary). */
+uint64_t rt_self_load_base(void);
+/* Its GNU build-id from the PT_NOTE segment in memory; returns the length
+ * (0 when it has none), copying at most cap bytes. */
+size_t rt_self_build_id(uint8_t *out, size_t cap);
+/* /proc/self/exe resolved; 0 on success. */
+int rt_self_path(char *out, size_t cap);
+
+/* -- Environment the CLI sets (see lf_init in rt_init.c) ---------------- */
+
+#define RT_ENV_MODE    "LINEIFORM_MODE"    /* normal | snapshot | image */
+#define RT_ENV_DUMP    "LINEIFORM_DUMP"    /* snapshot mode: heap dump path */
+#define RT_ENV_IMAGE   "LINEIFORM_IMAGE"   /* image mode: image path */
+#define RT_ENV_REEXEC  "LINEIFORM_REEXEC"  /* set by lf_init before re-exec */
+
+/* -- Image loading (implemented in rt_image.c) -------------------------- */
+
+/* Map the image at path: its code and arenas at their recorded addresses
+ * (arenas through rt_arena_map_*), check it was made for this interpreter
+ * build, resolve its imports.  On success *code is the compiled entry,
+ * *entry the entry closure, *roots the restored roots; on failure a
+ * one-line reason in why (no trailing newline) and nothing left mapped
+ * that the interpreter could see.  Called by lf_init in image mode. */
+enum lf_status rt_image_load(const char *path, void **code, void **entry, void **roots,
+                             char *why, size_t whylen);
+
+#endif
