@@ -44,6 +44,7 @@ enum lf_status rt_arena_reserve(int fixed_required);
 /* Base address, bytes in use (rounded up to a page), whether it is sealed. */
 uint64_t rt_arena_base(enum rt_arena_kind kind);
 uint64_t rt_arena_used(enum rt_arena_kind kind);
+uint64_t rt_arena_committed(enum rt_arena_kind kind);
 int rt_arena_sealed(void);
 
 /* Map size bytes (a page multiple) at addr, which must be the arena's base
@@ -74,18 +75,28 @@ void rt_frozen_index_add(uint64_t addr, uint64_t size);
 size_t rt_frozen_index_count(void);
 void rt_frozen_index_get(size_t i, uint64_t *addr, uint64_t *size);
 
-/* Install the SIGSEGV handler behind the frozen-write report (idempotent). */
+/* Install the SIGSEGV handler behind the frozen-write report, chaining to
+ * the one in place; does nothing when ours is already installed.  The first
+ * reservation and lf_init call it. */
 void rt_fault_install(void);
 
 /* -- The running interpreter -------------------------------------------- */
 
 /* Load bias of the main program (0 for a non-PIE binary). */
 uint64_t rt_self_load_base(void);
+#define RT_SELF_BUILD_ID_MAX 64
 /* Its GNU build-id from the PT_NOTE segment in memory; returns the length
  * (0 when it has none), copying at most cap bytes. */
 size_t rt_self_build_id(uint8_t *out, size_t cap);
 /* /proc/self/exe resolved; 0 on success. */
 int rt_self_path(char *out, size_t cap);
+
+/* -- Heap dump (rt_dump.c; format in rt_dump_format.h) ---------------- */
+
+/* Write the heap dump of both arenas (seal the frozen arena first) with
+ * entry and roots to path, atomically (temporary file + rename).  On failure
+ * nothing is left at path and why says what went wrong. */
+enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *why, size_t whylen);
 
 /* -- Environment the CLI sets (see lf_init in rt_init.c) ---------------- */
 
@@ -93,6 +104,7 @@ int rt_self_path(char *out, size_t cap);
 #define RT_ENV_DUMP    "LINEIFORM_DUMP"    /* snapshot mode: heap dump path */
 #define RT_ENV_IMAGE   "LINEIFORM_IMAGE"   /* image mode: image path */
 #define RT_ENV_REEXEC  "LINEIFORM_REEXEC"  /* set by lf_init before re-exec */
+#define RT_DUMP_PATH_MAX 4096
 
 /* -- Image loading (implemented in rt_image.c) -------------------------- */
 

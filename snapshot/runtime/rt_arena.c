@@ -1,0 +1,347 @@
+/* rt_arena.c -- the two arenas at fixed addresses: frozen (lf_freeze) and
+ * persistent (lf_alloc), their growth, sealing and GC root registration.
+ *
+ * Inputs: objects to freeze, sizes to allocate.  Outputs: pointers into the
+ * arenas.  Owns: both address reservations, the frozen arena's memfd and its
+ * writable alias, the frozen-object index (rt_fault.c reads it).
+ *
+ * Memory of either arena goes through these states, per page:
+ *
+ *                 rt_arena_reserve                rt_arena_grow
+ *   (unmapped) ───────────────────▶ RESERVED ────────────────────▶ COMMITTED
+ *                                   PROT_NONE     (lf_freeze,        │
+ *                                                  lf_alloc,         │
+ *                                                  rt_arena_map_*)   │
+ *                                                                    │ rt_arena_seal
+ *                                                                    ▼ (lf_snapshot)
+ *                                                                 FROZEN (sealed)
+ *
+ *   COMMITTED, frozen arena: the fixed-address view is a PROT_READ shared
+ *     mapping of a memfd opened read-only (so mprotect cannot make it
+ *     writable); lf_freeze writes only through a second, writable mapping of
+ *     the same memfd (the alias) at a kernel-chosen address that is never
+ *     handed out.
+ *   COMMITTED, persistent arena: anonymous PROT_READ|PROT_WRITE, zero-filled.
+ *   FROZEN (frozen arena only): the alias is unmapped and the memfd sealed
+ *     against writes, growth and shrinking, so not even mprotect can make the
+ *     view writable again; lf_freeze returns NULL from then on.
+ *
+ * Invariants:
+ *   (1) Each arena's pages are committed as a prefix: [base, base+committed)
+ *       is mapped, the rest of the reservation is PROT_NONE; used <= committed.
+ *   (2) An object is immutable from the moment lf_freeze returns: its bytes
+ *       are written through the alias before the view's address escapes.
+ *   (3) Memfd offset == arena offset, so both views agree byte for byte.
+ *   (4) Every committed range reaches the root hook exactly once.
+ *   (5) Objects are bump-allocated, 16-byte aligned, never freed, so the
+ *       frozen-object index is sorted by construction.
+ *   (6) After fork, only one of the processes may go on freezing (the memfd
+ *       is shared); lf_alloc is private to each.
+ */
+#define _GNU_SOURCE
+#include "snapshot/runtime/rt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct rt_arena {
+    uint64_t base;      /* 0 until reserved */
+    uint64_t committed; /* bytes from base */
+    uint64_t used;      /* bump offset */
+};
+
+static struct rt_arena rt_arenas[RT_ARENA__MAX];
+static const uint64_t rt_fixed_base[RT_ARENA__MAX] = { RT_FROZEN_BASE, RT_PERSIST_BASE };
+static int rt_memfd = -1;    /* read-write: backs the alias */
+static int rt_memfd_ro = -1; /* read-only open of the same file: backs the view */
+static uint8_t *rt_alias; /* writable alias reservation of the frozen arena */
+static int rt_sealed;
+static void (*rt_root_hook)(void *lo, void *hi);
+static int rt_lock_word;
+
+#define RT_MIN_GROW (1ULL << 20)
+
+static void rt_lock(void)
+{
+    while (__atomic_test_and_set(&rt_lock_word, __ATOMIC_ACQUIRE))
+        ;
+}
+
+static void rt_unlock(void) { __atomic_clear(&rt_lock_word, __ATOMIC_RELEASE); }
+
+static uint64_t rt_round_page(uint64_t n) { return (n + RT_PAGE - 1) & ~(RT_PAGE - 1); }
+
+/* -- Reservation -------------------------------------------------------- */
+
+static void *rt_reserve_at(uint64_t want, uint64_t size)
+{
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    void *p = mmap((void *)want, size, PROT_NONE, want ? flags | MAP_FIXED_NOREPLACE : flags, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (want && (uint64_t)p != want) { /* a kernel that ignores NOREPLACE */
+        munmap(p, size);
+        return NULL;
+    }
+    return p;
+}
+
+static enum lf_status rt_reserve_one(enum rt_arena_kind k, int fixed_required)
+{
+    struct rt_arena *a = &rt_arenas[k];
+    if (a->base)
+        return a->base == rt_fixed_base[k] || !fixed_required ? LF_OK : LF_ERR_ADDR_TAKEN;
+    void *p = rt_reserve_at(rt_fixed_base[k], RT_ARENA_RESERVE);
+    if (!p && fixed_required) return LF_ERR_ADDR_TAKEN;
+    if (!p) p = rt_reserve_at(0, RT_ARENA_RESERVE);
+    if (!p) return LF_ERR_NOMEM;
+    a->base = (uint64_t)p;
+    return LF_OK;
+}
+
+static enum lf_status rt_frozen_backing(void)
+{
+    if (rt_memfd >= 0) return LF_OK;
+    int fd = memfd_create("lineiform-frozen", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return LF_ERR_NOMEM;
+    uint8_t *alias = rt_reserve_at(0, RT_ARENA_RESERVE);
+    if (!alias) {
+        close(fd);
+        return LF_ERR_NOMEM;
+    }
+    /* A view mapped from a read-only open lacks VM_MAYWRITE: mprotect can
+     * never make it writable, and it does not count as a writable mapping
+     * when rt_arena_seal adds F_SEAL_WRITE. */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    int ro = open(self, O_RDONLY | O_CLOEXEC);
+    rt_memfd = fd;
+    rt_memfd_ro = ro >= 0 ? ro : fd;
+    rt_alias = alias;
+    return LF_OK;
+}
+
+static enum lf_status rt_reserve_locked(int fixed_required)
+{
+    LF_CHECK(rt_reserve_one(RT_ARENA_FROZEN, fixed_required));
+    LF_CHECK(rt_reserve_one(RT_ARENA_PERSISTENT, fixed_required));
+    if (rt_memfd < 0) { /* first reservation: also the frozen-write report */
+        LF_CHECK(rt_frozen_backing());
+        rt_fault_install();
+    }
+    return LF_OK;
+}
+
+enum lf_status rt_arena_reserve(int fixed_required)
+{
+    rt_lock();
+    enum lf_status s = rt_reserve_locked(fixed_required);
+    rt_unlock();
+    return s;
+}
+
+uint64_t rt_arena_base(enum rt_arena_kind kind)
+{
+    return (unsigned)kind < RT_ARENA__MAX ? rt_arenas[kind].base : 0;
+}
+
+uint64_t rt_arena_used(enum rt_arena_kind kind)
+{
+    return (unsigned)kind < RT_ARENA__MAX ? rt_round_page(rt_arenas[kind].used) : 0;
+}
+
+uint64_t rt_arena_committed(enum rt_arena_kind kind)
+{
+    return (unsigned)kind < RT_ARENA__MAX
+               ? __atomic_load_n(&rt_arenas[kind].committed, __ATOMIC_ACQUIRE)
+               : 0;
+}
+
+int rt_arena_sealed(void) { return rt_sealed; }
+
+/* -- Growth ------------------------------------------------------------- */
+
+static void rt_announce(uint64_t lo, uint64_t hi)
+{
+    if (rt_root_hook && lo < hi) rt_root_hook((void *)lo, (void *)hi);
+}
+
+/* Map [off, off+len) of the frozen arena: read-only view + writable alias. */
+static enum lf_status rt_frozen_map(uint64_t off, uint64_t len)
+{
+    if (ftruncate(rt_memfd, (off_t)(off + len)) != 0) return LF_ERR_NOMEM;
+    void *v = mmap((void *)(rt_arenas[RT_ARENA_FROZEN].base + off), len, PROT_READ,
+                   MAP_SHARED | MAP_FIXED, rt_memfd_ro, (off_t)off);
+    if (v == MAP_FAILED) return LF_ERR_NOMEM;
+    v = mmap(rt_alias + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, rt_memfd,
+             (off_t)off);
+    return v == MAP_FAILED ? LF_ERR_NOMEM : LF_OK;
+}
+
+static enum lf_status rt_commit(enum rt_arena_kind k, uint64_t off, uint64_t len)
+{
+    struct rt_arena *a = &rt_arenas[k];
+    if (k == RT_ARENA_FROZEN) return rt_frozen_map(off, len);
+    if (mprotect((void *)(a->base + off), len, PROT_READ | PROT_WRITE) != 0) return LF_ERR_NOMEM;
+    return LF_OK;
+}
+
+static void rt_set_committed(struct rt_arena *a, uint64_t committed)
+{
+    uint64_t old = a->committed;
+    __atomic_store_n(&a->committed, committed, __ATOMIC_RELEASE);
+    rt_announce(a->base + old, a->base + committed);
+}
+
+/* Make [0, need) of the arena committed, growing geometrically so that the
+ * number of ranges handed to the root hook stays logarithmic. */
+static enum lf_status rt_arena_grow(enum rt_arena_kind k, uint64_t need)
+{
+    struct rt_arena *a = &rt_arenas[k];
+    if (need <= a->committed) return LF_OK;
+    if (need > RT_ARENA_RESERVE) return LF_ERR_NOMEM;
+    uint64_t target = a->committed * 2;
+    if (target < RT_MIN_GROW) target = RT_MIN_GROW;
+    if (target < need) target = rt_round_page(need);
+    if (target > RT_ARENA_RESERVE) target = RT_ARENA_RESERVE;
+    LF_CHECK(rt_commit(k, a->committed, target - a->committed));
+    rt_set_committed(a, target);
+    return LF_OK;
+}
+
+/* Bump-allocate size bytes (16-aligned); returns the offset or UINT64_MAX. */
+static uint64_t rt_bump(enum rt_arena_kind k, size_t size)
+{
+    struct rt_arena *a = &rt_arenas[k];
+    uint64_t off = (a->used + 15) & ~15ULL;
+    if (size == 0) size = 1; /* distinct objects get distinct addresses */
+    if (size > RT_ARENA_RESERVE - off) return UINT64_MAX;
+    if (rt_arena_grow(k, off + size) != LF_OK) return UINT64_MAX;
+    a->used = off + size;
+    return off;
+}
+
+/* -- Public allocation -------------------------------------------------- */
+
+void *lf_freeze(const void *obj, size_t size)
+{
+    if ((!obj && size) || size > UINT32_MAX) return NULL;
+    void *res = NULL;
+    rt_lock();
+    if (rt_reserve_locked(0) == LF_OK && !rt_sealed) {
+        uint64_t off = rt_bump(RT_ARENA_FROZEN, size);
+        if (off != UINT64_MAX) {
+            if (size) memcpy(rt_alias + off, obj, size);
+            res = (void *)(rt_arenas[RT_ARENA_FROZEN].base + off);
+            rt_frozen_index_add((uint64_t)res, size);
+        }
+    }
+    rt_unlock();
+    return res;
+}
+
+int lf_is_frozen(const void *p)
+{
+    const struct rt_arena *a = &rt_arenas[RT_ARENA_FROZEN];
+    uint64_t x = (uint64_t)p;
+    return a->base && x >= a->base && x < a->base + a->used;
+}
+
+void *lf_alloc(size_t size)
+{
+    void *res = NULL;
+    rt_lock();
+    if (rt_reserve_locked(0) == LF_OK) {
+        uint64_t off = rt_bump(RT_ARENA_PERSISTENT, size);
+        if (off != UINT64_MAX) res = (void *)(rt_arenas[RT_ARENA_PERSISTENT].base + off);
+    }
+    rt_unlock();
+    return res;
+}
+
+void lf_set_root_hook(void (*add_roots)(void *lo, void *hi))
+{
+    rt_lock();
+    rt_root_hook = add_roots;
+    for (int k = 0; k < RT_ARENA__MAX; k++)
+        rt_announce(rt_arenas[k].base, rt_arenas[k].base + rt_arenas[k].committed);
+    rt_unlock();
+}
+
+/* -- Sealing ------------------------------------------------------------ */
+
+enum lf_status rt_arena_seal(void)
+{
+    rt_lock();
+    if (!rt_sealed && rt_alias) {
+        munmap(rt_alias, RT_ARENA_RESERVE);
+        rt_alias = NULL;
+        /* No writable mapping of the memfd is left, so F_SEAL_WRITE holds
+         * (it fails with EBUSY while one exists, e.g. in a forked child). */
+        (void)fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+    }
+    rt_sealed = 1;
+    rt_unlock();
+    return LF_OK;
+}
+
+/* -- Mapping an image's arenas back ------------------------------------- */
+
+static enum lf_status rt_map_check(enum rt_arena_kind k, uint64_t addr, size_t size, int prot)
+{
+    if ((unsigned)k >= RT_ARENA__MAX) return LF_ERR_INVALID_ARG;
+    struct rt_arena *a = &rt_arenas[k];
+    if (!a->base) return LF_ERR_STATE;
+    int want = k == RT_ARENA_FROZEN ? PROT_READ : PROT_READ | PROT_WRITE;
+    if (prot != want || size == 0 || size % RT_PAGE) return LF_ERR_INVALID_ARG;
+    if (addr != a->base + a->committed || size > RT_ARENA_RESERVE - a->committed)
+        return LF_ERR_INVALID_ARG;
+    if (k == RT_ARENA_FROZEN && rt_sealed) return LF_ERR_STATE;
+    return LF_OK;
+}
+
+static void rt_map_done(enum rt_arena_kind k, size_t size)
+{
+    struct rt_arena *a = &rt_arenas[k];
+    a->used = a->committed + size;
+    rt_set_committed(a, a->committed + size);
+}
+
+enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t size, int prot,
+                                  const void *bytes)
+{
+    rt_lock();
+    enum lf_status s = rt_map_check(kind, addr, size, prot);
+    uint64_t off = s == LF_OK ? addr - rt_arenas[kind].base : 0;
+    if (s == LF_OK) s = rt_commit(kind, off, size);
+    if (s == LF_OK && bytes) {
+        uint8_t *dst = kind == RT_ARENA_FROZEN ? rt_alias + off : (uint8_t *)addr;
+        memcpy(dst, bytes, size);
+    }
+    if (s == LF_OK) rt_map_done(kind, size);
+    rt_unlock();
+    return s;
+}
+
+enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size, int prot,
+                               int fd, uint64_t off)
+{
+    rt_lock();
+    enum lf_status s = rt_map_check(kind, addr, size, prot);
+    if (s == LF_OK && off % RT_PAGE) s = LF_ERR_INVALID_ARG;
+    if (s == LF_OK) {
+        void *p = mmap((void *)addr, size, prot, MAP_PRIVATE | MAP_FIXED, fd, (off_t)off);
+        if (p == MAP_FAILED) s = errno == ENOMEM ? LF_ERR_NOMEM : LF_ERR_IO;
+    }
+    /* The memfd keeps mirroring arena offsets: grow it over the hole so
+     * that later lf_freeze calls map the offsets after this range. */
+    if (s == LF_OK && kind == RT_ARENA_FROZEN &&
+        ftruncate(rt_memfd, (off_t)(addr - rt_arenas[kind].base + size)) != 0)
+        s = LF_ERR_NOMEM;
+    if (s == LF_OK) rt_map_done(kind, size);
+    rt_unlock();
+    return s;
+}
