@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "snapshot/runtime/rt_dump_format.h"
@@ -144,6 +145,9 @@ enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *w
         snprintf(why, whylen, "%s: %s", path, strerror(errno));
         return LF_ERR_IO;
     }
+    mode_t mask = umask(0); /* mkostemp made it 0600; give it the usual mode */
+    umask(mask);
+    if (fchmod(o.fd, 0666 & ~mask) != 0) o.err = errno;
     rt_write_all(&o, &pl);
     if (!o.err && o.off != pl.h.file_size) o.err = EIO;
     if (!o.err && fsync(o.fd) != 0) o.err = errno;
