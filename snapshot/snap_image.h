@@ -1,0 +1,109 @@
+/* snap_image.h -- writing and reading lineiform images (the CLI side).
+ *
+ *   snap_link_object   ELF relocatable object (lift_aot_compile's output)
+ *                      ──▶ sections placed in the code window, relocations
+ *                      applied, an import stub + GOT slot per external
+ *   snap_link_native   no compiled code: an entry stub that jumps to the
+ *                      interpreter's own code (whole-program bailout)
+ *   snap_image_write   linked code + arenas + metadata ──▶ ELF64 image,
+ *                      written atomically (temp file + rename)
+ *   snap_image_read    file ──▶ validated snap_image_info (rt_image_parse)
+ *
+ * The format itself is in snap_image_fmt.h.  Owned resources: a
+ * snap_linked owns its buffers (snap_linked_free); snap_image_file owns the
+ * file bytes the info points into (snap_image_close).
+ */
+#ifndef SNAP_IMAGE_H
+#define SNAP_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lineiform.h"
+#include "snapshot/snap_image_fmt.h"
+
+/* -- Linking ------------------------------------------------------------ */
+
+struct snap_lseg {
+    enum snap_seg_kind kind;   /* CODE, RODATA, DATA or GOT */
+    uint64_t vaddr, size;      /* size: a page multiple */
+    uint8_t *bytes;            /* size bytes */
+};
+
+struct snap_lsym {
+    char name[128];
+    uint64_t addr, size;
+};
+
+struct snap_limport {
+    char name[SNAP_MAX_NAME + 1];
+    uint64_t stub, slot;       /* jmp *slot(%rip) at stub; slot in the GOT */
+};
+
+struct snap_linked {
+    struct snap_lseg segs[4];
+    size_t nsegs;
+    struct snap_lsym *syms;    /* functions (specializations, stubs) by address */
+    size_t nsyms;
+    struct snap_limport *imports;
+    size_t nimports;
+    uint64_t entry;            /* address of the entry symbol */
+    uint64_t code_bytes;       /* bytes of code (without page padding) */
+};
+
+/* Place obj's allocatable sections at SNAP_CODE_BASE (code, then rodata,
+ * data and the GOT on their own pages), resolve its symbols, apply its
+ * RELA relocations (R_X86_64_64, PC32, PLT32, 32, 32S, PC64, GOTPCREL*),
+ * turn every undefined symbol into an import.  entry_sym must be defined.
+ * LF_ERR_UNSUPPORTED names an unknown relocation or section kind. */
+enum lf_status snap_link_object(const uint8_t *obj, size_t obj_len, const char *entry_sym,
+                                struct snap_linked *out, char *why, size_t whylen);
+
+/* An entry stub `movabs $target, %rax; jmp *%rax`: the image runs the
+ * interpreter's own code for target (the entry closure's code pointer). */
+enum lf_status snap_link_native(uint64_t target, const char *name, struct snap_linked *out,
+                                char *why, size_t whylen);
+
+void snap_linked_free(struct snap_linked *l);
+
+/* -- Writing ------------------------------------------------------------ */
+
+struct snap_arena_in {
+    enum snap_seg_kind kind;   /* SNAP_SEG_FROZEN or SNAP_SEG_PERSIST */
+    uint64_t addr, size;       /* page aligned, size a page multiple */
+    const void *bytes;         /* size bytes */
+};
+
+struct snap_image_spec {
+    const struct snap_linked *code;
+    const struct snap_arena_in *arenas;
+    size_t narenas;
+    const struct snap_frozen_obj *frozen; /* frozen-object index, by address */
+    size_t nfrozen;
+    const char *interp_path;
+    const uint8_t *build_id;
+    size_t build_id_len;
+    uint64_t interp_load_base;
+    uint64_t entry_closure, roots;
+};
+
+/* Write the image to path atomically: a temporary file beside it, renamed
+ * over path only when complete; on failure nothing is left.  *file_size
+ * (optional) gets the image's size. */
+enum lf_status snap_image_write(const char *path, const struct snap_image_spec *spec,
+                                uint64_t *file_size, char *why, size_t whylen);
+
+/* -- Reading ------------------------------------------------------------ */
+
+struct snap_image_file {
+    uint8_t *buf;
+    size_t len;
+    struct snap_image_info info;
+};
+
+/* Read and validate the image at path (see rt_image_parse). */
+enum lf_status snap_image_read(const char *path, struct snap_image_file *f, char *why,
+                               size_t whylen);
+void snap_image_close(struct snap_image_file *f);
+
+#endif
