@@ -74,42 +74,77 @@ enum lf_mode {
 };
 
 /* Pick the mode from the environment the lineiform CLI sets, reserve the
- * arenas at their fixed addresses and, in image mode, map the image.  May
- * remove runtime-private arguments from argc/argv.  On a failure that makes
- * the requested mode impossible (bad image, address range taken) it prints a
- * one-line reason to stderr and exits with status 2. */
+ * arenas at their fixed addresses and, in image mode, map the image.  Call
+ * it first thing in main with main's own argc/argv.
+ *
+ *   LINEIFORM_MODE   normal (or unset) | snapshot | image
+ *   LINEIFORM_DUMP   snapshot mode: the heap dump lf_snapshot writes
+ *   LINEIFORM_IMAGE  image mode: the image to map
+ *
+ * The variables are removed from the environment once read, so programs the
+ * interpreter starts run normally.  In snapshot and image modes the
+ * interpreter must sit at the same addresses in every run: if address
+ * randomization is on, lf_init turns it off for this process and re-executes
+ * /proc/self/exe with the same argv (once; LINEIFORM_REEXEC marks the second
+ * run), so code before lf_init may run twice.  It may remove
+ * runtime-private arguments from argc/argv (none today).  On a failure that
+ * makes the requested mode impossible (unknown mode, missing path, bad or
+ * mismatched image, arena address range taken) it prints one line
+ * "lineiform: <reason>" to stderr and exits with status 2.  Calling it again
+ * returns the mode chosen the first time. */
 enum lf_mode lf_init(int *argc, char ***argv);
 
 /* The current mode (LF_MODE_NORMAL before lf_init). */
 enum lf_mode lf_mode(void);
 
-/* Copy size bytes at obj into the frozen arena and return the read-only
- * copy (16-byte aligned).  Works without lf_init.  Returns NULL only when the
- * arena is exhausted. */
+/* Copy size bytes at obj into the frozen arena and return the copy
+ * (16-byte aligned, never overlapping another object).  The copy is
+ * read-only from the moment it is returned: its page is mapped read-only
+ * and cannot be made writable with mprotect, so every frozen byte may be
+ * treated as a constant.  A write into it prints
+ *   lineiform: write to frozen memory at 0x... (object frozen at 0x..., N bytes)
+ * on stderr and aborts.  Works without lf_init; thread-safe.  Returns NULL
+ * when obj is NULL (with size > 0), size exceeds 4 GiB, the arena (64 GiB)
+ * is exhausted, or the arena is sealed.  size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
-/* True when p points into the frozen arena. */
+/* True when p points into the used part of the frozen arena. */
 int lf_is_frozen(const void *p);
 
+/* Seal the frozen arena: from now on nothing, not even the runtime, can
+ * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself; an
+ * in-process user may seal once its program is built.  Idempotent. */
+enum lf_status lf_seal(void);
+
 /* size bytes of zeroed, writable memory in the persistent arena (captured by
- * the snapshot, restored copy-on-write in image mode).  16-byte aligned. */
+ * the snapshot, restored copy-on-write in image mode).  16-byte aligned,
+ * never freed.  Works without lf_init; thread-safe.  NULL when the arena
+ * (64 GiB) is exhausted. */
 void *lf_alloc(size_t size);
 
 /* The snapshot point.  entry is a closure (frozen, first word = code
- * pointer); roots is a pointer into the persistent arena from which
- * everything else the program needs at run time is reachable.  In snapshot
- * mode: seal the frozen arena, write the heap dump, exit 0.  Otherwise:
- * return at once. */
+ * pointer); roots is NULL or a pointer into the persistent arena from which
+ * everything else the program needs at run time is reachable (pointers from
+ * the arenas into the garbage-collected heap do not survive into an image).
+ * In snapshot mode: seal the frozen arena, write the heap dump atomically
+ * (a temporary file renamed into place), exit 0; on an entry that is not
+ * frozen, roots outside the persistent arena or a write error, print one
+ * line and exit 2 without leaving a file.  Otherwise: return at once. */
 void lf_snapshot(void *entry, void *roots);
 
 /* In image mode: the compiled entry (same signature as the entry closure's
  * code), the entry closure to pass as its first argument, and the restored
- * roots.  LF_ERR_STATE in any other mode. */
+ * roots.  LF_ERR_STATE in any other mode, LF_ERR_INVALID_ARG for a NULL
+ * pointer. */
 enum lf_status lf_image(void **code, void **entry, void **roots);
 
 /* Called with every range of arena memory that holds pointers, as it is
  * committed (and at once for ranges committed before the call), so that a
- * garbage collector can scan it: e.g. GC_add_roots. */
+ * garbage collector can scan it: with Boehm GC, after GC_INIT(),
+ *   static void add(void *lo, void *hi) { GC_add_roots(lo, hi); }
+ *   lf_set_root_hook(add);
+ * Both arenas are handed over (frozen objects may point to collected
+ * objects too).  Ranges grow geometrically, so there are few of them. */
 void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 
 /* -- In-process specialization (liblineiform.a) ------------------------- */

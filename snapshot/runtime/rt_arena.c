@@ -288,6 +288,8 @@ enum lf_status rt_arena_seal(void)
     return LF_OK;
 }
 
+enum lf_status lf_seal(void) { return rt_arena_seal(); }
+
 /* -- Mapping an image's arenas back ------------------------------------- */
 
 static enum lf_status rt_map_check(enum rt_arena_kind k, uint64_t addr, size_t size, int prot)
