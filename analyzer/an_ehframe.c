@@ -1,0 +1,139 @@
+/* an_ehframe.c -- function ranges from .eh_frame FDEs (the only map of
+ * function boundaries a stripped binary keeps).
+ *
+ * Input: the .eh_frame section bytes (LSB 'z'-augmented CIEs, as gcc, clang
+ * and binutils emit).  Output: (pc_begin, pc_range) per FDE via a callback.
+ * Invariants:
+ *   1. Every read is bounded by the record it belongs to; a malformed record
+ *      ends the walk with ERR_FORMAT, never a read outside the section.
+ *   2. Pointer encodings: absptr, udata2/4/8, sdata2/4/8, uleb/sleb, with
+ *      the pcrel modifier applied; other modifiers (datarel, indirect: only
+ *      seen on personality pointers, whose value is not used) are read for
+ *      their size and left unapplied.  An unknown size is ERR_FORMAT. */
+#include "analyzer/an_internal.h"
+
+#include <string.h>
+
+struct an_cur { const uint8_t *p, *end; uint64_t vaddr; /* of p */ int bad; };
+
+static uint64_t an_rd(struct an_cur *c, unsigned n)
+{
+    if (c->bad || (size_t)(c->end - c->p) < n) { c->bad = 1; return 0; }
+    uint64_t v = 0;
+    memcpy(&v, c->p, n);
+    c->p += n;
+    c->vaddr += n;
+    return v;
+}
+
+static uint64_t an_uleb(struct an_cur *c, int is_signed)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t byte = 0x80;
+    while (byte & 0x80) {
+        byte = (uint8_t)an_rd(c, 1);
+        if (c->bad) return 0;
+        if (shift < 64) v |= (uint64_t)(byte & 0x7f) << shift;
+        shift += 7;
+    }
+    if (is_signed && shift < 64 && (byte & 0x40)) v |= ~(uint64_t)0 << shift;
+    return v;
+}
+
+static uint64_t an_encoded(struct an_cur *c, uint8_t enc)
+{
+    uint64_t base = (enc & 0x70) == 0x10 ? c->vaddr : 0, v;
+    switch (enc & 0x0f) {
+    case 0x00: v = an_rd(c, 8); break;
+    case 0x01: v = an_uleb(c, 0); break;
+    case 0x02: v = an_rd(c, 2); break;
+    case 0x03: v = an_rd(c, 4); break;
+    case 0x04: v = an_rd(c, 8); break;
+    case 0x09: v = an_uleb(c, 1); break;
+    case 0x0a: v = (uint64_t)(int64_t)(int16_t)an_rd(c, 2); break;
+    case 0x0b: v = (uint64_t)(int64_t)(int32_t)an_rd(c, 4); break;
+    case 0x0c: v = an_rd(c, 8); break;
+    default: c->bad = 1; return 0;
+    }
+    return base + v;
+}
+
+/* The FDE pointer encoding a CIE announces ('R'), absptr by default. */
+static int an_cie_encoding(struct an_cur c, uint8_t *enc)
+{
+    *enc = 0;
+    uint8_t version = (uint8_t)an_rd(&c, 1);
+    const char *aug = (const char *)c.p;
+    size_t alen = strnlen(aug, (size_t)(c.end - c.p));
+    if (c.bad || alen == (size_t)(c.end - c.p)) return -1;
+    c.p += alen + 1;
+    c.vaddr += alen + 1;
+    if (strstr(aug, "eh")) an_rd(&c, 8);
+    an_uleb(&c, 0);                              /* code alignment */
+    an_uleb(&c, 1);                              /* data alignment */
+    if (version == 1) an_rd(&c, 1); else an_uleb(&c, 0); /* return register */
+    if (aug[0] != 'z') return c.bad ? -1 : 0;
+    an_uleb(&c, 0);                              /* augmentation length */
+    for (const char *a = aug + 1; *a && !c.bad; a++) {
+        if (*a == 'R') *enc = (uint8_t)an_rd(&c, 1);
+        else if (*a == 'P') an_encoded(&c, (uint8_t)an_rd(&c, 1));
+        else if (*a == 'L') an_rd(&c, 1);
+        else if (*a == 'S' || *a == 'B' || *a == 'G') continue;
+        else return 0; /* unknown augmentation: the rest cannot be parsed, R came first */
+    }
+    return c.bad ? -1 : 0;
+}
+
+static const struct an_section *an_find_section(const struct an_bin *b, const char *name)
+{
+    for (unsigned i = 0; i < b->pub.n_sections; i++)
+        if (!strcmp(b->pub.sections[i].name, name) && b->pub.sections[i].type != 8 /* SHT_NOBITS */)
+            return &b->pub.sections[i];
+    return NULL;
+}
+
+enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t), void *ctx)
+{
+    const struct an_section *s = an_find_section(b, ".eh_frame");
+    if (!s) return LF_OK;
+    const uint8_t *base = b->map + s->offset, *end = base + s->size;
+    const uint8_t *p = base;
+    while ((size_t)(end - p) >= 4) {
+        struct an_cur c = { p, end, s->addr + (uint64_t)(p - base), 0 };
+        uint64_t len = an_rd(&c, 4);
+        if (len == 0) break;                       /* terminator */
+        if (len == 0xffffffffu) len = an_rd(&c, 8);
+        if (c.bad || len > (uint64_t)(end - c.p) || len < 4)
+            return an_fail(b, LF_ERR_FORMAT, "malformed .eh_frame record at offset %#lx",
+                           (unsigned long)(p - base));
+        const uint8_t *rec_end = c.p + len;
+        c.end = rec_end;
+        const uint8_t *id_at = c.p;
+        uint32_t id = (uint32_t)an_rd(&c, 4);
+        if (id != 0) {                             /* FDE: id = distance back to its CIE */
+            if (id > (uint64_t)(id_at - base))
+                return an_fail(b, LF_ERR_FORMAT, "FDE at offset %#lx points outside .eh_frame",
+                               (unsigned long)(p - base));
+            const uint8_t *cie = id_at - id;
+            struct an_cur cc = { cie, end, 0, 0 };
+            uint64_t clen = an_rd(&cc, 4);
+            if (clen == 0xffffffffu) clen = an_rd(&cc, 8);
+            uint8_t enc;
+            if (cc.bad || clen > (uint64_t)(end - cc.p) || an_rd(&cc, 4) != 0) goto bad;
+            cc.end = cc.p - 4 + clen;
+            if (an_cie_encoding(cc, &enc) < 0) goto bad;
+            uint64_t lo = an_encoded(&c, enc);
+            uint64_t range = an_encoded(&c, enc & 0x0f);
+            if (c.bad) goto bad;
+            b->pub.n_fdes++;
+            if (lo && range) fn(ctx, lo, range);
+        }
+        p = rec_end;
+        continue;
+    bad:
+        return an_fail(b, LF_ERR_FORMAT, "malformed .eh_frame FDE at offset %#lx",
+                       (unsigned long)(p - base));
+    }
+    return LF_OK;
+}
