@@ -49,7 +49,8 @@ DEB_PKGS := libzydis-dev:/usr/include/Zydis/Zydis.h \
             valgrind:/usr/bin/valgrind \
             hyperfine:/usr/bin/hyperfine \
             lua5.4:/usr/bin/lua5.4 \
-            gnuplot-nox:/usr/bin/gnuplot
+            gnuplot-nox:/usr/bin/gnuplot \
+            python3:/usr/bin/python3
 
 .PHONY: all deps test test-asan demo bench bench-peers install uninstall clean
 all:

@@ -1,0 +1,1 @@
+-- empty: a program that does nothing; its run time is the start-up cost.
