@@ -88,15 +88,15 @@ def _tool_version(ctx, argv, use_stderr=False):
 
 
 def _run_prepare_step(ctx, argv, what):
-    """Run a preparation command; raise PrepareFailed with its first stderr
-    line on failure; return the wall seconds it took."""
+    """Run a preparation command; raise PrepareFailed with its last stderr
+    line on failure; return (wall seconds, stdout text)."""
     status, timed_out, out, err, wall, _ = spawn(argv, ctx.env, ctx.timeout)
     if timed_out or os.waitstatus_to_exitcode(status) != 0:
         msg = (err or out).decode("utf-8", "replace").strip().splitlines()
         raise PrepareFailed("%s failed: %s" % (
             what, msg[-1][:160] if msg else "exit status %d" %
             os.waitstatus_to_exitcode(status)))
-    return wall
+    return wall, out.decode("utf-8", "replace")
 
 
 def _scheme_string(path):
@@ -154,7 +154,7 @@ class Image:
         if not os.access(self.cli, os.X_OK) or not os.access(self.interp, os.X_OK):
             return "n/a (images not available: lineiform or the interpreter not built)"
         try:
-            self.analyze_seconds = _run_prepare_step(
+            self.analyze_seconds, _ = _run_prepare_step(
                 self.ctx, [self.cli, "analyze", self.interp], "lineiform analyze")
             self.prepare_path(self.startup_scm, "empty")
         except (PrepareFailed, OSError) as exc:
@@ -170,13 +170,14 @@ class Image:
         img = os.path.join(self.ctx.workdir("images"), name + ".img")
         if os.path.exists(img):
             os.unlink(img)
-        secs = _run_prepare_step(
+        secs, summary = _run_prepare_step(
             self.ctx, [self.cli, "snapshot", scm, "-o", img], "lineiform snapshot")
         if not os.path.isfile(img):
             raise PrepareFailed("lineiform snapshot exited 0 but wrote no image")
         self.snapshots[scm] = Prepared(
             [self.cli, "run", img], {"snapshot_seconds": round(secs, 6),
-                                     "image_bytes": os.path.getsize(img)})
+                                     "image_bytes": os.path.getsize(img),
+                                     "snapshot_summary": summary.strip()})
         return self.snapshots[scm]
 
     def prepare(self, prog):
@@ -247,7 +248,7 @@ class Guile:
         obj = src[:-len(".scm")] + ".go"
         code = ("(use-modules (system base compile)) (compile-file %s "
                 "#:output-file %s)" % (_scheme_string(src), _scheme_string(obj)))
-        secs = _run_prepare_step(self.ctx, ["guile", "-q", "-c", code],
+        secs, _ = _run_prepare_step(self.ctx, ["guile", "-q", "-c", code],
                                  "guile compile-file")
         load = "(load-compiled %s)" % _scheme_string(obj)
         return Prepared(["guile", "-q", "-c", load],
@@ -275,7 +276,7 @@ class Chez:
         with open(script, "w") as f:
             f.write("(compile-script %s %s)\n" % (_scheme_string(src),
                                                   _scheme_string(obj)))
-        secs = _run_prepare_step(self.ctx, [self.exe, "-q", "--script", script],
+        secs, _ = _run_prepare_step(self.ctx, [self.exe, "-q", "--script", script],
                                  "chez compile-script")
         return Prepared([self.exe, "--script", obj],
                         {"compile_seconds": round(secs, 6)})

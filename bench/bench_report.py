@@ -25,6 +25,7 @@ Invariants:
 
 import json
 import os
+import re
 import subprocess
 
 
@@ -128,6 +129,23 @@ def _ratio_table(res, cols, base, what):
     return _table(["program"] + ["vs " + c["label"] for c in others], rows)
 
 
+def _compile_note(summary):
+    """What `lineiform snapshot` said about compiling the entry: whether it
+    was compiled and how many specializations bailed out."""
+    if not summary:
+        return ""
+    if "not compiled" in summary:
+        return "entry not compiled"
+    m = re.search(r"bailouts\s+(\d+)", summary)
+    s = re.search(r"specializations\s+(\d+)", summary)
+    parts = []
+    if s:
+        parts.append("%s specializations" % s.group(1))
+    if m:
+        parts.append("%s bailouts" % m.group(1))
+    return ", ".join(parts)
+
+
 def _snapshot_table(res):
     why = _unavailable(res, "image")
     if why:
@@ -138,10 +156,11 @@ def _snapshot_table(res):
         prep = cell.get("prepare") or {}
         if "snapshot_seconds" in prep:
             rows.append([p["name"], fmt_seconds(prep["snapshot_seconds"]),
-                         fmt_bytes(prep["image_bytes"])])
+                         fmt_bytes(prep["image_bytes"]),
+                         _compile_note(prep.get("snapshot_summary"))])
         else:
-            rows.append([p["name"], "n/a", "n/a"])
-    return _table(["program", "snapshot time", "image size"], rows)
+            rows.append([p["name"], "n/a", "n/a", cell.get("detail") or ""])
+    return _table(["program", "snapshot time", "image size", "compiled"], rows)
 
 
 def _notes(res, cols):
@@ -170,22 +189,23 @@ def markdown(res, chart_name=None):
     m = res["machine"]
     unit = ("instructions counted by valgrind --tool=callgrind (one run)"
             if res["mode"] == "callgrind" else
-            "wall time, median of %d run(s) (min–max), runs of all columns "
+            "wall time of one run" if st["runs"] == 1 else
+            "wall time, median of %d runs (min–max), runs of all columns "
             "interleaved" % st["runs"])
     out = ["# lineiform benchmarks", "",
            "%s · %s · %d cores · %s · %s" % (
                res["date"], m["cpu"], m["cores"], m["memory"], m["kernel"]),
            "", "Each cell: %s; a result counts only if the program printed "
            "its expected line." % unit, "", _main_table(res, cols), ""]
-    if res["mode"] == "time":
-        out += ["Speed-up of the image over each other column (its time ÷ "
-                "the image's time; above 1× the image is faster):", "",
-                _ratio_table(res, cols, "image", "speedup"), "",
-                "The interpreter relative to each other column (interpreter "
-                "time ÷ its time; above 1× the interpreter is slower):", "",
-                _ratio_table(res, cols, "interp", "relative"), "",
-                "Snapshot (`lineiform snapshot`, once per program) and image "
-                "size:", "", _snapshot_table(res), ""]
+    what = "instruction count" if res["mode"] == "callgrind" else "time"
+    out += ["Speed-up of the image over each other column (its %s ÷ the "
+            "image's; above 1× the image is faster):" % what, "",
+            _ratio_table(res, cols, "image", "speedup"), "",
+            "The interpreter relative to each other column (the "
+            "interpreter's %s ÷ its; above 1× the interpreter is slower):"
+            % what, "", _ratio_table(res, cols, "interp", "relative"), "",
+            "Snapshot (`lineiform snapshot`, once per program) and image "
+            "size:", "", _snapshot_table(res), ""]
     notes = _notes(res, cols)
     if notes:
         out += ["Notes:", ""] + notes + [""]
