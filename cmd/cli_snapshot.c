@@ -1,10 +1,281 @@
-/* cli_snapshot.c -- 'lineiform snapshot' (not implemented yet). */
+/* cli_snapshot.c -- `lineiform snapshot SCRIPT -o IMAGE`: run the
+ * interpreter to its snapshot point, compile the entry closure, write an
+ * image.
+ *
+ *   run     BIN SCRIPT with LINEIFORM_MODE=snapshot ──▶ heap dump (temp dir)
+ *   read    snap_dump_read: arenas, entry, roots, interpreter identity
+ *   lift    snap_interp_open (guest memory) ──▶ lift_aot_compile ──▶ object
+ *   link    snap_link_object: code at SNAP_CODE_BASE, imports via GOT
+ *   write   snap_image_write: ELF64 image, temp file + rename
+ *
+ * Exit status: 0 image written; 1 the script failed before its snapshot
+ * point (its own error is on stderr), or the dump, lifting or writing
+ * failed; 2 usage.  Nothing is left at IMAGE unless it succeeded.
+ *
+ * When the lifter refuses the entry as a whole, the image's entry is a stub
+ * that jumps to the interpreter's own code for the entry closure: the
+ * program still starts from the restored heap, without parsing, and its
+ * output is the same; the summary reports it as a bailout with the reason.
+ */
 #include "cmd/cli.h"
+#include "lifter/lift_aot.h"
+#include "snapshot/runtime/rt_internal.h"
+#include "snapshot/snap_dump.h"
+#include "snapshot/snap_image.h"
+#include "snapshot/snap_image_memmap.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct snap_opts {
+    const char *script, *out, *interp, *db;
+    int opt_level, quiet;
+    char interp_buf[PATH_MAX];
+};
+
+struct snap_times { double run, lift, link, write; };
+
+static double snap_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void snap_usage(FILE *f)
+{
+    fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-q]\n\n"
+               "Runs the interpreter on SCRIPT up to its snapshot point (lf_snapshot), lifts\n"
+               "and optimizes the entry closure with the frozen heap as constants, and writes\n"
+               "IMAGE, which 'lineiform run IMAGE' runs.\n\n"
+               "  -o IMAGE      the image to write (atomically; nothing on failure)\n"
+               "  --interp BIN  the interpreter (default: the bundled Scheme interpreter)\n"
+               "  --db PATH     metadata database (default $LINEIFORM_DB, else\n"
+               "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
+               "  -O0..-O3      optimization level (default -O2)\n"
+               "  -q            no summary\n");
+}
+
+/* <dir of lineiform>/bin/lisp, or <prefix>/libexec/lineiform/lisp when installed. */
+static const char *snap_default_interp(char *buf, size_t len)
+{
+    const char *self = cli_self_path();
+    if (!self) return NULL;
+    const char *slash = strrchr(self, '/');
+    int dir = slash ? (int)(slash - self) : 0;
+    snprintf(buf, len, "%.*s/bin/lisp", dir, self);
+    if (access(buf, X_OK) == 0) return buf;
+    snprintf(buf, len, "%.*s/../libexec/lineiform/lisp", dir, self);
+    if (access(buf, X_OK) == 0) return buf;
+    return NULL;
+}
+
+static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return snap_usage(stdout), -1;
+        if ((!strcmp(a, "-o") || !strcmp(a, "--interp") || !strcmp(a, "--db")) && i + 1 >= argc) {
+            cli_error("snapshot: %s needs an argument", a);
+            return CLI_EXIT_USAGE;
+        }
+        if (!strcmp(a, "-o")) o->out = argv[++i];
+        else if (!strcmp(a, "--interp")) o->interp = argv[++i];
+        else if (!strcmp(a, "--db")) o->db = argv[++i];
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
+        else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
+        else if (a[0] == '-' && a[1]) {
+            cli_error("snapshot: unknown option '%s' (try 'lineiform snapshot --help')", a);
+            return CLI_EXIT_USAGE;
+        } else if (!o->script) o->script = a;
+        else {
+            cli_error("snapshot: more than one script ('%s', '%s')", o->script, a);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!o->script || !o->out) {
+        cli_error("snapshot: %s (try 'lineiform snapshot --help')", !o->script ? "no SCRIPT" : "no -o IMAGE");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->interp && !(o->interp = snap_default_interp(o->interp_buf, sizeof o->interp_buf))) {
+        cli_error("snapshot: no bundled interpreter next to lineiform; name one with --interp BIN");
+        return CLI_EXIT_USAGE;
+    }
+    if (access(o->interp, X_OK) != 0) {
+        cli_error("snapshot: %s: cannot be run: %s", o->interp, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if (access(o->script, R_OK) != 0) {
+        cli_error("snapshot: %s: %s", o->script, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Run BIN SCRIPT in snapshot mode; 0 when the dump was written. */
+static int snap_run_interp(const struct snap_opts *o, const char *dump)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        cli_error("snapshot: fork: %s", strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (pid == 0) {
+        setenv(RT_ENV_MODE, "snapshot", 1);
+        setenv(RT_ENV_DUMP, dump, 1);
+        unsetenv(RT_ENV_IMAGE);
+        unsetenv(RT_ENV_REEXEC);
+        char *args[] = { (char *)o->interp, (char *)o->script, NULL };
+        execv(o->interp, args);
+        cli_error("snapshot: cannot start %s: %s", o->interp, strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (WIFSIGNALED(st)) {
+        cli_error("snapshot: %s was killed by signal %d before the snapshot point", o->interp, WTERMSIG(st));
+        return CLI_EXIT_FAIL;
+    }
+    if (WEXITSTATUS(st) != 0) {
+        cli_error("snapshot: %s failed before the snapshot point (exit status %d); no image written",
+                  o->script, WEXITSTATUS(st));
+        return CLI_EXIT_FAIL;
+    }
+    if (access(dump, R_OK) != 0) {
+        cli_error("snapshot: %s ended without reaching its snapshot point (lf_snapshot); no image written",
+                  o->script);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Lift the entry closure; on a whole-entry bailout, link the native stub. */
+static enum lf_status snap_compile(const struct snap_opts *o, const struct snap_dump *d,
+                                   struct lift_aot_result *res, struct snap_linked *code,
+                                   struct snap_times *t, char *why, size_t whylen)
+{
+    struct snap_interp in;
+    LF_CHECK(snap_interp_open(d->interp_path, d, &in, why, whylen));
+    struct lift_aot_input li = { in.maps, in.nmaps, d->interp_path, d->load_base, d->entry, o->opt_level };
+    char lwhy[sizeof res->report.reason] = "";
+    double t0 = snap_now_ms();
+    enum lf_status s = lift_aot_compile(&li, res, lwhy, sizeof lwhy);
+    t->lift = snap_now_ms() - t0;
+    if (s != LF_OK && lwhy[0]) snprintf(res->report.reason, sizeof res->report.reason, "%s", lwhy);
+    snap_interp_close(&in);
+    t0 = snap_now_ms();
+    if (s == LF_OK) {
+        s = snap_link_object(res->obj, res->obj_len, res->entry_sym, code, why, whylen);
+    } else {
+        uint64_t target;
+        memcpy(&target, snap_dump_ptr(d, d->entry, 8), 8);
+        res->report.bailouts = res->report.bailouts ? res->report.bailouts : 1;
+        s = snap_link_native(target, "entry.native", code, why, whylen);
+        res->obj_len = 0;
+    }
+    t->link = snap_now_ms() - t0;
+    return s;
+}
+
+static enum lf_status snap_write(const struct snap_opts *o, const struct snap_dump *d,
+                                 const struct snap_linked *code, uint64_t *size, char *why, size_t whylen)
+{
+    struct snap_arena_in ar[2];
+    size_t nar = 0;
+    if (d->frozen.size) ar[nar++] = (struct snap_arena_in){ SNAP_SEG_FROZEN, d->frozen.addr, d->frozen.size, d->frozen.bytes };
+    if (d->persistent.size)
+        ar[nar++] = (struct snap_arena_in){ SNAP_SEG_PERSIST, d->persistent.addr, d->persistent.size, d->persistent.bytes };
+    struct snap_frozen_obj *objs = calloc(d->nobjects ? d->nobjects : 1, sizeof *objs);
+    if (!objs) return snprintf(why, whylen, "out of memory"), LF_ERR_NOMEM;
+    for (size_t i = 0; i < d->nobjects; i++) snap_dump_object(d, i, &objs[i].addr, &objs[i].size);
+    struct snap_image_spec sp = {
+        .code = code, .arenas = ar, .narenas = nar, .frozen = objs, .nfrozen = d->nobjects,
+        .interp_path = d->interp_path, .build_id = d->build_id, .build_id_len = d->build_id_len,
+        .interp_load_base = d->load_base, .entry_closure = d->entry, .roots = d->roots,
+    };
+    enum lf_status s = snap_image_write(o->out, &sp, size, why, whylen);
+    free(objs);
+    return s;
+}
+
+static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, const struct lift_aot_result *r,
+                         const struct snap_linked *c, const struct snap_times *t, uint64_t size)
+{
+    const struct lf_report *rp = &r->report;
+    char id[2 * RT_DUMP_MAX_BUILD_ID + 1];
+    snap_dump_build_id_hex(d, id, sizeof id);
+    printf("lineiform snapshot: %s -> %s (%llu bytes)\n", o->script, o->out, (unsigned long long)size);
+    printf("  interpreter      %s (build-id %s, load base 0x%llx)\n", d->interp_path, id[0] ? id : "none",
+           (unsigned long long)d->load_base);
+    printf("  heap             frozen %llu KiB (%zu objects), persistent %llu KiB\n",
+           (unsigned long long)d->frozen.size / 1024, d->nobjects, (unsigned long long)d->persistent.size / 1024);
+    printf("  specializations  %u   inlined calls %u   native calls %u   bailouts %u\n", rp->specializations,
+           rp->inlined, rp->native_calls, rp->bailouts);
+    if (rp->reason[0]) printf("  bailout reason   %s\n", rp->reason);
+    if (!r->obj_len) printf("  entry            not compiled: the image runs the interpreter's own code\n");
+    printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
+           c->nsyms - c->nimports, c->nimports);
+    for (size_t i = 0; i < c->nimports; i++) printf("%s%s", i ? ", " : " (", c->imports[i].name);
+    printf("%s\n", c->nimports ? ")" : "");
+    printf("  time (ms)        run %.1f  lift %.1f (opt %.1f, codegen %.1f)  link %.1f  write %.1f\n", t->run,
+           t->lift, rp->ms_opt, rp->ms_codegen, t->link, t->write);
+}
+
+/* Everything after the dump exists: read, compile, link, write. */
+static int snap_build(const struct snap_opts *o, const char *dump, struct snap_times *t)
+{
+    struct snap_dump d;
+    struct lift_aot_result res;
+    struct snap_linked code;
+    char why[512];
+    uint64_t size = 0;
+    memset(&res, 0, sizeof res);
+    memset(&code, 0, sizeof code);
+    if (snap_dump_read(dump, &d, why, sizeof why) != LF_OK) {
+        cli_error("snapshot: heap dump: %s", why);
+        return CLI_EXIT_FAIL;
+    }
+    enum lf_status s = snap_compile(o, &d, &res, &code, t, why, sizeof why);
+    double t0 = snap_now_ms();
+    if (s == LF_OK) s = snap_write(o, &d, &code, &size, why, sizeof why);
+    t->write = snap_now_ms() - t0;
+    if (s == LF_OK && !o->quiet) snap_summary(o, &d, &res, &code, t, size);
+    if (s != LF_OK) cli_error("snapshot: %s", why);
+    snap_linked_free(&code);
+    lift_aot_result_free(&res);
+    snap_dump_free(&d);
+    return s == LF_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
 
 int cli_snapshot(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("snapshot: not implemented yet");
-    return CLI_EXIT_FAIL;
+    struct snap_opts o = { .opt_level = 2 };
+    int rc = snap_parse_args(argc, argv, &o);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    /* GAP: the analyzer has no metadata-store API yet, so the interpreter
+     * is not analyzed into the database here; --db only sets LINEIFORM_DB
+     * for whatever consults the store (the lifter reads the ELF itself). */
+    if (o.db) setenv("LINEIFORM_DB", o.db, 1);
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], dump[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/lineiform-snap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        cli_error("snapshot: temporary directory: %s", strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    snprintf(dump, sizeof dump, "%s/heap.dump", dir);
+    struct snap_times t = { 0 };
+    double t0 = snap_now_ms();
+    rc = snap_run_interp(&o, dump);
+    t.run = snap_now_ms() - t0;
+    if (rc == 0) rc = snap_build(&o, dump, &t);
+    unlink(dump);
+    rmdir(dir);
+    return rc;
 }
