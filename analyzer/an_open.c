@@ -76,6 +76,7 @@ static enum lf_status an_run(struct an_bin *b, const char *path, an_progress_fn 
     double t0 = an_now_ms();
     LF_CHECK(an_map_file(b, path));
     LF_CHECK(an_elf_load(b));
+    if (b->flags & AN_OPEN_IDENTIFY) return LF_OK;
     LF_CHECK(an_elf_funcs(b));
     LF_CHECK(an_funcs_finish(b));
     double t1 = an_now_ms();

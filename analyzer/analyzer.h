@@ -39,6 +39,8 @@
 enum {
     AN_OPEN_NO_CFG   = 1u << 0, /* symbols + prototypes only: no decoding */
     AN_OPEN_NO_DWARF = 1u << 1, /* skip DWARF (prototypes unknown) */
+    AN_OPEN_IDENTIFY = 1u << 2, /* headers, build-id and content hash only:
+                                   no functions (for cache checks) */
 };
 
 /* SysV x86-64 classes of a value (one per eightbyte of a struct). */

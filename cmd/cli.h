@@ -25,4 +25,18 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The program's own path (/proc/self/exe), for finding build/bin/lisp. */
 const char *cli_self_path(void);
 
+/* The metadata database path: opt (--db) if given, else $LINEIFORM_DB, else
+ * $XDG_CACHE_HOME/lineiform/metadata.db, else ~/.cache/lineiform/metadata.db.
+ * With create_dir, the default directory is created (mkdir -p).  Returns
+ * buf, or NULL after printing a one-line error. */
+const char *cli_db_path(const char *opt, int create_dir, char *buf, size_t len);
+
+/* Option parsing: when argv[*i] is name ("--db"), take the next argument as
+ * *val (advancing *i) and return 1; also accepts "--db=VALUE".  Returns -1
+ * (after an error message) when the value is missing, 0 when no match. */
+int cli_opt_value(int *i, int argc, char **argv, const char *name, const char **val);
+
+/* s as a JSON string literal (quotes and escapes). */
+void cli_json_str(FILE *f, const char *s);
+
 #endif
