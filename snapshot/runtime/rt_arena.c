@@ -52,6 +52,7 @@ struct rt_arena {
     uint64_t base;      /* 0 until reserved */
     uint64_t committed; /* bytes from base */
     uint64_t used;      /* bump offset */
+    uint64_t reserve;   /* bytes reserved from base */
 };
 
 static struct rt_arena rt_arenas[RT_ARENA__MAX];
@@ -59,6 +60,7 @@ static const uint64_t rt_fixed_base[RT_ARENA__MAX] = { RT_FROZEN_BASE, RT_PERSIS
 static int rt_memfd = -1;    /* read-write: backs the alias */
 static int rt_memfd_ro = -1; /* read-only open of the same file: backs the view */
 static uint8_t *rt_alias; /* writable alias reservation of the frozen arena */
+static uint64_t rt_alias_size;
 static int rt_sealed;
 static void (*rt_root_hook)(void *lo, void *hi);
 static int rt_lock_word;
@@ -89,16 +91,33 @@ static void *rt_reserve_at(uint64_t want, uint64_t size)
     return p;
 }
 
+/* Reserve up to *size bytes anywhere, settling for less when the address
+ * space is limited (ulimit -v, valgrind): quarter the request down to
+ * 256 MiB.  *size is set to what was reserved. */
+void *rt_reserve_any(uint64_t *size)
+{
+    for (uint64_t n = *size; n >= (256ULL << 20); n /= 4) {
+        void *p = rt_reserve_at(0, n);
+        if (p) {
+            *size = n;
+            return p;
+        }
+    }
+    return NULL;
+}
+
 static enum lf_status rt_reserve_one(enum rt_arena_kind k, int fixed_required)
 {
     struct rt_arena *a = &rt_arenas[k];
     if (a->base)
         return a->base == rt_fixed_base[k] || !fixed_required ? LF_OK : LF_ERR_ADDR_TAKEN;
     void *p = rt_reserve_at(rt_fixed_base[k], RT_ARENA_RESERVE);
+    uint64_t size = RT_ARENA_RESERVE;
     if (!p && fixed_required) return LF_ERR_ADDR_TAKEN;
-    if (!p) p = rt_reserve_at(0, RT_ARENA_RESERVE);
+    if (!p) p = rt_reserve_any(&size);
     if (!p) return LF_ERR_NOMEM;
     a->base = (uint64_t)p;
+    a->reserve = size;
     return LF_OK;
 }
 
@@ -107,7 +126,8 @@ static enum lf_status rt_frozen_backing(void)
     if (rt_memfd >= 0) return LF_OK;
     int fd = memfd_create("lineiform-frozen", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return LF_ERR_NOMEM;
-    uint8_t *alias = rt_reserve_at(0, RT_ARENA_RESERVE);
+    uint64_t alias_size = rt_arenas[RT_ARENA_FROZEN].reserve;
+    uint8_t *alias = rt_reserve_any(&alias_size);
     if (!alias) {
         close(fd);
         return LF_ERR_NOMEM;
@@ -121,6 +141,8 @@ static enum lf_status rt_frozen_backing(void)
     rt_memfd = fd;
     rt_memfd_ro = ro >= 0 ? ro : fd;
     rt_alias = alias;
+    rt_alias_size = alias_size;
+    rt_arenas[RT_ARENA_FROZEN].reserve = alias_size; /* the view cannot outgrow its alias */
     return LF_OK;
 }
 
@@ -202,11 +224,11 @@ static enum lf_status rt_arena_grow(enum rt_arena_kind k, uint64_t need)
 {
     struct rt_arena *a = &rt_arenas[k];
     if (need <= a->committed) return LF_OK;
-    if (need > RT_ARENA_RESERVE) return LF_ERR_NOMEM;
+    if (need > a->reserve) return LF_ERR_NOMEM;
     uint64_t target = a->committed * 2;
     if (target < RT_MIN_GROW) target = RT_MIN_GROW;
     if (target < need) target = rt_round_page(need);
-    if (target > RT_ARENA_RESERVE) target = RT_ARENA_RESERVE;
+    if (target > a->reserve) target = a->reserve;
     LF_CHECK(rt_commit(k, a->committed, target - a->committed));
     rt_set_committed(a, target);
     return LF_OK;
@@ -218,7 +240,7 @@ static uint64_t rt_bump(enum rt_arena_kind k, size_t size)
     struct rt_arena *a = &rt_arenas[k];
     uint64_t off = (a->used + 15) & ~15ULL;
     if (size == 0) size = 1; /* distinct objects get distinct addresses */
-    if (size > RT_ARENA_RESERVE - off) return UINT64_MAX;
+    if (off > a->reserve || size > a->reserve - off) return UINT64_MAX;
     if (rt_arena_grow(k, off + size) != LF_OK) return UINT64_MAX;
     a->used = off + size;
     return off;
@@ -277,7 +299,7 @@ enum lf_status rt_arena_seal(void)
 {
     rt_lock();
     if (!rt_sealed && rt_alias) {
-        munmap(rt_alias, RT_ARENA_RESERVE);
+        munmap(rt_alias, rt_alias_size);
         rt_alias = NULL;
         /* No writable mapping of the memfd is left, so F_SEAL_WRITE holds
          * (it fails with EBUSY while one exists, e.g. in a forked child). */
@@ -299,7 +321,7 @@ static enum lf_status rt_map_check(enum rt_arena_kind k, uint64_t addr, size_t s
     if (!a->base) return LF_ERR_STATE;
     int want = k == RT_ARENA_FROZEN ? PROT_READ : PROT_READ | PROT_WRITE;
     if (prot != want || size == 0 || size % RT_PAGE) return LF_ERR_INVALID_ARG;
-    if (addr != a->base + a->committed || size > RT_ARENA_RESERVE - a->committed)
+    if (addr != a->base + a->committed || size > a->reserve - a->committed)
         return LF_ERR_INVALID_ARG;
     if (k == RT_ARENA_FROZEN && rt_sealed) return LF_ERR_STATE;
     return LF_OK;

@@ -33,6 +33,7 @@
 
 static struct rt_dump_object *rt_index;
 static uint64_t rt_index_committed; /* bytes */
+static uint64_t rt_index_reserve;   /* bytes */
 static size_t rt_index_count;
 
 /* -- The frozen-object index -------------------------------------------- */
@@ -40,16 +41,17 @@ static size_t rt_index_count;
 static int rt_index_room(size_t n)
 {
     if (!rt_index) {
-        void *p = mmap(NULL, RT_INDEX_RESERVE, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) return 0;
+        uint64_t size = RT_INDEX_RESERVE;
+        void *p = rt_reserve_any(&size);
+        if (!p) return 0;
         rt_index = p;
+        rt_index_reserve = size;
     }
     uint64_t need = (uint64_t)n * sizeof *rt_index;
     if (need <= rt_index_committed) return 1;
-    if (need > RT_INDEX_RESERVE) return 0;
+    if (need > rt_index_reserve) return 0;
     uint64_t grow = rt_index_committed < RT_INDEX_GROW ? RT_INDEX_GROW : rt_index_committed;
-    if (grow > RT_INDEX_RESERVE - rt_index_committed) grow = RT_INDEX_RESERVE - rt_index_committed;
+    if (grow > rt_index_reserve - rt_index_committed) grow = rt_index_reserve - rt_index_committed;
     if (mprotect((char *)rt_index + rt_index_committed, grow, PROT_READ | PROT_WRITE) != 0)
         return 0;
     rt_index_committed += grow;

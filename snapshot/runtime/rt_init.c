@@ -13,8 +13,8 @@
  * Snapshot and image modes need the interpreter at the same addresses in
  * the run that makes the dump and the run that maps the image: when address
  * randomization is on, lf_init turns it off for the process
- * (personality(ADDR_NO_RANDOMIZE)) and re-executes /proc/self/exe with the
- * same argv, once (LINEIFORM_REEXEC guards against a loop).  The load base
+ * (personality(ADDR_NO_RANDOMIZE)) and re-executes itself (/proc/self/exe
+ * resolved) with the same argv, once (LINEIFORM_REEXEC guards against a loop).  The load base
  * is recorded in the dump either way, so a mismatch is detected, not run.
  *
  * Failures that make the requested mode impossible print one line
@@ -67,6 +67,11 @@ static void rt_pin_addresses(char **argv)
     if (personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1) return;
     setenv(RT_ENV_REEXEC, "1", 1);
     fflush(NULL);
+    /* The resolved path first: under valgrind /proc/self/exe is the tool,
+     * while readlink gives the interpreter (which then runs natively unless
+     * --trace-children=yes).  /proc/self/exe when the file is gone. */
+    char self[RT_DUMP_PATH_MAX];
+    if (rt_self_path(self, sizeof self) == 0) execv(self, argv);
     execv("/proc/self/exe", argv);
     personality((unsigned long)pers);
     unsetenv(RT_ENV_REEXEC);

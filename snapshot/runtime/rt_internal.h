@@ -41,6 +41,11 @@ enum rt_arena_kind {
  * image modes); otherwise fall back to a kernel-chosen address. */
 enum lf_status rt_arena_reserve(int fixed_required);
 
+/* Reserve (PROT_NONE) up to *size bytes at a kernel-chosen address,
+ * settling for less where the address space is limited (ulimit -v,
+ * valgrind); *size becomes what was reserved.  NULL below 256 MiB. */
+void *rt_reserve_any(uint64_t *size);
+
 /* Base address, bytes in use (rounded up to a page), whether it is sealed. */
 uint64_t rt_arena_base(enum rt_arena_kind kind);
 uint64_t rt_arena_used(enum rt_arena_kind kind);
