@@ -186,6 +186,29 @@ static void test_sealed_arena_refuses_freeze_and_mprotect(void **state)
     assert_int_equal(tu_run(tu_fmt("'%s' --seal-child", self), NULL, NULL), 0);
 }
 
+/* Under ulimit -v the arenas still sit at their fixed addresses, smaller. */
+static int limited_child(void)
+{
+    char obj[64] = "limited";
+    char *p = lf_freeze(obj, sizeof obj);
+    char *q = lf_alloc(1 << 20);
+    if (!p || (uint64_t)p != RT_FROZEN_BASE || strcmp(p, "limited")) return 10;
+    if (!q || (uint64_t)q != RT_PERSIST_BASE) return 11;
+    q[(1 << 20) - 1] = 1;
+    return 0;
+}
+
+static void test_arenas_stay_fixed_when_address_space_is_limited(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* the sanitizer's shadow memory needs more than the limit */
+#endif
+    char self[4096];
+    assert_int_equal(rt_self_path(self, sizeof self), 0);
+    assert_int_equal(tu_run(tu_fmt("ulimit -v 3000000; '%s' --limited-child", self), NULL, NULL), 0);
+}
+
 static struct { uint64_t lo[64], hi[64]; int n; } roots_seen;
 
 static void record_roots(void *lo, void *hi)
@@ -259,6 +282,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--seal-child") == 0)
         seal_then_try(lf_freeze("sealed", 7));
+    if (argc > 1 && strcmp(argv[1], "--limited-child") == 0) return limited_child();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freeze_copies_into_fixed_frozen_arena),
         cmocka_unit_test(test_frozen_view_cannot_be_made_writable),
@@ -268,6 +292,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write_between_objects_is_reported_without_an_object),
         cmocka_unit_test(test_other_segfaults_keep_the_default_action),
         cmocka_unit_test(test_sealed_arena_refuses_freeze_and_mprotect),
+        cmocka_unit_test(test_arenas_stay_fixed_when_address_space_is_limited),
         cmocka_unit_test(test_root_hook_sees_every_committed_range),
         cmocka_unit_test(test_map_fixed_restores_arenas_and_index),
     };

@@ -91,13 +91,13 @@ static void *rt_reserve_at(uint64_t want, uint64_t size)
     return p;
 }
 
-/* Reserve up to *size bytes anywhere, settling for less when the address
- * space is limited (ulimit -v, valgrind): quarter the request down to
- * 256 MiB.  *size is set to what was reserved. */
-void *rt_reserve_any(uint64_t *size)
+/* Reserve up to *size bytes at want (0: anywhere), settling for less when
+ * the address space is limited (ulimit -v, valgrind): quarter the request
+ * down to 256 MiB.  *size is set to what was reserved. */
+static void *rt_reserve_down(uint64_t want, uint64_t *size)
 {
     for (uint64_t n = *size; n >= (256ULL << 20); n /= 4) {
-        void *p = rt_reserve_at(0, n);
+        void *p = rt_reserve_at(want, n);
         if (p) {
             *size = n;
             return p;
@@ -106,15 +106,20 @@ void *rt_reserve_any(uint64_t *size)
     return NULL;
 }
 
+void *rt_reserve_any(uint64_t *size) { return rt_reserve_down(0, size); }
+
 static enum lf_status rt_reserve_one(enum rt_arena_kind k, int fixed_required)
 {
     struct rt_arena *a = &rt_arenas[k];
     if (a->base)
         return a->base == rt_fixed_base[k] || !fixed_required ? LF_OK : LF_ERR_ADDR_TAKEN;
-    void *p = rt_reserve_at(rt_fixed_base[k], RT_ARENA_RESERVE);
     uint64_t size = RT_ARENA_RESERVE;
+    void *p = rt_reserve_down(rt_fixed_base[k], &size);
     if (!p && fixed_required) return LF_ERR_ADDR_TAKEN;
-    if (!p) p = rt_reserve_any(&size);
+    if (!p) {
+        size = RT_ARENA_RESERVE;
+        p = rt_reserve_any(&size);
+    }
     if (!p) return LF_ERR_NOMEM;
     a->base = (uint64_t)p;
     a->reserve = size;

@@ -5,7 +5,9 @@
  * Invariants the image loader may rely on:
  *   (1) After lf_init returns in image mode, or after the first lf_freeze /
  *       lf_alloc, both arenas are reserved at RT_FROZEN_BASE / RT_PERSIST_BASE
- *       (RT_*_RESERVE bytes each, PROT_NONE where not committed).
+ *       (RT_ARENA_RESERVE bytes each, or a quarter, a sixteenth... down to
+ *       256 MiB where the address space is limited; PROT_NONE where not
+ *       committed).
  *   (2) rt_image_load runs inside lf_init (image mode) after (1), before the
  *       interpreter sees any arena memory; whatever it maps with
  *       rt_arena_map_* becomes the arena's committed and used prefix, so
