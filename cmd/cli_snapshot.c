@@ -2,6 +2,7 @@
  * interpreter to its snapshot point, compile the entry closure, write an
  * image.
  *
+ *   analyze BIN into the metadata database unless it holds this build
  *   run     BIN SCRIPT with LINEIFORM_MODE=snapshot ──▶ heap dump (temp dir)
  *   read    snap_dump_read: arenas, entry, roots, interpreter identity
  *   lift    snap_interp_open (guest memory) ──▶ lift_aot_compile ──▶ object
@@ -17,6 +18,8 @@
  * program still starts from the restored heap, without parsing, and its
  * output is the same; the summary reports it as a bailout with the reason.
  */
+#include "analyzer/an_store.h"
+#include "analyzer/analyzer.h"
 #include "cmd/cli.h"
 #include "lifter/lift_aot.h"
 #include "snapshot/runtime/rt_internal.h"
@@ -38,7 +41,7 @@ struct snap_opts {
     char interp_buf[PATH_MAX];
 };
 
-struct snap_times { double run, lift, link, write; };
+struct snap_times { double analyze, run, lift, link, write; int cached; };
 
 static double snap_now_ms(void)
 {
@@ -55,7 +58,8 @@ static void snap_usage(FILE *f)
                "IMAGE, which 'lineiform run IMAGE' runs.\n\n"
                "  -o IMAGE      the image to write (atomically; nothing on failure)\n"
                "  --interp BIN  the interpreter (default: the bundled Scheme interpreter)\n"
-               "  --db PATH     metadata database (default $LINEIFORM_DB, else\n"
+               "  --db PATH     metadata database the interpreter is analyzed into unless it\n"
+               "                holds this build already (default $LINEIFORM_DB, else\n"
                "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
                "  -O0..-O3      optimization level (default -O2)\n"
                "  -q            no summary\n");
@@ -115,6 +119,43 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         return CLI_EXIT_FAIL;
     }
     return 0;
+}
+
+/* Analyze the interpreter into the database unless it is stored with the
+ * same build-id and content hash (the cache `lineiform analyze` uses). */
+static int snap_analyze(const struct snap_opts *o, struct snap_times *t)
+{
+    char abspath[PATH_MAX], err[1024], dbbuf[4096];
+    struct an_binary *id = NULL, *b = NULL;
+    struct an_db *db = NULL;
+    struct an_db_summary sum;
+    int rc = CLI_EXIT_FAIL;
+    double t0 = snap_now_ms();
+    if (!realpath(o->interp, abspath)) {
+        cli_error("snapshot: %s: %s", o->interp, strerror(errno));
+        return rc;
+    }
+    const char *dbpath = cli_db_path(o->db, 1, dbbuf, sizeof dbbuf);
+    if (!dbpath) return rc;
+    if (an_open(abspath, AN_OPEN_IDENTIFY, &id, err, sizeof err) != LF_OK ||
+        an_db_open(dbpath, 0, &db, err, sizeof err) != LF_OK) {
+        cli_error("snapshot: analyze: %s", err);
+        goto out;
+    }
+    int hit = an_db_lookup(db, abspath, id->build_id, id->content_hash, &sum, err, sizeof err);
+    if (hit < 0 || (!hit && (an_open(abspath, 0, &b, err, sizeof err) != LF_OK ||
+                             an_db_store(db, abspath, b, snap_now_ms() - t0, err, sizeof err) != LF_OK))) {
+        cli_error("snapshot: analyze: %s", err);
+        goto out;
+    }
+    t->cached = hit;
+    rc = 0;
+out:
+    t->analyze = snap_now_ms() - t0;
+    an_db_close(db);
+    an_close(b);
+    an_close(id);
+    return rc;
 }
 
 /* Run BIN SCRIPT in snapshot mode; 0 when the dump was written. */
@@ -223,8 +264,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
            c->nsyms - c->nimports, c->nimports);
     for (size_t i = 0; i < c->nimports; i++) printf("%s%s", i ? ", " : " (", c->imports[i].name);
     printf("%s\n", c->nimports ? ")" : "");
-    printf("  time (ms)        run %.1f  lift %.1f (opt %.1f, codegen %.1f)  link %.1f  write %.1f\n", t->run,
-           t->lift, rp->ms_opt, rp->ms_codegen, t->link, t->write);
+    printf("  time (ms)        analyze %.1f%s  run %.1f  lift %.1f (opt %.1f, codegen %.1f)  link %.1f  write %.1f\n",
+           t->analyze, t->cached ? " (cached)" : "", t->run, t->lift, rp->ms_opt, rp->ms_codegen, t->link, t->write);
 }
 
 /* Everything after the dump exists: read, compile, link, write. */
@@ -258,10 +299,8 @@ int cli_snapshot(int argc, char **argv)
     struct snap_opts o = { .opt_level = 2 };
     int rc = snap_parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
-    /* GAP: the analyzer has no metadata-store API yet, so the interpreter
-     * is not analyzed into the database here; --db only sets LINEIFORM_DB
-     * for whatever consults the store (the lifter reads the ELF itself). */
-    if (o.db) setenv("LINEIFORM_DB", o.db, 1);
+    struct snap_times t = { 0 };
+    if ((rc = snap_analyze(&o, &t)) != 0) return rc;
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX], dump[PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/lineiform-snap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -270,7 +309,6 @@ int cli_snapshot(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     snprintf(dump, sizeof dump, "%s/heap.dump", dir);
-    struct snap_times t = { 0 };
     double t0 = snap_now_ms();
     rc = snap_run_interp(&o, dump);
     t.run = snap_now_ms() - t0;

@@ -31,3 +31,19 @@ fuzz-dump: $(BUILD)/fuzz/fuzz_dump $(BUILD)/tests/test_snapshot_dump
 	{ printf '\001'; cat $(BUILD)/fuzz/seed.dump; } > $(BUILD)/fuzz/dump-corpus/seed-resealed
 	{ printf '\000'; cat $(BUILD)/fuzz/seed.dump; } > $(BUILD)/fuzz/dump-corpus/seed-raw
 	$(BUILD)/fuzz/fuzz_dump -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/dump-corpus
+
+# Fuzzing the image reader (rt_image_parse) the same way (not part of `make test`):
+#   make fuzz-image FUZZ_SECONDS=60    corpus in $(BUILD)/fuzz/image-corpus/,
+#   seeded with the images test_snapshot_image writes.
+$(BUILD)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(RT_SRCS) snapshot/snap_image_fmt.h snapshot/runtime/rt_internal.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -Iinclude -I. -fsanitize=fuzzer,address,undefined \
+	  -o $@ tests/fuzz/fuzz_image.c $(RT_SRCS)
+.PHONY: fuzz-image
+fuzz-image: $(BUILD)/fuzz/fuzz_image $(BUILD)/tests/test_snapshot_image
+	@mkdir -p $(BUILD)/fuzz/image-corpus $(BUILD)/fuzz/image-seeds
+	LF_IMAGE_SEED_DIR=$(abspath $(BUILD))/fuzz/image-seeds $(BUILD)/tests/test_snapshot_image >/dev/null
+	for f in $(BUILD)/fuzz/image-seeds/*.img; do b=$$(basename $$f .img); \
+	  { printf '\001'; cat $$f; } > $(BUILD)/fuzz/image-corpus/$$b-resealed; \
+	  { printf '\000'; cat $$f; } > $(BUILD)/fuzz/image-corpus/$$b-raw; done
+	$(BUILD)/fuzz/fuzz_image -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz/image-corpus

@@ -111,7 +111,7 @@ static void same_as_interpreter(const char *interp_, const char *scr_, const cha
     snprintf(scr, sizeof scr, "%s", scr_);
     snprintf(img, sizeof img, "%s", img_);
     int s1 = tu_run(tu_fmt("'%s' '%s'", interp, scr), &o1, NULL);
-    int rc = tu_run(tu_fmt("'%s' snapshot -q --interp '%s' '%s' -o '%s'", lineiform, interp, scr, img), NULL, &e);
+    int rc = tu_run(tu_fmt("'%s' snapshot -q --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform, tu_tmpdir(), interp, scr, img), NULL, &e);
     if (rc != 0) fail_msg("snapshot failed (%d): %s", rc, e);
     free(e);
     int s2 = tu_run(tu_fmt("'%s' run '%s'", lineiform, img), &o2, &e);
@@ -143,7 +143,7 @@ static void test_failing_script_gives_its_error_and_no_image(void **state)
     const char *mini = build_mini("gcc", "mini-gcc", "");
     const char *img = tu_fmt("%s/fail.img", tu_tmpdir());
     char *err = NULL;
-    int rc = tu_run(tu_fmt("'%s' snapshot --interp '%s' '%s' -o '%s'", lineiform, mini,
+    int rc = tu_run(tu_fmt("'%s' snapshot --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform, tu_tmpdir(), mini,
                            script("bad.txt", "fail\n"), img), NULL, &err);
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, "syntax error"));
@@ -178,7 +178,7 @@ static const char *good_image(void)
     if (!path[0]) {
         const char *mini = build_mini("gcc", "mini-dmg", "");
         snprintf(path, sizeof path, "%s/good.img", tu_tmpdir());
-        assert_int_equal(tu_run(tu_fmt("'%s' snapshot -q --interp '%s' '%s' -o '%s'", lineiform, mini,
+        assert_int_equal(tu_run(tu_fmt("'%s' snapshot -q --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform, tu_tmpdir(), mini,
                                        script("f15.txt", "15\n"), path), NULL, NULL), 0);
     }
     return path;
@@ -250,7 +250,7 @@ static void test_image_of_another_interpreter_build_is_refused(void **state)
     (void)state;
     const char *mini = build_mini("gcc", "mini-rebuilt", "");
     const char *img = tu_fmt("%s/rebuilt.img", tu_tmpdir());
-    assert_int_equal(tu_run(tu_fmt("'%s' snapshot -q --interp '%s' '%s' -o '%s'", lineiform, mini,
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot -q --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform, tu_tmpdir(), mini,
                                    script("f10.txt", "10\n"), img), NULL, NULL), 0);
     build_mini("gcc", "mini-rebuilt", "-DOTHER_BUILD=1"); /* same path, new build-id */
     char *out = NULL, *err = NULL;

@@ -95,6 +95,8 @@ static const char *write_fixture_image(const char *name, uint8_t build_id_xor)
     enum lf_status s = snap_image_write(path, &sp, NULL, why, sizeof why);
     snap_linked_free(&l);
     if (s != LF_OK) fail_msg("snap_image_write: %s", why);
+    const char *seeds = getenv("LF_IMAGE_SEED_DIR"); /* make fuzz-image */
+    if (seeds) tu_run(tu_fmt("cp '%s' '%s/'", path, seeds), NULL, NULL);
     return path;
 }
 
