@@ -5,10 +5,12 @@
  * Invariants (after an_funcs_finish):
  *   1. b->funcs is sorted by address with one entry per address: among
  *      aliases, .symtab before .dynsym, global before weak before local,
- *      then the name that sorts first (deterministic).
+ *      fewer leading underscores, then the name that sorts first
+ *      (deterministic).  Every alias name still finds it (an_func_by_name).
  *   2. An FDE whose start lies in no symbol's range becomes "fn_<hex>".
  *   3. A zero-size symbol takes the size of the FDE starting at it, else
- *      extends to the next function (within its executable segment).
+ *      extends to the next function (within its executable segment); an
+ *      FDE-only function ends where the next function starts.
  *   4. "foo.cold" / "foo.cold.N" (and ".part"-less gcc split names) get
  *      parent_addr = foo's address when foo exists. */
 #include "analyzer/an_internal.h"
@@ -37,6 +39,8 @@ static int an_func_cmp(const void *pa, const void *pb)
     if (a->source != b->source) return a->source < b->source ? -1 : 1;
     if (a->n_loops != b->n_loops) return a->n_loops < b->n_loops ? -1 : 1; /* alias rank */
     if ((a->size == 0) != (b->size == 0)) return a->size == 0 ? 1 : -1;
+    size_t ua = strspn(a->name, "_"), ub = strspn(b->name, "_");
+    if (ua != ub) return ua < ub ? -1 : 1;
     return strcmp(a->name, b->name);
 }
 
@@ -48,6 +52,8 @@ static void an_sort_dedup(struct an_bin *b)
     for (size_t i = 0; i < b->funcs.n; i++) {
         if (k && f[k - 1].addr == f[i].addr) {
             if (!f[k - 1].size) f[k - 1].size = f[i].size;
+            struct an_alias *al = an_vec_push(&b->aliases);
+            if (al) { al->name = f[i].name; al->addr = f[i].addr; }
             continue;
         }
         f[k++] = f[i];
@@ -97,6 +103,9 @@ static void an_fill_sizes(struct an_bin *b)
     struct an_func *f = b->funcs.data;
     for (size_t i = 0; i < b->funcs.n; i++) {
         f[i].n_loops = 0; /* alias rank no longer needed */
+        /* an FDE can cover several functions (one FDE for all of .plt) */
+        if (f[i].source == AN_SRC_EH_FRAME && i + 1 < b->funcs.n && f[i].addr + f[i].size > f[i + 1].addr)
+            f[i].size = f[i + 1].addr - f[i].addr;
         if (f[i].size) continue;
         const struct an_segment *seg = an_segment_at(&b->pub, f[i].addr);
         if (!seg || !(seg->flags & 1 /* PF_X */)) continue;
@@ -137,9 +146,17 @@ enum lf_status an_funcs_finish(struct an_bin *b)
     for (size_t i = 0; i < b->funcs.n; i++)
         if (!an_strmap_get(&b->by_name, f[i].name) && an_strmap_put(&b->by_name, f[i].name, &f[i]) < 0)
             return LF_ERR_NOMEM;
-    an_tie_cold(b);
     b->pub.funcs = f;
     b->pub.n_funcs = (unsigned)b->funcs.n;
+    const struct an_alias *al = b->aliases.data;
+    for (size_t i = 0; i < b->aliases.n; i++) {
+        const struct an_func *t = an_func_at(&b->pub, al[i].addr);
+        if (t && !an_strmap_get(&b->by_name, al[i].name) &&
+            an_strmap_put(&b->by_name, al[i].name, (void *)t) < 0)
+            return LF_ERR_NOMEM;
+    }
+    an_vec_free(&b->aliases);
+    an_tie_cold(b);
     return LF_OK;
 }
 
