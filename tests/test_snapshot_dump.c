@@ -42,6 +42,7 @@ static int child_main(int argc, char **argv)
     if (strcmp(what, "bad-entry") == 0) lf_snapshot(&c, roots);
     if (strcmp(what, "bad-roots") == 0) lf_snapshot(entry, &c);
     if (strcmp(what, "no-snapshot") == 0) return 0;
+    if (strcmp(what, "fails-early") == 0) return 1;
     lf_snapshot(entry, roots);
     printf("after snapshot %ld\n", entry->code(entry, 1));
     return 0;
@@ -230,6 +231,10 @@ static void test_program_ending_before_the_snapshot_is_reported(void **state)
     assert_int_equal(run_child(env, "no-snapshot", NULL, &err), 0);
     assert_non_null(strstr(err, "ended before reaching lf_snapshot"));
     assert_int_equal(files_starting("never.dump"), 0);
+    free(err);
+    /* A failing program has given its own reason: nothing is added. */
+    assert_int_equal(run_child(env, "fails-early", NULL, &err), 1);
+    assert_string_equal(err, "");
     free(err);
 }
 

@@ -77,9 +77,12 @@ static void rt_pin_addresses(char **argv)
     unsetenv(RT_ENV_REEXEC);
 }
 
-static void rt_snapshot_missed(void)
+/* A program that fails has said why already; one that succeeds without
+ * reaching the snapshot point would otherwise leave no trace. */
+static void rt_snapshot_missed(int status, void *arg)
 {
-    if (rt_mode == LF_MODE_SNAPSHOT && !rt_snapshot_reached)
+    (void)arg;
+    if (status == 0 && rt_mode == LF_MODE_SNAPSHOT && !rt_snapshot_reached)
         fprintf(stderr, "lineiform: snapshot: the program ended before reaching lf_snapshot\n");
 }
 
@@ -89,7 +92,7 @@ static void rt_init_snapshot(void)
     if (!p || !*p) rt_die("snapshot mode needs %s (the heap dump path)", RT_ENV_DUMP);
     if (strlen(p) >= sizeof rt_dump_path) rt_die("%s: path too long", RT_ENV_DUMP);
     strcpy(rt_dump_path, p);
-    atexit(rt_snapshot_missed);
+    on_exit(rt_snapshot_missed, NULL);
 }
 
 static void rt_init_image(void)
