@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,41 @@ static void test_sealed_arena_refuses_freeze_and_mprotect(void **state)
     assert_int_equal(tu_run(tu_fmt("'%s' --seal-child", self), NULL, NULL), 0);
 }
 
+static void map_back_from_file(void *arg)
+{
+    const char *path = arg;
+    int fd = open(path, O_RDONLY);
+    uint64_t fb = rt_arena_base(RT_ARENA_FROZEN), pb = rt_arena_base(RT_ARENA_PERSISTENT);
+    uint64_t fc = rt_arena_committed(RT_ARENA_FROZEN), pc = rt_arena_committed(RT_ARENA_PERSISTENT);
+    if (fd < 0) _exit(10);
+    if (rt_arena_map_fd(RT_ARENA_PERSISTENT, pb + pc, 4096, PROT_READ | PROT_WRITE, fd, 100) != LF_ERR_INVALID_ARG) _exit(11);
+    if (rt_arena_map_fd(RT_ARENA_PERSISTENT, pb + pc, 4096, PROT_READ | PROT_WRITE, fd, 4096) != LF_OK) _exit(12);
+    if (rt_arena_map_fd(RT_ARENA_FROZEN, fb + fc, 4096, PROT_READ, fd, 0) != LF_OK) _exit(13);
+    uint8_t *pp = (uint8_t *)(pb + pc), *fp = (uint8_t *)(fb + fc);
+    if (pp[0] != 2 || fp[0] != 1) _exit(14);
+    pp[0] = 9; /* copy-on-write: the file keeps its byte */
+    uint8_t back = 0;
+    if (pread(fd, &back, 1, 4096) != 1 || back != 2) _exit(15);
+    uint8_t *f2 = lf_freeze("after", 6); /* freezing continues past the file's pages */
+    if (!f2 || (uint64_t)f2 < fb + fc + 4096 || strcmp((char *)f2, "after")) _exit(16);
+    if (mprotect(fp, 4096, PROT_READ | PROT_WRITE) == 0) _exit(17);
+    _exit(0);
+}
+
+static void test_map_fd_restores_arenas_copy_on_write(void **state)
+{
+    (void)state;
+    static uint8_t pages[8192];
+    memset(pages, 1, 4096);
+    memset(pages + 4096, 2, 4096);
+    const char *path = tu_fmt("%s/arenas.bin", tu_tmpdir());
+    assert_int_equal(tu_write_file(path, pages, sizeof pages), 0);
+    lf_freeze("x", 1);
+    int st = in_child(map_back_from_file, (void *)path, NULL);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* Under ulimit -v the arenas still sit at their fixed addresses, smaller. */
 static int limited_child(void)
 {
@@ -295,6 +331,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_arenas_stay_fixed_when_address_space_is_limited),
         cmocka_unit_test(test_root_hook_sees_every_committed_range),
         cmocka_unit_test(test_map_fixed_restores_arenas_and_index),
+        cmocka_unit_test(test_map_fd_restores_arenas_copy_on_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,21 +355,37 @@ enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t
     return s;
 }
 
+/* Read size bytes of fd at off into the frozen arena's alias at arena
+ * offset aoff. */
+static enum lf_status rt_frozen_pread(int fd, uint64_t off, uint64_t aoff, size_t size)
+{
+    while (size) {
+        ssize_t n = pread(fd, rt_alias + aoff, size, (off_t)off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return LF_ERR_IO;
+        off += (uint64_t)n;
+        aoff += (uint64_t)n;
+        size -= (size_t)n;
+    }
+    return LF_OK;
+}
+
 enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size, int prot,
                                int fd, uint64_t off)
 {
     rt_lock();
     enum lf_status s = rt_map_check(kind, addr, size, prot);
     if (s == LF_OK && off % RT_PAGE) s = LF_ERR_INVALID_ARG;
-    if (s == LF_OK) {
+    if (s == LF_OK && kind == RT_ARENA_FROZEN) {
+        /* Copied into the memfd, not mapped from the file: a private file
+         * mapping could be made writable with mprotect. */
+        uint64_t aoff = addr - rt_arenas[kind].base;
+        s = rt_commit(kind, aoff, size);
+        if (s == LF_OK) s = rt_frozen_pread(fd, off, aoff, size);
+    } else if (s == LF_OK) {
         void *p = mmap((void *)addr, size, prot, MAP_PRIVATE | MAP_FIXED, fd, (off_t)off);
         if (p == MAP_FAILED) s = errno == ENOMEM ? LF_ERR_NOMEM : LF_ERR_IO;
     }
-    /* The memfd keeps mirroring arena offsets: grow it over the hole so
-     * that later lf_freeze calls map the offsets after this range. */
-    if (s == LF_OK && kind == RT_ARENA_FROZEN &&
-        ftruncate(rt_memfd, (off_t)(addr - rt_arenas[kind].base + size)) != 0)
-        s = LF_ERR_NOMEM;
     if (s == LF_OK) rt_map_done(kind, size);
     rt_unlock();
     return s;

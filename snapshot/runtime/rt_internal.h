@@ -64,9 +64,10 @@ int rt_arena_sealed(void);
 enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t size,
                                   int prot, const void *bytes);
 
-/* The same from an open file: MAP_PRIVATE of fd at offset off (a page
- * multiple), so the image's pages are shared until written (copy-on-write
- * for the persistent arena; never writable for the frozen arena). */
+/* The same from an open file at offset off (a page multiple).  The
+ * persistent arena maps it MAP_PRIVATE, so the file's pages are shared
+ * until written (copy-on-write).  The frozen arena reads it into its memfd
+ * instead: a private file mapping could be made writable with mprotect. */
 enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size,
                                int prot, int fd, uint64_t off);
 
