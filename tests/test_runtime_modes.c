@@ -32,7 +32,8 @@ static int child_main(int argc, char **argv)
     fflush(stdout);
     void *code, *entry, *roots;
     if (lf_image(&code, &entry, &roots) != LF_ERR_STATE) return 20;
-    lf_snapshot(lf_freeze("entry closure", 16), lf_alloc(8));
+    static const char closure[16] = "entry closure";
+    lf_snapshot(lf_freeze(closure, sizeof closure), lf_alloc(8));
     return 0;
 }
 
