@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 
 #include "lineiform.h"
@@ -22,6 +23,10 @@
  * the personality and what is left of the environment. */
 static int child_main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[2], "occupy") == 0) /* someone sits on the frozen arena */
+        if (mmap((void *)RT_FROZEN_BASE, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                 -1, 0) == MAP_FAILED)
+            return 30;
     printf("pre\n");
     enum lf_mode m = lf_init(&argc, &argv);
     enum lf_mode again = lf_init(&argc, &argv);
@@ -33,7 +38,10 @@ static int child_main(int argc, char **argv)
     void *code, *entry, *roots;
     if (lf_image(&code, &entry, &roots) != LF_ERR_STATE) return 20;
     static const char closure[16] = "entry closure";
-    lf_snapshot(lf_freeze(closure, sizeof closure), lf_alloc(8));
+    void *entry = lf_freeze(closure, sizeof closure);
+    printf("frozen=%d\n", entry && lf_is_frozen(entry) && !memcmp(entry, closure, 16));
+    fflush(stdout);
+    lf_snapshot(entry, lf_alloc(8));
     return 0;
 }
 
@@ -102,6 +110,29 @@ static void test_explicit_normal_mode_clears_the_environment(void **state)
     free(out);
 }
 
+static void test_taken_arena_address_refuses_snapshot_mode_in_one_line(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    const char *dump = tu_fmt("%s/taken.dump", tu_tmpdir());
+    assert_int_equal(tu_run(tu_fmt("LINEIFORM_MODE=snapshot LINEIFORM_DUMP='%s' '%s' --child occupy",
+                                   dump, self_exe()), NULL, &err), 2);
+    assert_non_null(strstr(err, "lineiform: cannot reserve the arenas at 0x7e0000000000"));
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+    assert_null(tu_read_file(dump, NULL));
+    free(err);
+}
+
+static void test_taken_arena_address_falls_back_in_normal_mode(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(tu_run(tu_fmt("'%s' --child occupy", self_exe()), &out, NULL), 0);
+    assert_non_null(strstr(out, "mode=0 again=0 "));
+    assert_non_null(strstr(out, "frozen=1\n")); /* at another address, still frozen */
+    free(out);
+}
+
 static void test_image_outside_image_mode_is_a_state_error(void **state)
 {
     (void)state;
@@ -119,6 +150,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_snapshot_mode_reexecs_once_without_randomization),
         cmocka_unit_test(test_snapshot_mode_without_randomization_does_not_reexec),
         cmocka_unit_test(test_explicit_normal_mode_clears_the_environment),
+        cmocka_unit_test(test_taken_arena_address_refuses_snapshot_mode_in_one_line),
+        cmocka_unit_test(test_taken_arena_address_falls_back_in_normal_mode),
         cmocka_unit_test(test_image_outside_image_mode_is_a_state_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
