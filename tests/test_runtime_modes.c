@@ -35,8 +35,8 @@ static int child_main(int argc, char **argv)
            getenv("LINEIFORM_MODE") ? "MODE" : "-", getenv("LINEIFORM_DUMP") ? "DUMP" : "-",
            getenv("LINEIFORM_REEXEC") ? "REEXEC" : "-");
     fflush(stdout);
-    void *code, *entry, *roots;
-    if (lf_image(&code, &entry, &roots) != LF_ERR_STATE) return 20;
+    void *code, *img_entry, *roots;
+    if (lf_image(&code, &img_entry, &roots) != LF_ERR_STATE) return 20;
     static const char closure[16] = "entry closure";
     void *entry = lf_freeze(closure, sizeof closure);
     printf("frozen=%d\n", entry && lf_is_frozen(entry) && !memcmp(entry, closure, 16));
