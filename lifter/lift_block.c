@@ -1,0 +1,469 @@
+/* lift_block.c -- the partial evaluator: abstract interpretation of one
+ * specialization's blocks to a fixpoint, then emission of the live ones.
+ *
+ * Both passes run the same semantic functions.  The analysis pass lifts
+ * each block into a scratch LLVM function from its abstract entry state
+ * (known registers as LLVM constants, stack addresses as sp0 + k, the rest
+ * opaque), reads the abstract exit state back from the resulting values,
+ * and joins it into the successors' entry states until nothing changes.
+ * The emission pass lifts each reachable block once more from its final
+ * entry state, with phis for the slots that are unknown there.
+ *
+ *      entry state --> [lift block] --> exit state --join--> successor ...
+ *                         (scratch)        (worklist to a fixpoint)
+ *      final states --> [lift block] --> br / phis       (the function)
+ *
+ * Invariants:
+ *   1. Lifting is deterministic: the same block from the same entry state
+ *      gives the same successors and the same abstract exit state, so the
+ *      emission pass meets exactly the edges the analysis saw.  Call
+ *      decisions are memoized per call site for that reason.
+ *   2. A join only loses information (const/stack -> unknown; slots drop),
+ *      so the fixpoint is reached in a bounded number of rounds.
+ *   3. If the frame escapes during analysis, the analysis restarts with
+ *      "escaped" from the start: earlier states may have forwarded slots
+ *      that an escaped pointer can change.
+ *   4. Flags cross blocks only where live (backward liveness over the
+ *      analysis' use/def masks); dead flags enter a block as 0. */
+#include "lifter/lift_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lift_code_ok(const struct lift_mod *m, uint64_t pc)
+{
+    for (size_t k = 0; k < m->ncode; k++)
+        if (pc >= m->code[k].lo && pc < m->code[k].hi) return 1;
+    return 0;
+}
+
+LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t)
+{
+    return LLVMBuildFreeze(c->b, LLVMGetPoison(t), "");
+}
+
+LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name)
+{
+    return LLVMAppendBasicBlockInContext(c->lc, c->fn, name);
+}
+
+/* -- Blocks ------------------------------------------------------------------------ */
+
+static int blk_find(struct lift_job *j, uint64_t pc, int ctx)
+{
+    for (int k = j->nblk - 1; k >= 0; k--)
+        if (j->blk[k].pc == pc && j->blk[k].ctx == ctx) return k;
+    return -1;
+}
+
+static int blk_get(struct lift_job *j, uint64_t pc, int ctx)
+{
+    int k = blk_find(j, pc, ctx);
+    if (k >= 0) return k;
+    if (j->nblk == j->capblk) {
+        j->capblk = j->capblk ? 2 * j->capblk : 64;
+        j->blk = realloc(j->blk, (size_t)j->capblk * sizeof *j->blk);
+        LF_ASSERT(j->blk, "out of memory");
+    }
+    struct lift_blk *b = &j->blk[j->nblk];
+    memset(b, 0, sizeof *b);
+    b->pc = pc;
+    b->ctx = ctx;
+    b->is_exit = j->snippet && pc == j->snip_hi;
+    return j->nblk++;
+}
+
+/* -- Abstract values ------------------------------------------------------------------ */
+
+static struct lift_aval aval_of(const struct lift_ctx *c, LLVMValueRef v)
+{
+    struct lift_aval a = { LIFT_AK_UNKNOWN, 0, NULL };
+    int64_t off;
+    if (LLVMIsAConstantInt(v)) a.kind = LIFT_AK_CONST, a.k = v;
+    else if (lift_stack_off(c, v, &off)) a.kind = LIFT_AK_STACK, a.off = off;
+    return a;
+}
+
+static int aval_eq(struct lift_aval a, struct lift_aval b)
+{
+    if (a.kind != b.kind) return 0;
+    if (a.kind == LIFT_AK_CONST) return a.k == b.k;
+    if (a.kind == LIFT_AK_STACK) return a.off == b.off;
+    return 1;
+}
+
+/* Join b into *a; 1 when *a changed. */
+static int aval_join(struct lift_aval *a, struct lift_aval b)
+{
+    if (a->kind == LIFT_AK_BOTTOM) { *a = b; return 1; }
+    if (aval_eq(*a, b) || a->kind == LIFT_AK_UNKNOWN) return 0;
+    *a = (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
+    return 1;
+}
+
+static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
+{
+    for (int k = 0; k < 16; k++) s->gpr[k] = aval_of(c, c->gpr[k]), s->xmm[k] = aval_of(c, c->xmm[k]);
+    lift_flags_materialize(c, fmask);
+    for (int f = 0; f < LIFT_NFLAGS; f++)
+        s->flag[f] = (fmask >> f) & 1 ? aval_of(c, c->flag[f].v)
+                                      : (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
+    s->nslot = 0;
+    for (int k = 0; k < c->nslot; k++) {
+        struct lift_aval v = aval_of(c, c->slot[k].v);
+        if (v.kind == LIFT_AK_UNKNOWN) continue;
+        s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v };
+    }
+}
+
+static int astate_join(struct lift_blk *b, const struct lift_astate *s)
+{
+    if (!b->seen) { b->in = *s; b->seen = 1; return 1; }
+    int ch = 0;
+    for (int k = 0; k < 16; k++) ch |= aval_join(&b->in.gpr[k], s->gpr[k]) | aval_join(&b->in.xmm[k], s->xmm[k]);
+    for (int f = 0; f < LIFT_NFLAGS; f++) ch |= aval_join(&b->in.flag[f], s->flag[f]);
+    int n = 0;
+    for (int k = 0; k < b->in.nslot; k++) {
+        const struct lift_aslot *a = &b->in.slot[k];
+        int keep = 0;
+        for (int q = 0; q < s->nslot && !keep; q++)
+            keep = s->slot[q].off == a->off && s->slot[q].bits == a->bits && aval_eq(s->slot[q].v, a->v);
+        if (keep) b->in.slot[n++] = *a;
+    }
+    ch |= n != b->in.nslot;
+    b->in.nslot = n;
+    return ch;
+}
+
+/* -- Entering a block ------------------------------------------------------------------- */
+
+static LLVMValueRef aval_value(struct lift_ctx *c, struct lift_aval a, LLVMValueRef phi, LLVMTypeRef t)
+{
+    if (a.kind == LIFT_AK_CONST) return a.k;
+    if (a.kind == LIFT_AK_STACK) return lift_stack_addr(c, a.off);
+    return phi ? phi : lift_opaque(c, t);
+}
+
+static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b)
+{
+    const struct lift_astate *s = &b->in;
+    for (int k = 0; k < 16; k++) {
+        c->gpr[k] = aval_value(c, s->gpr[k], j->emitting ? b->phi_gpr[k] : NULL, c->i64);
+        c->xmm[k] = aval_value(c, s->xmm[k], j->emitting ? b->phi_xmm[k] : NULL, c->i128);
+    }
+    for (int f = 0; f < LIFT_NFLAGS; f++) {
+        LLVMValueRef v;
+        if (!j->emitting) v = aval_value(c, s->flag[f], NULL, c->i1);
+        else if (!((b->flive >> f) & 1)) v = lift_const(c, 1, 0);
+        else v = aval_value(c, s->flag[f], b->phi_flag[f], c->i1);
+        c->flag[f] = (struct lift_flagslot){ v, -1 };
+    }
+    c->nfsrc = 0;
+    c->nslot = 0;
+    for (int k = 0; k < s->nslot; k++)
+        c->slot[c->nslot++] = (struct lift_slot){ s->slot[k].off, s->slot[k].bits,
+            aval_value(c, s->slot[k].v, NULL, lift_int(c, s->slot[k].bits)) };
+    c->flags_used = c->flags_defined = 0;
+    c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL };
+    c->ctx_id = b->ctx;
+    c->frame_escaped = j->frame_escaped;
+}
+
+/* The LLVM block of b with its phis (emission). */
+static LLVMBasicBlockRef blk_bb(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b)
+{
+    if (b->bb) return b->bb;
+    char name[40];
+    snprintf(name, sizeof name, "x%llx.%d", (unsigned long long)b->pc, b->ctx);
+    b->bb = LLVMAppendBasicBlockInContext(c->lc, j->fn, name);
+    LLVMBuilderRef pb = LLVMCreateBuilderInContext(c->lc);
+    LLVMPositionBuilderAtEnd(pb, b->bb);
+    for (int k = 0; k < 16; k++) {
+        if (b->in.gpr[k].kind == LIFT_AK_UNKNOWN) b->phi_gpr[k] = LLVMBuildPhi(pb, c->i64, "");
+        if (b->in.xmm[k].kind == LIFT_AK_UNKNOWN) b->phi_xmm[k] = LLVMBuildPhi(pb, c->i128, "");
+    }
+    for (int f = 0; f < LIFT_NFLAGS; f++)
+        if (((b->flive >> f) & 1) && b->in.flag[f].kind == LIFT_AK_UNKNOWN)
+            b->phi_flag[f] = LLVMBuildPhi(pb, c->i1, "");
+    LLVMDisposeBuilder(pb);
+    return b->bb;
+}
+
+/* Add the current state as the incoming values of succ's phis. */
+static void blk_incoming(struct lift_job *j, struct lift_ctx *c, struct lift_blk *s)
+{
+    blk_bb(j, c, s);
+    LLVMBasicBlockRef pred = LLVMGetInsertBlock(c->b);
+    for (int k = 0; k < 16; k++) {
+        if (s->phi_gpr[k]) LLVMAddIncoming(s->phi_gpr[k], &c->gpr[k], &pred, 1);
+        if (s->phi_xmm[k]) LLVMAddIncoming(s->phi_xmm[k], &c->xmm[k], &pred, 1);
+    }
+    for (int f = 0; f < LIFT_NFLAGS; f++)
+        if (s->phi_flag[f]) LLVMAddIncoming(s->phi_flag[f], &c->flag[f].v, &pred, 1);
+}
+
+/* -- Lifting one block ------------------------------------------------------------------- */
+
+static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b)
+{
+    uint64_t pc = b->pc;
+    unsigned n = 0;
+    for (;;) {
+        if (j->snippet && pc == j->snip_hi) {
+            c->term = (struct lift_term){ LIFT_T_JUMP, pc, 0, c->ctx_id, 0, NULL, NULL };
+            break;
+        }
+        if (j->snippet ? (pc < j->snip_lo || pc > j->snip_hi) : !lift_code_ok(j->mod, pc))
+            return lift_fail(c, "control reaches 0x%llx outside liftable code", (unsigned long long)pc);
+        struct lift_insn insn;
+        if (lift_decode(&j->mod->mem, pc, &insn) != LF_OK)
+            return lift_fail(c, "undecodable bytes at 0x%llx", (unsigned long long)pc);
+        if (insn.form == AN_FORM_NONE) {
+            char t[96];
+            lift_insn_text(&insn, t, sizeof t);
+            return lift_fail(c, "unsupported instruction `%s` at 0x%llx", t, (unsigned long long)pc);
+        }
+        c->insn = &insn;
+        enum lf_status st = lift_sem_table[insn.form](c, &insn);
+        c->insn = NULL;
+        if (st != LF_OK || c->bad) return st != LF_OK ? st : LF_ERR_UNSUPPORTED;
+        n++;
+        if (c->term.kind != LIFT_T_NONE) break;
+        pc += insn.len;
+        if (n > 50000) return lift_fail(c, "block at 0x%llx too long", (unsigned long long)b->pc);
+    }
+    b->ninsn = n;
+    return LF_OK;
+}
+
+/* Successors of the block just lifted (indices), from c->term. */
+static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[2])
+{
+    const struct lift_term *t = &c->term;
+    uint64_t k = 0;
+    switch (t->kind) {
+    case LIFT_T_JUMP: out[0] = blk_get(j, t->target, t->target_ctx); return 1;
+    case LIFT_T_BRANCH:
+        if (lift_is_const(t->cond, &k)) {
+            out[0] = k ? blk_get(j, t->target, t->target_ctx) : blk_get(j, t->fall, t->fall_ctx);
+            return 1;
+        }
+        out[0] = blk_get(j, t->target, t->target_ctx);
+        out[1] = blk_get(j, t->fall, t->fall_ctx);
+        return out[0] == out[1] ? 1 : 2;
+    default: return 0;
+    }
+}
+
+
+void lift_branch(struct lift_ctx *c, LLVMValueRef cond, uint64_t taken, uint64_t fall)
+{
+    c->term = (struct lift_term){ LIFT_T_BRANCH, taken, fall, c->ctx_id, c->ctx_id, cond, NULL };
+}
+
+void lift_stop(struct lift_ctx *c)
+{
+    LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(c->lc), NULL, 0, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, "llvm.trap");
+    if (!fn) fn = LLVMAddFunction(c->m, "llvm.trap", vt);
+    LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
+    LLVMBuildUnreachable(c->b);
+    c->term.kind = LIFT_T_STOP;
+}
+
+/* -- The two passes ----------------------------------------------------------------------- */
+
+static void job_clear_body(LLVMValueRef fn)
+{
+    LLVMBasicBlockRef bb;
+    while ((bb = LLVMGetFirstBasicBlock(fn)) != NULL) {
+        LLVMValueRef in;
+        while ((in = LLVMGetLastInstruction(bb)) != NULL) {
+            LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
+            LLVMInstructionEraseFromParent(in);
+        }
+        LLVMDeleteBasicBlock(bb);
+    }
+}
+
+static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
+{
+    int *work = NULL, nwork = 0, capwork = 0;
+    enum lf_status st = LF_OK;
+    LLVMValueRef scratch = LLVMAddFunction(j->mod->m, "lift.scratch", j->mod->fty);
+    lift_job_ctx_init(j, c, scratch, 56);
+    lift_job_entry_state(j, c);
+    struct lift_astate s0;
+    astate_of(c, &s0, (1u << LIFT_NFLAGS) - 1);
+    int b0 = blk_get(j, j->entry, 0);
+    astate_join(&j->blk[b0], &s0);
+    work = malloc(sizeof *work * (capwork = 64));
+    work[nwork++] = b0;
+    int escaped0 = j->frame_escaped;
+    while (nwork > 0 && st == LF_OK) {
+        int bi = work[--nwork];
+        struct lift_blk *b = &j->blk[bi];
+        if (b->is_exit) continue;
+        LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, scratch, "a"));
+        blk_enter(j, c, b);
+        st = blk_body(j, c, b);
+        if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
+        if (c->frame_escaped && !escaped0) { j->frame_escaped = 1; break; }
+        b = &j->blk[bi];
+        b->fuse = c->flags_used;
+        b->fdef = c->flags_defined;
+        int succ[2];
+        b->nsucc = blk_succs(j, c, succ);
+        b = &j->blk[bi];
+        memcpy(b->succ, succ, sizeof succ);
+        if (!b->nsucc) continue;
+        struct lift_astate out;
+        astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
+        for (int k = 0; k < b->nsucc; k++) {
+            if (!astate_join(&j->blk[succ[k]], &out)) continue;
+            if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
+            work[nwork++] = succ[k];
+        }
+        if (j->nblk > j->mod->max_blocks * 4) {
+            st = lift_fail(c, "more than %d blocks", j->mod->max_blocks * 4);
+            j->failed_ctx = 0;
+        }
+    }
+    free(work);
+    job_clear_body(scratch);
+    LLVMDeleteFunction(scratch);
+    if (st == LF_OK && j->frame_escaped && !escaped0) return LF_ERR_STATE;  /* restart */
+    j->min_sp = c->min_sp;
+    return st;
+}
+
+static void job_liveness(struct lift_job *j)
+{
+    for (int k = 0; k < j->nblk; k++)
+        j->blk[k].flive = j->blk[k].is_exit ? (1u << LIFT_NFLAGS) - 1 : j->blk[k].fuse;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = j->nblk - 1; k >= 0; k--) {
+            struct lift_blk *b = &j->blk[k];
+            unsigned out = 0;
+            for (int s = 0; s < b->nsucc; s++) out |= j->blk[b->succ[s]].flive;
+            unsigned in = b->flive | (out & ~b->fdef);
+            if (in != b->flive) b->flive = in, changed = 1;
+        }
+    }
+}
+
+static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
+{
+    int64_t top = ((-j->min_sp + 64 + 63) / 64) * 64 + 56;
+    j->emitting = 1;
+    lift_job_ctx_init(j, c, j->fn, top);
+    lift_job_entry_state(j, c);
+    int b0 = blk_find(j, j->entry, 0);
+    LF_ASSERT(b0 >= 0, "entry block missing");
+    lift_flags_materialize(c, j->blk[b0].flive);
+    blk_incoming(j, c, &j->blk[b0]);
+    LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[b0]));
+    int *work = malloc(sizeof *work * (size_t)(j->nblk + 1)), nwork = 0;
+    work[nwork++] = b0;
+    j->blk[b0].emitted = 1;
+    enum lf_status st = LF_OK;
+    while (nwork > 0 && st == LF_OK) {
+        struct lift_blk *b = &j->blk[work[--nwork]];
+        LLVMPositionBuilderAtEnd(c->b, blk_bb(j, c, b));
+        blk_enter(j, c, b);
+        if (b->is_exit) { lift_job_exit(j, c); continue; }
+        st = blk_body(j, c, b);
+        if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
+        j->insns += b->ninsn;
+        int nb = j->nblk, succ[2], n = blk_succs(j, c, succ);
+        if (j->nblk != nb) { st = lift_fail(c, "emission left the analysed blocks"); break; }
+        if (n == 0) continue;
+        unsigned live = 0;
+        for (int k = 0; k < n; k++) live |= j->blk[succ[k]].flive;
+        lift_flags_materialize(c, live);
+        if (n == 1) LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[succ[0]]));
+        else LLVMBuildCondBr(c->b, c->term.cond, blk_bb(j, c, &j->blk[succ[0]]),
+                             blk_bb(j, c, &j->blk[succ[1]]));
+        for (int k = 0; k < n; k++) {
+            struct lift_blk *s = &j->blk[succ[k]];
+            blk_incoming(j, c, s);
+            if (!s->emitted) s->emitted = 1, work[nwork++] = succ[k];
+        }
+    }
+    free(work);
+    return st;
+}
+
+/* Delete side-effect-free instructions nobody uses, so that no dead
+ * ptrtoint of the frame keeps SROA from promoting it. */
+static void job_sweep(LLVMValueRef fn)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
+            LLVMValueRef in = LLVMGetFirstInstruction(bb);
+            while (in) {
+                LLVMValueRef next = LLVMGetNextInstruction(in);
+                LLVMOpcode op = LLVMGetInstructionOpcode(in);
+                int pure = op != LLVMCall && op != LLVMStore && op != LLVMBr && op != LLVMRet &&
+                           op != LLVMUnreachable && op != LLVMSwitch && op != LLVMAlloca &&
+                           op != LLVMLoad;
+                if (pure && !LLVMGetFirstUse(in)) { LLVMInstructionEraseFromParent(in); changed = 1; }
+                in = next;
+            }
+        }
+    }
+}
+
+/* One attempt: analysis (restarted once the frame escapes), then emission. */
+static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
+{
+    enum lf_status st;
+    for (int round = 0;; round++) {
+        j->nblk = 0;
+        j->nfr = 1;
+        j->ndec = 0;
+        j->emitting = 0;
+        j->failed_ctx = 0;
+        st = job_analyze(j, c);
+        if (st != LF_ERR_STATE || round > 2) break;
+    }
+    if (st != LF_OK) return st;
+    job_liveness(j);
+    j->insns = 0;
+    return job_emit(j, c);
+}
+
+/* Lift job j into j->fn.  A refusal inside an inlined callee marks that
+ * callee native (it is then called, not inlined) and tries again; a
+ * refusal in the job's own frame leaves the failure to the caller, which
+ * makes j->fn a thunk to the original code. */
+enum lf_status lift_job_run(struct lift_job *j)
+{
+    struct lift_ctx *c = calloc(1, sizeof *c);
+    LF_ASSERT(c, "out of memory");
+    enum lf_status st = LF_ERR_UNSUPPORTED;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        c->why[0] = 0;
+        job_clear_body(j->fn);
+        st = job_try(j, c);
+        if (st == LF_OK || j->failed_ctx <= 0 || j->failed_ctx >= j->nfr) break;
+        LF_DEBUG(1, "lineiform: not inlining 0x%llx: %s\n",
+                 (unsigned long long)j->fr[j->failed_ctx].entry, c->why);
+        if (!j->mod->rep.reason[0])
+            snprintf(j->mod->rep.reason, sizeof j->mod->rep.reason, "0x%llx: %s",
+                     (unsigned long long)j->fr[j->failed_ctx].entry, c->why);
+        lift_mod_native_add(j->mod, j->fr[j->failed_ctx].entry);
+        j->mod->rep.bailouts++;
+    }
+    if (st == LF_OK) {
+        job_sweep(j->fn);
+    } else {
+        snprintf(j->why, sizeof j->why, "%s", c->why[0] ? c->why : lf_status_str(st));
+        job_clear_body(j->fn);
+    }
+    free(c);
+    return st;
+}

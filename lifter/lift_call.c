@@ -1,0 +1,377 @@
+/* lift_call.c -- calls, returns and jumps: inline, specialize, or call the
+ * original code natively; plus the specialization memo table.
+ *
+ * A call to a known target inside liftable code is inlined (a new inline
+ * context: the return address is pushed like the CPU does, and `ret` in the
+ * callee pops it and continues at the call site) while the depth and block
+ * budgets allow and the same (target, known args) is not already being
+ * inlined further up (recursion).  Otherwise, with known argument values,
+ * it calls the specialization for (target, known args) from the memo table,
+ * so recursion through frozen closures becomes direct recursion.  Anything
+ * else is a native call of the original address with every argument
+ * register (rdi..r9, xmm0..7, al = 8) and up to six words of the guest
+ * stack as stack arguments.  Invariants:
+ *   1. A decision is made once per (inline context, call site): analysis and
+ *      emission see the same one (lift_block.c invariant 1).
+ *   2. After a native call the caller-saved registers are unknown, the
+ *      flags are 0 (DF = 0 as the ABI requires), callee-saved registers and
+ *      forwarded stack slots survive unless the frame escaped.
+ *   3. An indirect jump is accepted only as a tail call (rsp where it was
+ *      at the function's entry); any other is refused (bailout). */
+#include "lifter/lift_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const int lift_argreg[6] = { 7, 6, 2, 1, 8, 9 };   /* rdi rsi rdx rcx r8 r9 */
+
+/* -- The module's memo table --------------------------------------------------------- */
+
+void lift_mod_types(struct lift_mod *m)
+{
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(m->lc);
+    LLVMTypeRef v2 = LLVMVectorType(i64, 2);
+    LLVMTypeRef rt[4] = { i64, i64, v2, v2 }, p[14];
+    m->rty = LLVMStructTypeInContext(m->lc, rt, 4, 0);
+    for (int k = 0; k < 14; k++) p[k] = k < 6 ? i64 : v2;
+    m->fty = LLVMFunctionType(m->rty, p, 14, 0);
+    m->vfty = LLVMFunctionType(m->rty, p, 6, 1);
+}
+
+void lift_mod_native_add(struct lift_mod *m, uint64_t entry)
+{
+    if (lift_mod_is_native(m, entry)) return;
+    if (m->nnative == m->capnative) {
+        m->capnative = m->capnative ? 2 * m->capnative : 16;
+        m->native = realloc(m->native, (size_t)m->capnative * sizeof *m->native);
+        LF_ASSERT(m->native, "out of memory");
+    }
+    m->native[m->nnative++] = entry;
+}
+
+int lift_mod_is_native(const struct lift_mod *m, uint64_t entry)
+{
+    for (int k = 0; k < m->nnative; k++)
+        if (m->native[k] == entry) return 1;
+    return 0;
+}
+
+static struct lift_job *job_find(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask)
+{
+    for (int k = 0; k < m->njobs; k++) {
+        struct lift_job *j = m->jobs[k];
+        if (j->entry != entry || j->kmask != kmask) continue;
+        int same = 1;
+        for (int r = 0; r < 6; r++)
+            if (((kmask >> r) & 1) && j->karg[r] != karg[r]) same = 0;
+        if (same) return j;
+    }
+    return NULL;
+}
+
+struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask)
+{
+    struct lift_job *found = job_find(m, entry, karg, kmask);
+    if (found) return found;
+    if (m->njobs == m->capjobs) {
+        m->capjobs = m->capjobs ? 2 * m->capjobs : 16;
+        m->jobs = realloc(m->jobs, (size_t)m->capjobs * sizeof *m->jobs);
+        LF_ASSERT(m->jobs, "out of memory");
+    }
+    struct lift_job *j = calloc(1, sizeof *j);
+    LF_ASSERT(j, "out of memory");
+    j->mod = m;
+    j->entry = entry;
+    j->kmask = kmask;
+    for (int r = 0; r < 6; r++) j->karg[r] = ((kmask >> r) & 1) ? karg[r] : 0;
+    snprintf(j->name, sizeof j->name, "lf%u.%llx.%d", m->seq, (unsigned long long)entry, m->njobs);
+    j->fn = LLVMAddFunction(m->m, j->name, m->fty);
+    j->capfr = 16;
+    j->fr = calloc((size_t)j->capfr, sizeof *j->fr);
+    LF_ASSERT(j->fr, "out of memory");
+    j->fr[0] = (struct lift_frame){ -1, entry, 0, 0, 0, 0, { 0 }, kmask };
+    memcpy(j->fr[0].karg, j->karg, sizeof j->karg);
+    j->nfr = 1;
+    m->jobs[m->njobs++] = j;
+    return j;
+}
+
+/* -- Context and entry state ------------------------------------------------------------- */
+
+void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, int64_t frame_top)
+{
+    struct lift_mod *m = j->mod;
+    c->lc = m->lc;
+    c->m = m->m;
+    c->b = m->b;
+    c->fn = fn;
+    lift_ctx_types(c);
+    c->mem = &m->mem;
+    c->pe = !j->snippet;
+    c->job = j;
+    c->mod = m;
+    c->bad = 0;
+    c->min_sp = 0;
+    c->frame_escaped = j->frame_escaped;
+    c->frame = c->sp0 = NULL;
+    LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, fn, "entry"));
+    if (!c->pe) return;
+    c->frame_top = frame_top;
+    c->frame = LLVMBuildAlloca(c->b, LLVMArrayType(c->i8, (unsigned)(frame_top + 16)), "frame");
+    LLVMSetAlignment(c->frame, 64);
+    c->sp0 = LLVMBuildAdd(c->b, LLVMBuildPtrToInt(c->b, c->frame, c->i64, ""),
+                          lift_const(c, 64, (uint64_t)frame_top), "sp0");
+}
+
+void lift_job_entry_state(struct lift_job *j, struct lift_ctx *c)
+{
+    c->nfsrc = c->nslot = 0;
+    c->ctx_id = 0;
+    if (j->snippet) { lift_snippet_entry(j, c); return; }
+    for (int k = 0; k < 16; k++) c->gpr[k] = lift_opaque(c, c->i64), c->xmm[k] = lift_opaque(c, c->i128);
+    for (int k = 0; k < 6; k++)
+        c->gpr[lift_argreg[k]] = ((j->kmask >> k) & 1) ? lift_const(c, 64, j->karg[k])
+                                                       : LLVMGetParam(c->fn, (unsigned)k);
+    for (int k = 0; k < 8; k++)
+        c->xmm[k] = LLVMBuildBitCast(c->b, LLVMGetParam(c->fn, 6u + (unsigned)k), c->i128, "");
+    c->gpr[4] = c->sp0;
+    for (int f = 0; f < LIFT_NFLAGS; f++) c->flag[f] = (struct lift_flagslot){ lift_const(c, 1, 0), -1 };
+}
+
+/* -- Emitting calls ---------------------------------------------------------------------- */
+
+void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14])
+{
+    for (int k = 0; k < 6; k++) args[k] = c->gpr[lift_argreg[k]];
+    for (int k = 0; k < 8; k++) args[6 + k] = LLVMBuildBitCast(c->b, c->xmm[k], c->v2i64, "");
+}
+
+LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest)
+{
+    return lift_const(c, 64, guest);
+}
+
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic)
+{
+    struct lift_mod *m = c->mod;
+    LLVMValueRef args[14 + 6];
+    unsigned n = 14;
+    lift_call_args(c, args);
+    for (int k = 0; k < 6; k++) lift_note_escape(c, args[k]);
+    int64_t off;
+    /* Guest stack words at [rsp, rsp+48) become the callee's stack
+     * arguments; extra ones are ignored by the callee. */
+    if (variadic && c->pe && lift_stack_off(c, c->gpr[4], &off))
+        for (int64_t w = 0; w < 6 && off + 8 * (w + 1) <= 0; w++)
+            args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
+    lift_clobber_mem(c);
+    LLVMValueRef r;
+    if (variadic) {
+        LLVMValueRef fp = LLVMBuildIntToPtr(c->b, callee, LLVMPointerType(m->vfty, 0), "");
+        r = LLVMBuildCall2(c->b, m->vfty, fp, args, n, "");
+    } else {
+        r = LLVMBuildCall2(c->b, m->fty, callee, args, 14, "");
+    }
+    static const int clobbered[] = { 1, 6, 7, 8, 9, 10, 11 };
+    for (size_t k = 0; k < sizeof clobbered / sizeof clobbered[0]; k++)
+        c->gpr[clobbered[k]] = lift_opaque(c, c->i64);
+    for (int k = 2; k < 16; k++) c->xmm[k] = lift_opaque(c, c->i128);
+    c->gpr[0] = LLVMBuildExtractValue(c->b, r, 0, "rax");
+    c->gpr[2] = LLVMBuildExtractValue(c->b, r, 1, "rdx");
+    c->xmm[0] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 2, ""), c->i128, "");
+    c->xmm[1] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 3, ""), c->i128, "");
+    for (int f = 0; f < LIFT_NFLAGS; f++) lift_set_flag(c, (enum lift_flag)f, lift_const(c, 1, 0));
+}
+
+void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target)
+{
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(m->lc);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(m->lc, fn, "thunk"));
+    LLVMValueRef args[14];
+    for (unsigned k = 0; k < 14; k++) args[k] = LLVMGetParam(fn, k);
+    LLVMValueRef fp = LLVMBuildIntToPtr(b, LLVMConstInt(LLVMInt64TypeInContext(m->lc), target, 0),
+                                        LLVMPointerType(m->vfty, 0), "");
+    LLVMValueRef r = LLVMBuildCall2(b, m->vfty, fp, args, 14, "");
+    LLVMSetTailCall(r, 1);
+    LLVMBuildRet(b, r);
+    LLVMDisposeBuilder(b);
+}
+
+int lift_is_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
+{
+    return m->noreturn_at ? m->noreturn_at(m, target, retpc) : 0;
+}
+
+/* -- Decisions --------------------------------------------------------------------------- */
+
+static unsigned known_args(struct lift_ctx *c, uint64_t karg[6])
+{
+    unsigned mask = 0;
+    for (int k = 0; k < 6; k++) {
+        karg[k] = 0;
+        if (lift_is_const(c->gpr[lift_argreg[k]], &karg[k])) mask |= 1u << k;
+    }
+    return mask;
+}
+
+static int is_recursion(struct lift_job *j, int ctx, uint64_t t, const uint64_t *karg, unsigned kmask)
+{
+    for (int x = ctx; x >= 0; x = j->fr[x].parent)
+        if (j->fr[x].entry == t && j->fr[x].kmask == kmask &&
+            memcmp(j->fr[x].karg, karg, sizeof j->fr[x].karg) == 0) return 1;
+    return 0;
+}
+
+static int frame_new(struct lift_job *j, int parent, uint64_t t, uint64_t retpc, uint64_t site,
+                     int64_t sp_entry, const uint64_t *karg, unsigned kmask)
+{
+    if (j->nfr == j->capfr) {
+        j->capfr *= 2;
+        j->fr = realloc(j->fr, (size_t)j->capfr * sizeof *j->fr);
+        LF_ASSERT(j->fr, "out of memory");
+    }
+    struct lift_frame *f = &j->fr[j->nfr];
+    *f = (struct lift_frame){ parent, t, retpc, site, sp_entry, j->fr[parent].depth + 1, { 0 }, kmask };
+    memcpy(f->karg, karg, sizeof f->karg);
+    return j->nfr++;
+}
+
+static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t retpc, LLVMValueRef target)
+{
+    struct lift_job *j = c->job;
+    struct lift_mod *m = j->mod;
+    for (int k = 0; k < j->ndec; k++)
+        if (j->dec[k].ctx == c->ctx_id && j->dec[k].site == site) return &j->dec[k];
+    if (j->ndec == j->capdec) {
+        j->capdec = j->capdec ? 2 * j->capdec : 32;
+        j->dec = realloc(j->dec, (size_t)j->capdec * sizeof *j->dec);
+        LF_ASSERT(j->dec, "out of memory");
+    }
+    struct lift_decision *d = &j->dec[j->ndec++];
+    *d = (struct lift_decision){ c->ctx_id, site, LIFT_CALL_NATIVE, -1, -1 };
+    uint64_t t, karg[6];
+    int64_t off;
+    if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t)) return d;
+    unsigned kmask = known_args(c, karg);
+    int depth = j->fr[c->ctx_id].depth;
+    if (!is_recursion(j, c->ctx_id, t, karg, kmask) && depth < m->max_depth &&
+        j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
+        d->kind = LIFT_CALL_INLINE;
+        d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
+    } else if (kmask) {
+        d->kind = LIFT_CALL_SPEC;
+    }
+    return d;
+}
+
+/* -- The control semantics' entry points ------------------------------------------------- */
+
+static void push_ret(struct lift_ctx *c, uint64_t retpc)
+{
+    LLVMValueRef sp = lift_sub(c, c->gpr[4], lift_const(c, 64, 8));
+    lift_set_gpr64(c, 4, sp);
+    lift_store(c, sp, lift_const(c, 64, retpc), ZYDIS_REGISTER_NONE);
+}
+
+static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int variadic,
+                               uint64_t t, uint64_t retpc)
+{
+    struct lift_mod *m = c->mod;
+    lift_emit_call(c, callee, variadic);
+    if (c->job->emitting) m->rep.native_calls += variadic;
+    if (lift_is_noreturn(m, t, retpc)) {
+        LLVMBuildUnreachable(c->b);
+        c->term.kind = LIFT_T_STOP;
+    }
+    return LF_OK;
+}
+
+enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValueRef target)
+{
+    struct lift_job *j = c->job;
+    struct lift_mod *m = j->mod;
+    uint64_t retpc = i->pc + i->len, t = 0, karg[6];
+    if (j->snippet) return lift_fail(c, "call in a snippet");
+    int known = lift_is_const(target, &t);
+    struct lift_decision *d = decide(c, i->pc, retpc, target);
+    if (d->kind == LIFT_CALL_INLINE) {
+        push_ret(c, retpc);
+        c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, d->callee_ctx, 0, NULL, NULL };
+        if (j->emitting) m->rep.inlined++;
+        return LF_OK;
+    }
+    if (d->kind == LIFT_CALL_SPEC) {
+        unsigned kmask = known_args(c, karg);
+        struct lift_job *s = kmask ? job_find(m, t, karg, kmask) : NULL;
+        if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask);
+        if (s) return call_out(c, s->fn, 0, t, retpc);
+    }
+    return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc);
+}
+
+enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
+{
+    struct lift_job *j = c->job;
+    const struct lift_frame *f = &j->fr[c->ctx_id];
+    int64_t off;
+    if (j->snippet) return lift_fail(c, "ret in a snippet");
+    if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry)
+        return lift_fail(c, "ret with rsp not at the frame's return address");
+    LLVMValueRef ra = lift_load(c, c->gpr[4], 64, ZYDIS_REGISTER_NONE);
+    lift_set_gpr64(c, 4, lift_stack_addr(c, off + 8 + (int64_t)imm));
+    if (f->parent >= 0) {
+        uint64_t r;
+        if (!lift_is_const(ra, &r) || r != f->retpc)
+            return lift_fail(c, "return address overwritten in inlined 0x%llx", (unsigned long long)f->entry);
+        c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL };
+        return LF_OK;
+    }
+    LLVMValueRef r = LLVMGetUndef(c->mod->rty);
+    r = LLVMBuildInsertValue(c->b, r, c->gpr[0], 0, "");
+    r = LLVMBuildInsertValue(c->b, r, c->gpr[2], 1, "");
+    r = LLVMBuildInsertValue(c->b, r, LLVMBuildBitCast(c->b, c->xmm[0], c->v2i64, ""), 2, "");
+    r = LLVMBuildInsertValue(c->b, r, LLVMBuildBitCast(c->b, c->xmm[1], c->v2i64, ""), 3, "");
+    LLVMBuildRet(c->b, r);
+    c->term.kind = LIFT_T_RET;
+    return LF_OK;
+}
+
+/* An indirect jump, or a jump out of liftable code: a tail call. */
+static void tail_call(struct lift_ctx *c, LLVMValueRef target)
+{
+    const struct lift_frame *f = &c->job->fr[c->ctx_id];
+    uint64_t t = 0;
+    int64_t off;
+    int known = lift_is_const(target, &t);
+    if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry) {
+        c->bad = 1;
+        lift_fail(c, "indirect jump that is not a tail call at 0x%llx (jump table?)",
+                  (unsigned long long)(c->insn ? c->insn->pc : 0));
+        return;
+    }
+    call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0);
+    if (c->term.kind == LIFT_T_STOP) return;
+    /* The callee returned to our return address: pop it like its ret did. */
+    if (lift_ret(c, 0) != LF_OK) c->bad = 1;
+}
+
+void lift_jump(struct lift_ctx *c, LLVMValueRef target)
+{
+    struct lift_job *j = c->job;
+    uint64_t t;
+    if (lift_is_const(target, &t)) {
+        int ok = j->snippet ? (t >= j->snip_lo && t <= j->snip_hi)
+                            : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t));
+        if (ok) {
+            c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL };
+            return;
+        }
+    }
+    if (j->snippet) {
+        c->bad = 1;
+        lift_fail(c, "jump out of the snippet");
+        return;
+    }
+    tail_call(c, target);
+}

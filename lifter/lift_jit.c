@@ -1,0 +1,172 @@
+/* lift_jit.c -- LLVM set-up, optimization, and the in-process JIT.
+ *
+ * One ORC LLJIT per process, created on first use under a lock; each
+ * compiled module brings its own thread-safe context.  JIT-linked code is
+ * mapped read+execute after relocation (never writable and executable at
+ * once); symbols the code needs from the process (memcpy, memset,
+ * __udivti3, ...) resolve through a process search generator. */
+#include "lifter/lift_job.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_once_t lift_init_once = PTHREAD_ONCE_INIT;
+
+static void lift_llvm_init_once(void)
+{
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    LLVMInitializeNativeAsmParser();
+}
+
+void lift_llvm_init(void) { pthread_once(&lift_init_once, lift_llvm_init_once); }
+
+double lift_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int lift_trace(void)
+{
+    static int level = -1;
+    if (level < 0) {
+        const char *e = getenv("LINEIFORM_TRACE");
+        level = e && *e ? atoi(e) : 0;
+        if (level < 0) level = 0;
+    }
+    return level;
+}
+
+void lift_ctx_types(struct lift_ctx *c)
+{
+    c->i1 = LLVMInt1TypeInContext(c->lc);
+    c->i8 = LLVMInt8TypeInContext(c->lc);
+    c->i16 = LLVMInt16TypeInContext(c->lc);
+    c->i32 = LLVMInt32TypeInContext(c->lc);
+    c->i64 = LLVMInt64TypeInContext(c->lc);
+    c->i128 = LLVMInt128TypeInContext(c->lc);
+    c->f32 = LLVMFloatTypeInContext(c->lc);
+    c->f64 = LLVMDoubleTypeInContext(c->lc);
+    c->v2i64 = LLVMVectorType(c->i64, 2);
+    c->v2f64 = LLVMVectorType(c->f64, 2);
+    c->v4f32 = LLVMVectorType(c->f32, 4);
+}
+
+static void lift_take_error(LLVMErrorRef e, char *why, size_t whylen)
+{
+    char *msg = LLVMGetErrorMessage(e);
+    snprintf(why, whylen, "%s", msg);
+    LLVMDisposeErrorMessage(msg);
+}
+
+LLVMTargetMachineRef lift_tm_create(const char *cpu, int aot, char *why, size_t whylen)
+{
+    lift_llvm_init();
+    char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;
+    LLVMTargetRef t;
+    if (LLVMGetTargetFromTriple(triple, &t, &err)) {
+        snprintf(why, whylen, "no LLVM target for %s: %s", triple, err ? err : "?");
+        LLVMDisposeMessage(err);
+        LLVMDisposeMessage(triple);
+        return NULL;
+    }
+    char *host = NULL, *feat = NULL;
+    if (!cpu) host = LLVMGetHostCPUName(), feat = LLVMGetHostCPUFeatures();
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu ? cpu : host, feat ? feat : "",
+        LLVMCodeGenLevelAggressive, aot ? LLVMRelocStatic : LLVMRelocDefault,
+        aot ? LLVMCodeModelLarge : LLVMCodeModelJITDefault);
+    LLVMDisposeMessage(triple);
+    if (host) LLVMDisposeMessage(host);
+    if (feat) LLVMDisposeMessage(feat);
+    if (!tm) snprintf(why, whylen, "cannot create an LLVM target machine");
+    return tm;
+}
+
+enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
+                                 char *why, size_t whylen)
+{
+    char *msg = NULL;
+    if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
+        snprintf(why, whylen, "lifted IR does not verify: %.180s", msg ? msg : "?");
+        if (lift_trace() >= 2) {
+            char *ir = LLVMPrintModuleToString(m);
+            fprintf(stderr, "%s\n%s\n", ir, msg ? msg : "");
+            LLVMDisposeMessage(ir);
+        }
+        LLVMDisposeMessage(msg);
+        return LF_ERR_LLVM;
+    }
+    LLVMDisposeMessage(msg);
+    if (level <= 0) return LF_OK;
+    char pipeline[32];
+    snprintf(pipeline, sizeof pipeline, "default<O%d>", level > 3 ? 3 : level);
+    LLVMPassBuilderOptionsRef o = LLVMCreatePassBuilderOptions();
+    LLVMErrorRef e = LLVMRunPasses(m, pipeline, tm, o);
+    LLVMDisposePassBuilderOptions(o);
+    if (e) {
+        lift_take_error(e, why, whylen);
+        return LF_ERR_LLVM;
+    }
+    return LF_OK;
+}
+
+/* -- The process-wide JIT --------------------------------------------------------- */
+
+static pthread_mutex_t lift_jit_lock = PTHREAD_MUTEX_INITIALIZER;
+static LLVMOrcLLJITRef lift_jit;
+
+static enum lf_status lift_jit_get(char *why, size_t whylen)
+{
+    if (lift_jit) return LF_OK;
+    lift_llvm_init();
+    LLVMOrcLLJITRef j;
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&j, NULL);
+    if (e) { lift_take_error(e, why, whylen); return LF_ERR_LLVM; }
+    LLVMOrcDefinitionGeneratorRef g;
+    e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&g, LLVMOrcLLJITGetGlobalPrefix(j), NULL, NULL);
+    if (e) { lift_take_error(e, why, whylen); LLVMOrcDisposeLLJIT(j); return LF_ERR_LLVM; }
+    LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), g);
+    lift_jit = j;
+    return LF_OK;
+}
+
+enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
+                            const char *const *names, int n, uint64_t *addrs,
+                            char *why, size_t whylen)
+{
+    pthread_mutex_lock(&lift_jit_lock);
+    enum lf_status st = lift_jit_get(why, whylen);
+    if (st != LF_OK) {
+        LLVMDisposeModule(m);
+        LLVMOrcDisposeThreadSafeContext(ts);
+        pthread_mutex_unlock(&lift_jit_lock);
+        return st;
+    }
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, ts);
+    LLVMOrcDisposeThreadSafeContext(ts);
+    LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModule(lift_jit, LLVMOrcLLJITGetMainJITDylib(lift_jit), tsm);
+    if (e) {
+        lift_take_error(e, why, whylen);
+        LLVMOrcDisposeThreadSafeModule(tsm);
+        pthread_mutex_unlock(&lift_jit_lock);
+        return LF_ERR_LLVM;
+    }
+    for (int k = 0; k < n && st == LF_OK; k++) {
+        LLVMOrcExecutorAddress a = 0;
+        e = LLVMOrcLLJITLookup(lift_jit, &a, names[k]);
+        if (e) { lift_take_error(e, why, whylen); st = LF_ERR_LLVM; }
+        addrs[k] = a;
+    }
+    pthread_mutex_unlock(&lift_jit_lock);
+    return st;
+}

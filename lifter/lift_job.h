@@ -1,0 +1,167 @@
+/* lift_job.h -- the partial evaluator's own structures, shared by the block
+ * engine (lift_block.c), call handling (lift_call.c), the drivers (lift.c,
+ * lift_snippet.c, lift_aot.c) and code generation (lift_jit.c).
+ *
+ * A module (lift_mod) holds the LLVM module being built, the guest memory
+ * sources, and the memo table of specializations.  A job (lift_job) is one
+ * specialization = (entry address, known argument registers); it becomes
+ * one LLVM function with the universal SysV signature
+ *     {rax, rdx, xmm0, xmm1} f(rdi, rsi, rdx, rcx, r8, r9, xmm0..xmm7)
+ * which, register for register, is what the original code reads and
+ * writes, so callers may call it as the original.
+ * Blocks are keyed by (guest pc, inline context); an inline context is a
+ * call site chain (lift_frame), so one callee inlined twice has two copies
+ * with separate abstract states. */
+#ifndef LIFT_JOB_H
+#define LIFT_JOB_H
+
+#include "lifter/lift_internal.h"
+
+/* -- Abstract values ------------------------------------------------------------- */
+
+enum lift_ak { LIFT_AK_BOTTOM, LIFT_AK_UNKNOWN, LIFT_AK_CONST, LIFT_AK_STACK };
+struct lift_aval {
+    uint8_t kind;
+    int64_t off;                /* LIFT_AK_STACK: sp0 + off */
+    LLVMValueRef k;             /* LIFT_AK_CONST: an LLVM constant (uniqued) */
+};
+struct lift_aslot { int64_t off; unsigned bits; struct lift_aval v; };
+struct lift_astate {
+    struct lift_aval gpr[16], xmm[16], flag[LIFT_NFLAGS];
+    int nslot;
+    struct lift_aslot slot[LIFT_MAX_SLOTS];
+};
+
+/* -- Blocks, inline frames, call decisions ------------------------------------------ */
+
+struct lift_blk {
+    uint64_t pc;
+    int ctx;
+    int seen;                   /* in-state valid */
+    int is_exit;                /* snippet mode: the exit */
+    struct lift_astate in;
+    unsigned fuse, fdef, flive; /* flags: read before write, written, live in */
+    int succ[2], nsucc;         /* from the last analysis */
+    unsigned ninsn;
+    LLVMBasicBlockRef bb;       /* emission */
+    LLVMValueRef phi_gpr[16], phi_xmm[16], phi_flag[LIFT_NFLAGS];
+    int emitted;
+};
+
+struct lift_frame {
+    int parent;                 /* -1 for the specialization's own frame */
+    uint64_t entry, retpc, site;
+    int64_t sp_entry;           /* rsp offset at the callee's first insn */
+    int depth;
+    uint64_t karg[6];
+    unsigned kmask;
+};
+
+enum lift_call_kind { LIFT_CALL_INLINE, LIFT_CALL_SPEC, LIFT_CALL_NATIVE };
+struct lift_decision {
+    int ctx;
+    uint64_t site;
+    enum lift_call_kind kind;
+    int callee_ctx;             /* INLINE */
+    int spec;                   /* SPEC: job index */
+};
+
+struct lift_job {
+    struct lift_mod *mod;
+    uint64_t entry;
+    uint64_t karg[6];           /* ORDER: rdi rsi rdx rcx r8 r9 */
+    unsigned kmask;
+    LLVMValueRef fn;
+    char name[96];
+    int snippet;
+    uint64_t snip_lo, snip_hi;  /* snippet: [lo, hi), hi = the exit */
+
+    struct lift_blk *blk;
+    int nblk, capblk;
+    struct lift_frame *fr;
+    int nfr, capfr;
+    struct lift_decision *dec;
+    int ndec, capdec;
+
+    int emitting;
+    int64_t min_sp;
+    int frame_escaped;
+    unsigned insns;             /* instructions in the emitted blocks */
+    int failed_ctx;             /* context of the refusal */
+    char why[200];
+    int done, bailed;
+};
+
+/* -- The module ------------------------------------------------------------------------ */
+
+struct lift_range { uint64_t lo, hi; };
+
+struct lift_mod {
+    LLVMContextRef lc;
+    LLVMModuleRef m;
+    LLVMBuilderRef b;
+    struct lift_memsrc mem;
+    struct lift_range *code;    /* code that may be lifted (the interpreter's text) */
+    size_t ncode;
+    uint64_t *native;           /* entries never to lift (bailed out) */
+    int nnative, capnative;
+    struct lift_job **jobs;
+    int njobs, capjobs;
+    int aot;                    /* native targets relative to the run-time bias */
+    uint64_t load_bias;
+    LLVMTypeRef fty, vfty, rty; /* universal, universal variadic, return struct */
+    int max_depth, max_blocks, max_jobs;
+    unsigned seq;               /* unique names */
+    struct lf_report rep;
+    /* 1 when a call to target whose return address is retpc never returns
+     * (from the analyzer's noreturn, or retpc ending its function). */
+    int (*noreturn_at)(struct lift_mod *m, uint64_t target, uint64_t retpc);
+    void *user;
+};
+
+/* lift_block.c */
+enum lf_status lift_job_run(struct lift_job *j);
+int lift_code_ok(const struct lift_mod *m, uint64_t pc);
+LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t);
+
+/* lift_call.c */
+struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg,
+                              unsigned kmask);
+void lift_mod_types(struct lift_mod *m);
+/* The args of the universal signature from the current state. */
+void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14]);
+/* Call fnptr (an LLVM function or i64 address) with the state, write back
+ * the results and clobber what the ABI lets a callee clobber. */
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic);
+/* A function body that calls the original code natively (bailout). */
+void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target);
+LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest);
+int lift_is_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
+/* Set up c for lifting into fn: types, memory, and (with partial
+ * evaluation) the frame alloca with sp0 at byte frame_top of it. */
+void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, int64_t frame_top);
+/* The guest state at the function's entry (params, known args, sp0). */
+void lift_job_entry_state(struct lift_job *j, struct lift_ctx *c);
+/* lift_snippet.c: the snippet's entry loads and exit stores. */
+void lift_snippet_entry(struct lift_job *j, struct lift_ctx *c);
+void lift_job_exit(struct lift_job *j, struct lift_ctx *c);
+void lift_mod_native_add(struct lift_mod *m, uint64_t entry);
+int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
+
+
+/* lift_jit.c: code generation */
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+/* A target machine: cpu NULL = the host's; aot: static relocs, large code model. */
+LLVMTargetMachineRef lift_tm_create(const char *cpu, int aot, char *why, size_t whylen);
+/* Verify and optimize (level 0..3) the module. */
+enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
+                                 char *why, size_t whylen);
+/* Hand m (built in ts's context) to the process-wide JIT and look up
+ * n symbols; the module and ts are consumed. */
+enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
+                            const char *const *names, int n, uint64_t *addrs,
+                            char *why, size_t whylen);
+double lift_now_ms(void);
+
+#endif

@@ -1,0 +1,150 @@
+/* lift_mem.c -- guest memory: constant folding, stack slots, real accesses.
+ *
+ * Inputs: i64 guest addresses from the semantics; the memory sources (the
+ * lift_memmap table, plus a predicate for the in-process frozen arena).
+ * Outputs: LLVM loads and stores, or constants in their place.
+ * Invariants:
+ *   1. Only bytes that never change at run time fold to constants: ranges
+ *      marked constant in the table (frozen arena, read-only segments) and
+ *      what the predicate vouches for.  Everything else is a real access.
+ *   2. Every store is emitted, so memory stays truthful; forwarding a
+ *      stack slot only saves the reload.
+ *   3. A forwarded slot dies when a store overlaps it, and every slot dies
+ *      on an unknown store or a native call once a stack address has
+ *      escaped (it may alias the frame).
+ *   4. In the top-level frame, bytes above the return-address slot (the
+ *      caller's frame) are not ours: touching them refuses the lift. */
+#include "lifter/lift_internal.h"
+#include "lifter/lift_aot.h"
+
+#include <string.h>
+
+int lift_mem_read(const struct lift_memsrc *m, uint64_t guest, void *out, size_t n)
+{
+    if (!m) return -1;
+    for (size_t k = 0; k < m->nmaps; k++) {
+        const struct lift_memmap *r = &m->maps[k];
+        if (guest < r->guest || guest - r->guest > r->size || n > r->size - (guest - r->guest))
+            continue;
+        memcpy(out, (const uint8_t *)r->host + (guest - r->guest), n);
+        return r->constant ? 1 : 0;
+    }
+    if (m->is_const && guest + n > guest && m->is_const(guest, n)) {
+        memcpy(out, (const void *)(uintptr_t)guest, n);
+        return 1;
+    }
+    return -1;
+}
+
+static LLVMValueRef lift_const_bytes(struct lift_ctx *c, const uint8_t *p, unsigned bits)
+{
+    uint64_t w[2] = { 0, 0 };
+    memcpy(w, p, bits / 8);
+    if (bits <= 64) return lift_const(c, bits, w[0]);
+    return LLVMConstIntOfArbitraryPrecision(c->i128, 2, w);
+}
+
+/* -- Stack slots ----------------------------------------------------------------- */
+
+static void lift_slot_kill(struct lift_ctx *c, int64_t off, unsigned bytes)
+{
+    int j = 0;
+    for (int k = 0; k < c->nslot; k++) {
+        struct lift_slot *s = &c->slot[k];
+        if (s->off < off + (int64_t)bytes && off < s->off + (int64_t)(s->bits / 8)) continue;
+        c->slot[j++] = *s;
+    }
+    c->nslot = j;
+}
+
+static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v)
+{
+    unsigned bits = lift_bits(v);
+    lift_slot_kill(c, off, bits / 8);
+    if (c->nslot == LIFT_MAX_SLOTS) memmove(c->slot, c->slot + 1, --c->nslot * sizeof c->slot[0]);
+    c->slot[c->nslot++] = (struct lift_slot){ off, bits, v };
+}
+
+static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits)
+{
+    for (int k = c->nslot - 1; k >= 0; k--) {
+        struct lift_slot *s = &c->slot[k];
+        if (s->off == off && s->bits == bits) return s->v;
+        if (s->off == off && s->bits > bits && bits <= 64)
+            return lift_trunc(c, s->v, bits);   /* little-endian low part */
+    }
+    return NULL;
+}
+
+void lift_clobber_mem(struct lift_ctx *c)
+{
+    if (c->frame_escaped) c->nslot = 0;
+}
+
+void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
+{
+    int64_t k;
+    if (lift_bits(v) == 64 && lift_stack_off(c, v, &k)) c->frame_escaped = 1;
+}
+
+/* -- Accesses -------------------------------------------------------------------- */
+
+static int lift_stack_check(struct lift_ctx *c, int64_t off, unsigned bytes)
+{
+    if (off < c->min_sp) c->min_sp = off;
+    if (off + (int64_t)bytes > 8 && !c->bad) {
+        c->bad = 1;
+        lift_fail(c, "access to the caller's stack frame (sp%+lld)", (long long)off);
+    }
+    return !c->bad;
+}
+
+LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, ZydisRegister seg)
+{
+    LLVMTypeRef t = lift_int(c, bits);
+    int64_t k;
+    if (seg == ZYDIS_REGISTER_FS)
+        return LLVMBuildIntToPtr(c->b, addr, LLVMPointerType(t, 257), "");
+    if (c->frame && lift_stack_off(c, addr, &k)) {
+        LLVMValueRef idx[2] = { lift_const(c, 64, 0),
+                                LLVMConstInt(c->i64, (uint64_t)(c->frame_top + k), 1) };
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, LLVMGetAllocatedType(c->frame),
+                                               c->frame, idx, 2, "");
+        return LLVMBuildBitCast(c->b, p, LLVMPointerType(t, 0), "");
+    }
+    return LLVMBuildIntToPtr(c->b, addr, LLVMPointerType(t, 0), "");
+}
+
+LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, ZydisRegister seg)
+{
+    uint64_t a;
+    int64_t k;
+    if (c->pe && seg != ZYDIS_REGISTER_FS) {
+        if (lift_is_const(addr, &a)) {
+            uint8_t buf[16];
+            if (lift_mem_read(c->mem, a, buf, bits / 8) == 1) return lift_const_bytes(c, buf, bits);
+        } else if (lift_stack_off(c, addr, &k)) {
+            if (!lift_stack_check(c, k, bits / 8)) return LLVMGetUndef(lift_int(c, bits));
+            LLVMValueRef v = lift_slot_get(c, k, bits);
+            if (v) return v;
+        }
+    }
+    LLVMValueRef ld = LLVMBuildLoad2(c->b, lift_int(c, bits), lift_ptr(c, addr, bits, seg), "");
+    LLVMSetAlignment(ld, 1);
+    return ld;
+}
+
+void lift_store(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegister seg)
+{
+    unsigned bits = lift_bits(v);
+    int64_t k;
+    if (c->pe && seg != ZYDIS_REGISTER_FS && lift_stack_off(c, addr, &k)) {
+        if (!lift_stack_check(c, k, bits / 8)) return;
+        lift_slot_put(c, k, v);
+    } else if (c->pe) {
+        lift_note_escape(c, v);
+        lift_clobber_mem(c);
+    }
+    LLVMValueRef st = LLVMBuildStore(c->b, v, lift_ptr(c, addr, bits, seg));
+    LLVMSetAlignment(st, 1);
+}

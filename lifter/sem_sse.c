@@ -1,0 +1,216 @@
+/* sem_sse.c -- SSE2 scalar semantics: double/float arithmetic and square
+ * root, compares into flags, conversions, bitwise sign tricks, xmm moves.
+ *
+ * Values: xmm registers are i128 (lift_xmm / lift_set_xmm); lift_get on an
+ * xmm operand gives its low N bits, N = the operand's width as Zydis decodes
+ * it (64 for addsd, 32 for addss, 128 for xorpd or for the destination of a
+ * zeroing load such as movsd xmm, m64); lift_put of an iN narrower than 128
+ * merges into the low bits.  So "scalar op, upper lanes kept" and "load,
+ * upper lanes zeroed" both follow from the decoded widths with no special
+ * case here.
+ *
+ * Invariants:
+ *   1. Results are bit-exact with the CPU (MXCSR at its default: round to
+ *      nearest, exceptions masked, no DAZ/FTZ), NaNs included: an x86 SSE
+ *      operation returns its first NaN operand quieted, else its second
+ *      quieted, else the negative default NaN when it creates one.  LLVM
+ *      gives no such guarantee (fadd is commutative to it, and its constant
+ *      folder makes positive NaNs), so fp_result() selects them explicitly;
+ *      on known operands every select folds away.
+ *   2. ucomisd/comisd write ZF, PF, CF and clear OF, SF, AF (the two differ
+ *      only in the invalid exception, which is masked and not modeled).
+ *   3. cvttsd2si of NaN or an out-of-range value gives the "integer
+ *      indefinite" 0x80000000 / 0x8000000000000000; LLVM's fptosi would be
+ *      poison there, so it is guarded by a range check. */
+#include "lifter/lift_internal.h"
+
+/* -- Floating-point values ---------------------------------------------------- */
+
+static LLVMTypeRef fp_type(struct lift_ctx *c, unsigned w) { return w == 64 ? c->f64 : c->f32; }
+
+static LLVMValueRef to_fp(struct lift_ctx *c, LLVMValueRef bits)
+{
+    return LLVMBuildBitCast(c->b, bits, fp_type(c, lift_bits(bits)), "");
+}
+
+static LLVMValueRef is_nan(struct lift_ctx *c, LLVMValueRef f)
+{
+    return LLVMBuildFCmp(c->b, LLVMRealUNO, f, f, "");
+}
+
+static LLVMValueRef quiet(struct lift_ctx *c, LLVMValueRef bits)
+{
+    unsigned w = lift_bits(bits);
+    return LLVMBuildOr(c->b, bits, lift_const(c, w, w == 64 ? 1ull << 51 : 1ull << 22), "");
+}
+
+/* The x86 result of an operation r on a (first source) and b (second, or
+ * NULL for a one-source operation), as bits of a's width (invariant 1). */
+static LLVMValueRef fp_result(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef r)
+{
+    unsigned w = lift_bits(a);
+    LLVMValueRef rb = LLVMBuildBitCast(c->b, r, lift_int(c, w), "");
+    LLVMValueRef dflt = lift_const(c, w, w == 64 ? 0xfff8000000000000ull : 0xffc00000ull);
+    rb = LLVMBuildSelect(c->b, is_nan(c, r), dflt, rb, "");
+    if (b) rb = LLVMBuildSelect(c->b, is_nan(c, to_fp(c, b)), quiet(c, b), rb, "");
+    return LLVMBuildSelect(c->b, is_nan(c, to_fp(c, a)), quiet(c, a), rb, "");
+}
+
+enum fop { F_ADD, F_SUB, F_MUL, F_DIV };
+
+/* addsd/subsd/mulsd/divsd and the ss forms: op0 = op0 (op) op1, low lane. */
+static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, enum fop op)
+{
+    unsigned w = lift_width(i, 0);
+    if (w != 32 && w != 64) return lift_fail(c, "scalar fp op of width %u", w);
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), w);
+    LLVMValueRef fa = to_fp(c, a), fb = to_fp(c, b), r;
+    switch (op) {
+    case F_ADD: r = LLVMBuildFAdd(c->b, fa, fb, ""); break;
+    case F_SUB: r = LLVMBuildFSub(c->b, fa, fb, ""); break;
+    case F_MUL: r = LLVMBuildFMul(c->b, fa, fb, ""); break;
+    default: r = LLVMBuildFDiv(c->b, fa, fb, ""); break;
+    }
+    lift_put(c, i, 0, fp_result(c, a, b, r));
+    return LF_OK;
+}
+
+static LLVMValueRef intrinsic1(struct lift_ctx *c, const char *name, LLVMTypeRef t, LLVMValueRef x)
+{
+    LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, name);
+    if (!fn) fn = LLVMAddFunction(c->m, name, ft);
+    return LLVMBuildCall2(c->b, ft, fn, &x, 1, "");
+}
+
+/* sqrtsd: op0.low = sqrt(op1.low), op0's upper lane kept. */
+static enum lf_status fp_sqrt(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef b = lift_zext(c, lift_get(c, i, 1), 64);
+    LLVMValueRef r = intrinsic1(c, "llvm.sqrt.f64", c->f64, to_fp(c, b));
+    lift_put(c, i, 0, fp_result(c, b, NULL, r));
+    return LF_OK;
+}
+
+/* ucomisd/comisd (invariant 2). */
+static enum lf_status fp_compare(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 0), 64));
+    LLVMValueRef b = to_fp(c, lift_zext(c, lift_get(c, i, 1), 64));
+    LLVMValueRef f = LLVMConstInt(c->i1, 0, 0);
+    lift_set_flag(c, LIFT_F_ZF, LLVMBuildFCmp(c->b, LLVMRealUEQ, a, b, ""));
+    lift_set_flag(c, LIFT_F_PF, LLVMBuildFCmp(c->b, LLVMRealUNO, a, b, ""));
+    lift_set_flag(c, LIFT_F_CF, LLVMBuildFCmp(c->b, LLVMRealULT, a, b, ""));
+    lift_set_flag(c, LIFT_F_OF, f);
+    lift_set_flag(c, LIFT_F_SF, f);
+    lift_set_flag(c, LIFT_F_AF, f);
+    return LF_OK;
+}
+
+/* -- Bitwise and moves ------------------------------------------------------------ */
+
+enum bop { B_XOR, B_AND, B_ANDN, B_OR };
+
+static enum lf_status bitwise(struct lift_ctx *c, const struct lift_insn *i, enum bop op)
+{
+    if (lift_width(i, 0) != 128 || lift_width(i, 1) != 128)
+        return lift_fail(c, "packed bitwise op narrower than 128 bits");
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_get(c, i, 1), r;
+    switch (op) {
+    case B_XOR: r = LLVMBuildXor(c->b, a, b, ""); break;
+    case B_AND: r = LLVMBuildAnd(c->b, a, b, ""); break;
+    case B_ANDN: r = LLVMBuildAnd(c->b, LLVMBuildNot(c->b, a, ""), b, ""); break;
+    default: r = LLVMBuildOr(c->b, a, b, ""); break;
+    }
+    lift_put(c, i, 0, r);
+    return LF_OK;
+}
+
+/* Every move: read op1 at its width, zero-extend to op0's width (128 for a
+ * zeroing load or movq/movd into xmm, the same width for a merging move or a
+ * store), write op0. */
+static enum lf_status move(struct lift_ctx *c, const struct lift_insn *i)
+{
+    lift_put(c, i, 0, lift_zext(c, lift_get(c, i, 1), lift_width(i, 0)));
+    return LF_OK;
+}
+
+/* -- Conversions -------------------------------------------------------------------- */
+
+/* cvtsi2sd xmm, r/m32|64: low lane = (double)src, upper lane kept. */
+static enum lf_status cvt_si2sd(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef d = LLVMBuildSIToFP(c->b, lift_get(c, i, 1), c->f64, "");
+    lift_put(c, i, 0, LLVMBuildBitCast(c->b, d, c->i64, ""));
+    return LF_OK;
+}
+
+/* cvttsd2si r32|64, xmm/m64 (invariant 3). */
+static enum lf_status cvtt_sd2si(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 1), 64));
+    /* Truncation fits iff -2^(w-1) - 1 < a < 2^(w-1); NaN fails both. */
+    double lim = w == 64 ? 9223372036854775808.0 : 2147483648.0;
+    double lo = w == 64 ? -9223372036854775808.0 : -2147483649.0;
+    LLVMRealPredicate lo_pred = w == 64 ? LLVMRealOGE : LLVMRealOGT;
+    LLVMValueRef ok = LLVMBuildAnd(c->b,
+        LLVMBuildFCmp(c->b, LLVMRealOLT, a, LLVMConstReal(c->f64, lim), ""),
+        LLVMBuildFCmp(c->b, lo_pred, a, LLVMConstReal(c->f64, lo), ""), "");
+    LLVMValueRef v = LLVMBuildFPToSI(c->b, a, lift_int(c, w), "");
+    lift_put(c, i, 0, LLVMBuildSelect(c->b, ok, v, lift_const(c, w, 1ull << (w - 1)), ""));
+    return LF_OK;
+}
+
+/* cvtsd2ss: low float = (float)low double; a NaN keeps sign and the top of
+ * its payload, quieted (what the CPU does; LLVM's folder is not bound to). */
+static enum lf_status cvt_sd2ss(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = lift_zext(c, lift_get(c, i, 1), 64), fa = to_fp(c, a);
+    LLVMValueRef r = LLVMBuildBitCast(c->b, LLVMBuildFPTrunc(c->b, fa, c->f32, ""), c->i32, "");
+    LLVMValueRef sign = lift_trunc(c, LLVMBuildLShr(c->b, a, lift_const(c, 64, 32), ""), 32);
+    sign = LLVMBuildAnd(c->b, sign, lift_const(c, 32, 0x80000000u), "");
+    LLVMValueRef pay = lift_trunc(c, LLVMBuildLShr(c->b, a, lift_const(c, 64, 29), ""), 32);
+    pay = LLVMBuildAnd(c->b, pay, lift_const(c, 32, 0x003fffffu), "");
+    LLVMValueRef nan = LLVMBuildOr(c->b, LLVMBuildOr(c->b, sign, pay, ""), lift_const(c, 32, 0x7fc00000u), "");
+    lift_put(c, i, 0, LLVMBuildSelect(c->b, is_nan(c, fa), nan, r, ""));
+    return LF_OK;
+}
+
+/* cvtss2sd: low double = (double)low float; NaN payload widened, quieted. */
+static enum lf_status cvt_ss2sd(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = lift_zext(c, lift_get(c, i, 1), 32), fa = to_fp(c, a);
+    LLVMValueRef r = LLVMBuildBitCast(c->b, LLVMBuildFPExt(c->b, fa, c->f64, ""), c->i64, "");
+    LLVMValueRef a64 = lift_zext(c, a, 64);
+    LLVMValueRef sign = LLVMBuildShl(c->b, LLVMBuildAnd(c->b, a64, lift_const(c, 64, 0x80000000u), ""),
+                                     lift_const(c, 64, 32), "");
+    LLVMValueRef pay = LLVMBuildShl(c->b, LLVMBuildAnd(c->b, a64, lift_const(c, 64, 0x007fffffu), ""),
+                                    lift_const(c, 64, 29), "");
+    LLVMValueRef nan = LLVMBuildOr(c->b, LLVMBuildOr(c->b, sign, pay, ""),
+                                   lift_const(c, 64, 0x7ff8000000000000ull), "");
+    lift_put(c, i, 0, LLVMBuildSelect(c->b, is_nan(c, fa), nan, r, ""));
+    return LF_OK;
+}
+
+/* -- The rows ------------------------------------------------------------------------- */
+
+#define SEM_(name, body) \
+    enum lf_status lift_sem_##name(struct lift_ctx *c, const struct lift_insn *i) { return body; }
+#define PAIR_(op, body) SEM_(op##_X_X, body) SEM_(op##_X_M, body)
+
+PAIR_(ADDSD, fp_arith(c, i, F_ADD)) PAIR_(SUBSD, fp_arith(c, i, F_SUB))
+PAIR_(MULSD, fp_arith(c, i, F_MUL)) PAIR_(DIVSD, fp_arith(c, i, F_DIV))
+PAIR_(ADDSS, fp_arith(c, i, F_ADD)) PAIR_(SUBSS, fp_arith(c, i, F_SUB))
+PAIR_(MULSS, fp_arith(c, i, F_MUL)) PAIR_(DIVSS, fp_arith(c, i, F_DIV))
+PAIR_(SQRTSD, fp_sqrt(c, i))
+PAIR_(UCOMISD, fp_compare(c, i)) PAIR_(COMISD, fp_compare(c, i))
+PAIR_(XORPD, bitwise(c, i, B_XOR)) PAIR_(XORPS, bitwise(c, i, B_XOR)) PAIR_(PXOR, bitwise(c, i, B_XOR))
+PAIR_(ANDPD, bitwise(c, i, B_AND)) PAIR_(ANDNPD, bitwise(c, i, B_ANDN)) PAIR_(ORPD, bitwise(c, i, B_OR))
+PAIR_(MOVAPD, move(c, i)) PAIR_(MOVAPS, move(c, i)) PAIR_(MOVSD, move(c, i)) PAIR_(MOVSS, move(c, i))
+SEM_(MOVSD_M_X, move(c, i)) SEM_(MOVSS_M_X, move(c, i))
+SEM_(MOVQ_X_R, move(c, i)) SEM_(MOVQ_R_X, move(c, i)) SEM_(MOVQ_X_M, move(c, i)) SEM_(MOVQ_M_X, move(c, i))
+SEM_(MOVD_X_R, move(c, i)) SEM_(MOVD_R_X, move(c, i))
+SEM_(CVTSI2SD_X_R, cvt_si2sd(c, i)) SEM_(CVTSI2SD_X_M, cvt_si2sd(c, i))
+SEM_(CVTTSD2SI_R_X, cvtt_sd2si(c, i)) SEM_(CVTTSD2SI_R_M, cvtt_sd2si(c, i))
+SEM_(CVTSD2SS_X_X, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_X, cvt_ss2sd(c, i))
