@@ -103,6 +103,21 @@ static void cli_print_summary(const struct cli_an_opts *o, const char *path, con
     printf("  database        %s\n", db);
 }
 
+/* 1 cached (s filled), 0 not, -1 error.  A database that does not exist
+ * yet is a miss: it is created only when there is something to store. */
+static int cli_cache_lookup(const char *dbpath, const char *abspath, const struct an_binary *id,
+                            struct an_db_summary *s)
+{
+    char err[1024];
+    struct an_db *db = NULL;
+    if (access(dbpath, F_OK) != 0) return 0;
+    if (an_db_open(dbpath, 0, &db, err, sizeof err) != LF_OK) { cli_error("%s", err); return -1; }
+    int hit = an_db_lookup(db, abspath, id->build_id, id->content_hash, s, err, sizeof err);
+    if (hit < 0) cli_error("%s", err);
+    an_db_close(db);
+    return hit;
+}
+
 static int cli_analyze_run(const struct cli_an_opts *o, const char *abspath, double t0)
 {
     char err[1024], dbbuf[4096];
@@ -113,9 +128,8 @@ static int cli_analyze_run(const struct cli_an_opts *o, const char *abspath, dou
     if (an_open(abspath, AN_OPEN_IDENTIFY, &id, err, sizeof err) != LF_OK) { cli_error("%s", err); return rc; }
     const char *dbpath = cli_db_path(o->db, 1, dbbuf, sizeof dbbuf);
     if (!dbpath) goto out;
-    if (an_db_open(dbpath, 0, &db, err, sizeof err) != LF_OK) { cli_error("%s", err); goto out; }
-    int hit = o->force ? 0 : an_db_lookup(db, abspath, id->build_id, id->content_hash, &s, err, sizeof err);
-    if (hit < 0) { cli_error("%s", err); goto out; }
+    int hit = o->force ? 0 : cli_cache_lookup(dbpath, abspath, id, &s);
+    if (hit < 0) goto out;
     if (hit) {
         cli_print_summary(o, abspath, dbpath, &s, id, 1, cli_now_ms() - t0);
         rc = CLI_EXIT_OK;
@@ -126,7 +140,11 @@ static int cli_analyze_run(const struct cli_an_opts *o, const char *abspath, dou
         cli_error("%s", err);
         goto out;
     }
-    if (an_db_store(db, abspath, b, cli_now_ms() - t0, err, sizeof err) != LF_OK) { cli_error("%s", err); goto out; }
+    if (an_db_open(dbpath, 0, &db, err, sizeof err) != LF_OK ||
+        an_db_store(db, abspath, b, cli_now_ms() - t0, err, sizeof err) != LF_OK) {
+        cli_error("%s", err);
+        goto out;
+    }
     an_summarize(b, &s);
     cli_print_summary(o, abspath, dbpath, &s, b, 0, cli_now_ms() - t0);
     rc = CLI_EXIT_OK;

@@ -55,21 +55,22 @@ static void cli_print_table(sqlite3_stmt *st, const struct cli_rows *r)
         size_t l = r->cells[i] ? strlen(r->cells[i]) : 4;
         if (l > w[i % r->ncol]) w[i % r->ncol] = l;
     }
-    /* the last column is not padded: no trailing blanks */
-    w[r->ncol - 1] = 0;
-    for (int c = 0; c < r->ncol; c++) printf("%s%-*s", c ? "  " : "", (int)w[c], sqlite3_column_name(st, c));
+    /* no trailing blanks: a left-aligned last column is not padded */
+    int last = r->ncol - 1;
+    for (int c = 0; c < r->ncol; c++)
+        printf("%s%-*s", c ? "  " : "", c == last ? 0 : (int)w[c], sqlite3_column_name(st, c));
     putchar('\n');
     for (int c = 0; c < r->ncol; c++) {
         printf("%s", c ? "  " : "");
-        size_t dash = w[c] ? w[c] : strlen(sqlite3_column_name(st, c));
-        for (size_t k = 0; k < dash; k++) putchar('-');
+        for (size_t k = 0; k < w[c]; k++) putchar('-');
     }
     putchar('\n');
     for (size_t row = 0; row < r->n; row++) {
         for (int c = 0; c < r->ncol; c++) {
             size_t at = row * r->ncol + c;
             const char *v = r->cells[at] ? r->cells[at] : "NULL";
-            printf(r->is_num[at] ? "%s%*s" : "%s%-*s", c ? "  " : "", (int)w[c], v);
+            if (r->is_num[at]) printf("%s%*s", c ? "  " : "", (int)w[c], v);
+            else printf("%s%-*s", c ? "  " : "", c == last ? 0 : (int)w[c], v);
         }
         putchar('\n');
     }
