@@ -66,6 +66,7 @@ static void (*rt_root_hook)(void *lo, void *hi);
 static int rt_lock_word;
 
 #define RT_MIN_GROW (1ULL << 20)
+#define RT_MAX_GROW (1ULL << 30) /* commit charge and GC-scanned zero pages stay bounded */
 
 static void rt_lock(void)
 {
@@ -223,14 +224,14 @@ static void rt_set_committed(struct rt_arena *a, uint64_t committed)
     rt_announce(a->base + old, a->base + committed);
 }
 
-/* Make [0, need) of the arena committed, growing geometrically so that the
- * number of ranges handed to the root hook stays logarithmic. */
+/* Make [0, need) of the arena committed, growing geometrically (up to
+ * 1 GiB at a time) so that few ranges reach the root hook. */
 static enum lf_status rt_arena_grow(enum rt_arena_kind k, uint64_t need)
 {
     struct rt_arena *a = &rt_arenas[k];
     if (need <= a->committed) return LF_OK;
     if (need > a->reserve) return LF_ERR_NOMEM;
-    uint64_t target = a->committed * 2;
+    uint64_t target = a->committed + (a->committed < RT_MAX_GROW ? a->committed : RT_MAX_GROW);
     if (target < RT_MIN_GROW) target = RT_MIN_GROW;
     if (target < need) target = rt_round_page(need);
     if (target > a->reserve) target = a->reserve;
