@@ -105,7 +105,8 @@ enum lf_mode lf_mode(void);
  *   lineiform: write to frozen memory at 0x... (object frozen at 0x..., N bytes)
  * on stderr and aborts.  Works without lf_init; thread-safe.  Returns NULL
  * when obj is NULL (with size > 0), size exceeds 4 GiB, the arena (64 GiB)
- * is exhausted, or the arena is sealed.  size 0 gives a distinct address. */
+ * is exhausted (its backing memfd counts against RLIMIT_FSIZE), or the
+ * arena is sealed.  size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
 /* True when p points into the used part of the frozen arena. */

@@ -43,6 +43,7 @@ static int child_main(int argc, char **argv)
     if (strcmp(what, "bad-roots") == 0) lf_snapshot(entry, &c);
     if (strcmp(what, "no-snapshot") == 0) return 0;
     if (strcmp(what, "fails-early") == 0) return 1;
+    if (strcmp(what, "big") == 0) memset(lf_alloc(8 << 20), 1, 8 << 20);
     lf_snapshot(entry, roots);
     printf("after snapshot %ld\n", entry->code(entry, 1));
     return 0;
@@ -223,6 +224,24 @@ static void test_snapshot_of_unfrozen_entry_or_foreign_roots_is_refused(void **s
     assert_int_equal(files_starting("bad.dump"), 0);
 }
 
+/* The file system refuses the write half-way: RLIMIT_FSIZE (2 or 4 MiB,
+ * depending on the shell's unit) is above the frozen arena's memfd (which
+ * it limits too) and below the 8 MiB dump; SIGXFSZ is ignored so write
+ * fails with EFBIG. */
+static void test_dump_write_failure_leaves_no_file(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    const char *env = tu_fmt("trap '' XFSZ; ulimit -f 4096; LINEIFORM_MODE=snapshot LINEIFORM_DUMP='%s'",
+                             dump_path("full.dump"));
+    assert_int_equal(run_child(env, "big", NULL, &err), 2);
+    assert_non_null(strstr(err, "lineiform: snapshot: "));
+    assert_non_null(strstr(err, "full.dump: File too large"));
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+    assert_int_equal(files_starting("full.dump"), 0);
+    free(err);
+}
+
 static void test_program_ending_before_the_snapshot_is_reported(void **state)
 {
     (void)state;
@@ -389,6 +408,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_normal_mode_snapshot_returns_and_writes_nothing),
         cmocka_unit_test(test_bad_modes_and_paths_are_refused_in_one_line),
         cmocka_unit_test(test_snapshot_of_unfrozen_entry_or_foreign_roots_is_refused),
+        cmocka_unit_test(test_dump_write_failure_leaves_no_file),
         cmocka_unit_test(test_program_ending_before_the_snapshot_is_reported),
         cmocka_unit_test(test_dump_truncated_anywhere_is_rejected_as_truncated),
         cmocka_unit_test(test_dump_flipped_byte_anywhere_is_rejected),
