@@ -55,8 +55,8 @@ uint64_t rt_arena_committed(enum rt_arena_kind kind);
 int rt_arena_sealed(void);
 
 /* Map size bytes (a page multiple) at addr, which must be the arena's base
- * plus its current used size (normally the base itself: an image maps each
- * arena once).  Copies size bytes from bytes (NULL: zero-filled), then sets
+ * plus its committed size (normally the base itself: an image maps each
+ * arena once, before anything is frozen or allocated).  Copies size bytes from bytes (NULL: zero-filled), then sets
  * the protection: for the frozen arena prot must be PROT_READ (it is the
  * read-only view of the arena's memfd); for the persistent arena
  * PROT_READ|PROT_WRITE.  LF_ERR_INVALID_ARG for an address outside the
