@@ -80,7 +80,7 @@ static enum lf_status an_run(struct an_bin *b, const char *path, an_progress_fn 
     LF_CHECK(an_elf_funcs(b));
     LF_CHECK(an_funcs_finish(b));
     double t1 = an_now_ms();
-    LF_CHECK(an_dwarf_load(b, path));
+    LF_CHECK((b->flags & AN_OPEN_ISOLATE) ? an_dwarf_load_isolated(b, path) : an_dwarf_load(b, path));
     double t2 = an_now_ms();
     if (!(b->flags & AN_OPEN_NO_CFG)) LF_CHECK(an_code_all(b, fn, ctx));
     double t3 = an_now_ms();

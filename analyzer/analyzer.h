@@ -41,6 +41,9 @@ enum {
     AN_OPEN_NO_DWARF = 1u << 1, /* skip DWARF (prototypes unknown) */
     AN_OPEN_IDENTIFY = 1u << 2, /* headers, build-id and content hash only:
                                    no functions (for cache checks) */
+    AN_OPEN_ISOLATE  = 1u << 3, /* read DWARF in a forked child, so that a
+                                   libdwarf crash on hostile input is an
+                                   error, not a crash (untrusted files) */
 };
 
 /* SysV x86-64 classes of a value (one per eightbyte of a struct). */

@@ -136,7 +136,7 @@ static int cli_analyze_run(const struct cli_an_opts *o, const char *abspath, dou
         goto out;
     }
     struct cli_progress pr = { t0, 0 };
-    if (an_open_progress(abspath, 0, isatty(2) ? cli_progress_cb : NULL, &pr, &b, err, sizeof err) != LF_OK) {
+    if (an_open_progress(abspath, AN_OPEN_ISOLATE, isatty(2) ? cli_progress_cb : NULL, &pr, &b, err, sizeof err) != LF_OK) {
         cli_error("%s", err);
         goto out;
     }

@@ -94,6 +94,7 @@ static void test_store_again_replaces_rows_and_keeps_others(void **state)
     const char *dbp = tu_fmt("%s/b.db", tu_tmpdir());
     struct an_binary *a, *b;
     store(dbp, fx_nopie, &a);
+    an_close(a);
     store(dbp, fx_pie, &b);
     store(dbp, fx_nopie, &a); /* again: replaced, not duplicated */
     sqlite3 *db;

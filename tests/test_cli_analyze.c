@@ -177,6 +177,8 @@ static void test_cli_analyze_bad_input_one_line_errors(void **state)
         { patched("arm", 18, "\xb7\x00", 2), "not x86-64" },
         { patched("trunc", -1, NULL, 3000), "truncated" },
         { corrupt_dwarf(), "corrupt DWARF" },
+        /* libdwarf itself crashes on this one (a fuzzing finding) */
+        { strdup(tu_src("testdata/analyzer/rnglists_double_free.elf")), "corrupt DWARF" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         expect_one_line_error(tu_fmt("analyze %s --db %s", cases[i].path, db), cases[i].path, cases[i].what);
