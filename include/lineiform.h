@@ -80,6 +80,8 @@ enum lf_mode {
  *   LINEIFORM_MODE   normal (or unset) | snapshot | image
  *   LINEIFORM_DUMP   snapshot mode: the heap dump lf_snapshot writes
  *   LINEIFORM_IMAGE  image mode: the image to map
+ *   LINEIFORM_CHECK  1: at lf_snapshot, list arena words that point into
+ *                    memory an image does not restore (heap, stacks)
  *
  * The variables are removed from the environment once read, so programs the
  * interpreter starts run normally.  In snapshot and image modes the

@@ -44,6 +44,7 @@ static int child_main(int argc, char **argv)
     if (strcmp(what, "no-snapshot") == 0) return 0;
     if (strcmp(what, "fails-early") == 0) return 1;
     if (strcmp(what, "big") == 0) memset(lf_alloc(8 << 20), 1, 8 << 20);
+    if (strcmp(what, "foreign") == 0) roots[2] = malloc(64); /* dangles in an image */
     lf_snapshot(entry, roots);
     printf("after snapshot %ld\n", entry->code(entry, 1));
     return 0;
@@ -222,6 +223,21 @@ static void test_snapshot_of_unfrozen_entry_or_foreign_roots_is_refused(void **s
     expect_refusal(env, "bad-entry", "is not a frozen closure");
     expect_refusal(env, "bad-roots", "not in the persistent arena");
     assert_int_equal(files_starting("bad.dump"), 0);
+}
+
+static void test_check_reports_arena_pointers_an_image_would_not_restore(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    const char *env = tu_fmt("LINEIFORM_CHECK=1 LINEIFORM_MODE=snapshot LINEIFORM_DUMP='%s'",
+                             dump_path("check.dump"));
+    assert_int_equal(run_child(env, "ok", NULL, &err), 0);
+    assert_non_null(strstr(err, "lineiform: check: no word in the arenas points"));
+    free(err);
+    assert_int_equal(run_child(env, "foreign", NULL, &err), 0);
+    assert_non_null(strstr(err, "(persistent arena) holds 0x"));
+    assert_non_null(strstr(err, "lineiform: check: 1 word in the arenas points into memory"));
+    free(err);
 }
 
 /* The file system refuses the write half-way: RLIMIT_FSIZE (2 or 4 MiB,
@@ -408,6 +424,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_normal_mode_snapshot_returns_and_writes_nothing),
         cmocka_unit_test(test_bad_modes_and_paths_are_refused_in_one_line),
         cmocka_unit_test(test_snapshot_of_unfrozen_entry_or_foreign_roots_is_refused),
+        cmocka_unit_test(test_check_reports_arena_pointers_an_image_would_not_restore),
         cmocka_unit_test(test_dump_write_failure_leaves_no_file),
         cmocka_unit_test(test_program_ending_before_the_snapshot_is_reported),
         cmocka_unit_test(test_dump_truncated_anywhere_is_rejected_as_truncated),

@@ -6,6 +6,9 @@
  *   LINEIFORM_DUMP=path    snapshot mode: where lf_snapshot writes the dump
  *   LINEIFORM_IMAGE=path   image mode: the image lf_init maps
  *   LINEIFORM_REEXEC=1     set by lf_init itself around its re-exec (below)
+ *   LINEIFORM_CHECK=1      snapshot mode: before writing the dump, list arena
+ *                          words that point into memory an image does not
+ *                          restore (rt_check.c)
  *
  * lf_init reads and then removes them, so programs the interpreter starts do
  * not inherit the mode.
@@ -33,6 +36,7 @@
 static enum lf_mode rt_mode = LF_MODE_NORMAL;
 static int rt_inited;
 static int rt_snapshot_reached;
+static int rt_check_on;
 static char rt_dump_path[RT_DUMP_PATH_MAX];
 static void *rt_img_code, *rt_img_entry, *rt_img_roots;
 
@@ -92,6 +96,8 @@ static void rt_init_snapshot(void)
     if (!p || !*p) rt_die("snapshot mode needs %s (the heap dump path)", RT_ENV_DUMP);
     if (strlen(p) >= sizeof rt_dump_path) rt_die("%s: path too long", RT_ENV_DUMP);
     strcpy(rt_dump_path, p);
+    const char *check = getenv(RT_ENV_CHECK);
+    rt_check_on = check && strcmp(check, "1") == 0;
     on_exit(rt_snapshot_missed, NULL);
 }
 
@@ -124,6 +130,7 @@ enum lf_mode lf_init(int *argc, char ***argv)
     unsetenv(RT_ENV_DUMP);
     unsetenv(RT_ENV_IMAGE);
     unsetenv(RT_ENV_REEXEC);
+    unsetenv(RT_ENV_CHECK);
     return rt_mode;
 }
 
@@ -144,6 +151,7 @@ void lf_snapshot(void *entry, void *roots)
         rt_die("snapshot: entry %p is not a frozen closure (lf_freeze it)", entry);
     if (roots && !rt_inside(RT_ARENA_PERSISTENT, roots, 1))
         rt_die("snapshot: roots %p is not in the persistent arena (lf_alloc it)", roots);
+    if (rt_check_on) rt_check_pointers();
     rt_arena_seal();
     enum lf_status s = rt_dump_write(rt_dump_path, entry, roots, why, sizeof why);
     if (s != LF_OK) rt_die("snapshot: %s", why);

@@ -106,12 +106,21 @@ int rt_self_path(char *out, size_t cap);
  * nothing is left at path and why says what went wrong. */
 enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *why, size_t whylen);
 
+/* -- Snapshot checks (rt_check.c) -------------------------------------- */
+
+/* Report on stderr the words of both arenas that point (low 3 bits masked)
+ * into mappings an image does not restore: heap, stacks, anonymous memory
+ * other than the arenas and the loaded objects' segments.  Returns how many;
+ * a heuristic (numbers can look like addresses), it only prints. */
+size_t rt_check_pointers(void);
+
 /* -- Environment the CLI sets (see lf_init in rt_init.c) ---------------- */
 
 #define RT_ENV_MODE    "LINEIFORM_MODE"    /* normal | snapshot | image */
 #define RT_ENV_DUMP    "LINEIFORM_DUMP"    /* snapshot mode: heap dump path */
 #define RT_ENV_IMAGE   "LINEIFORM_IMAGE"   /* image mode: image path */
 #define RT_ENV_REEXEC  "LINEIFORM_REEXEC"  /* set by lf_init before re-exec */
+#define RT_ENV_CHECK   "LINEIFORM_CHECK"   /* 1: lf_snapshot runs rt_check_pointers */
 #define RT_DUMP_PATH_MAX 4096
 
 /* -- Image loading (implemented in rt_image.c) -------------------------- */
