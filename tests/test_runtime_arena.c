@@ -234,6 +234,26 @@ static int limited_child(void)
     return 0;
 }
 
+/* Under ulimit -f the frozen arena's memfd cannot grow: lf_freeze fails
+ * cleanly, lf_alloc (anonymous memory) still works. */
+static int fsize_child(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    if (lf_freeze("x", 2) != NULL) return 10;
+    char *q = lf_alloc(64);
+    if (!q) return 11;
+    q[63] = 1;
+    return 0;
+}
+
+static void test_freeze_fails_cleanly_when_its_memfd_cannot_grow(void **state)
+{
+    (void)state;
+    char self[4096];
+    assert_int_equal(rt_self_path(self, sizeof self), 0);
+    assert_int_equal(tu_run(tu_fmt("ulimit -f 8; '%s' --fsize-child", self), NULL, NULL), 0);
+}
+
 static void test_arenas_stay_fixed_when_address_space_is_limited(void **state)
 {
     (void)state;
@@ -319,6 +339,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--seal-child") == 0)
         seal_then_try(lf_freeze("sealed", 7));
     if (argc > 1 && strcmp(argv[1], "--limited-child") == 0) return limited_child();
+    if (argc > 1 && strcmp(argv[1], "--fsize-child") == 0) return fsize_child();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freeze_copies_into_fixed_frozen_arena),
         cmocka_unit_test(test_frozen_view_cannot_be_made_writable),
@@ -329,6 +350,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_segfaults_keep_the_default_action),
         cmocka_unit_test(test_sealed_arena_refuses_freeze_and_mprotect),
         cmocka_unit_test(test_arenas_stay_fixed_when_address_space_is_limited),
+        cmocka_unit_test(test_freeze_fails_cleanly_when_its_memfd_cannot_grow),
         cmocka_unit_test(test_root_hook_sees_every_committed_range),
         cmocka_unit_test(test_map_fixed_restores_arenas_and_index),
         cmocka_unit_test(test_map_fd_restores_arenas_copy_on_write),
