@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct rt_arena {
@@ -200,6 +201,11 @@ static void rt_announce(uint64_t lo, uint64_t hi)
 /* Map [off, off+len) of the frozen arena: read-only view + writable alias. */
 static enum lf_status rt_frozen_map(uint64_t off, uint64_t len)
 {
+    /* Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which would kill
+     * the interpreter: refuse instead. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && off + len > rl.rlim_cur)
+        return LF_ERR_NOMEM;
     if (ftruncate(rt_memfd, (off_t)(off + len)) != 0) return LF_ERR_NOMEM;
     void *v = mmap((void *)(rt_arenas[RT_ARENA_FROZEN].base + off), len, PROT_READ,
                    MAP_SHARED | MAP_FIXED, rt_memfd_ro, (off_t)off);

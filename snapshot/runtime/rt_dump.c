@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,12 @@ enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *w
     mode_t mask = umask(0); /* mkostemp made it 0600; give it the usual mode */
     umask(mask);
     if (fchmod(o.fd, 0666 & ~mask) != 0) o.err = errno;
+    /* Past RLIMIT_FSIZE, write must fail with EFBIG (and the temporary be
+     * removed) rather than SIGXFSZ kill the process mid-file. */
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old_xfsz;
+    sigaction(SIGXFSZ, &ign, &old_xfsz);
     rt_write_all(&o, &pl);
+    sigaction(SIGXFSZ, &old_xfsz, NULL);
     if (!o.err && o.off != pl.h.file_size) o.err = EIO;
     if (!o.err && fsync(o.fd) != 0) o.err = errno;
     if (close(o.fd) != 0 && !o.err) o.err = errno;
