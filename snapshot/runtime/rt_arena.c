@@ -37,6 +37,10 @@
  *       frozen-object index is sorted by construction.
  *   (6) After fork, only one of the processes may go on freezing (the memfd
  *       is shared); lf_alloc is private to each.
+ *   (7) The memfd counts against RLIMIT_FSIZE: growth past it is refused
+ *       (lf_freeze returns NULL) before the kernel would raise SIGXFSZ.
+ *   Without /proc the read-only open falls back to the read-write fd: the
+ *   view is still mapped PROT_READ, but mprotect could change that.
  */
 #define _GNU_SOURCE
 #include "snapshot/runtime/rt_internal.h"
