@@ -149,7 +149,15 @@ void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14])
 
 LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest)
 {
-    return lift_const(c, 64, guest);
+    LLVMValueRef v = c->mod->native_ref ? c->mod->native_ref(c, guest) : NULL;
+    return v ? v : lift_const(c, 64, guest);
+}
+
+/* A PLT stub is never lifted: it only jumps through the GOT. */
+static int is_plt(struct lift_mod *m, uint64_t t)
+{
+    const char *name;
+    return m->plt_at && m->plt_at(m, t, &name);
 }
 
 void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic)
@@ -252,7 +260,8 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     *d = (struct lift_decision){ c->ctx_id, site, LIFT_CALL_NATIVE, -1, -1 };
     uint64_t t, karg[6];
     int64_t off;
-    if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t)) return d;
+    if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
+        return d;
     unsigned kmask = known_args(c, karg);
     int depth = j->fr[c->ctx_id].depth;
     if (!is_recursion(j, c->ctx_id, t, karg, kmask) && depth < m->max_depth &&
@@ -292,8 +301,10 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     struct lift_job *j = c->job;
     struct lift_mod *m = j->mod;
     uint64_t retpc = i->pc + i->len, t = 0, karg[6];
-    if (j->snippet) return lift_fail(c, "call in a snippet");
     int known = lift_is_const(target, &t);
+    /* A snippet has no frame to inline into: its calls, even to code inside
+     * it (real code at its real address), are native calls. */
+    if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc);
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (d->kind == LIFT_CALL_INLINE) {
         push_ret(c, retpc);
@@ -315,7 +326,12 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
     struct lift_job *j = c->job;
     const struct lift_frame *f = &j->fr[c->ctx_id];
     int64_t off;
-    if (j->snippet) return lift_fail(c, "ret in a snippet");
+    if (j->snippet) {  /* pop the return address and go there (lift_jump checks it) */
+        LLVMValueRef ra = lift_load(c, c->gpr[4], 64, ZYDIS_REGISTER_NONE);
+        lift_set_gpr64(c, 4, lift_add(c, c->gpr[4], lift_const(c, 64, 8 + imm)));
+        lift_jump(c, ra);
+        return c->bad ? LF_ERR_UNSUPPORTED : LF_OK;
+    }
     if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry)
         return lift_fail(c, "ret with rsp not at the frame's return address");
     LLVMValueRef ra = lift_load(c, c->gpr[4], 64, ZYDIS_REGISTER_NONE);
@@ -362,13 +378,30 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
     uint64_t t;
     if (lift_is_const(target, &t)) {
         int ok = j->snippet ? (t >= j->snip_lo && t <= j->snip_hi)
-                            : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t));
+                            : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t) &&
+                               !is_plt(j->mod, t));
         if (ok) {
             c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL };
             return;
         }
     }
     if (j->snippet) {
+        /* Every path leaves a snippet by falling off its end (lift_snippet.h),
+         * so a computed target must be the end: check it, trap otherwise. */
+        if (!lift_is_const(target, &t)) {
+            LLVMValueRef bad = LLVMBuildICmp(c->b, LLVMIntNE, target, lift_const(c, 64, j->snip_hi), "");
+            LLVMBasicBlockRef trap = lift_new_bb(c, "badjump"), ok = lift_new_bb(c, "end");
+            LLVMBuildCondBr(c->b, bad, trap, ok);
+            LLVMPositionBuilderAtEnd(c->b, trap);
+            LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(c->lc), NULL, 0, 0);
+            LLVMValueRef fn = LLVMGetNamedFunction(c->m, "llvm.trap");
+            if (!fn) fn = LLVMAddFunction(c->m, "llvm.trap", vt);
+            LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
+            LLVMBuildUnreachable(c->b);
+            LLVMPositionBuilderAtEnd(c->b, ok);
+            c->term = (struct lift_term){ LIFT_T_JUMP, j->snip_hi, 0, c->ctx_id, 0, NULL, NULL };
+            return;
+        }
         c->bad = 1;
         lift_fail(c, "jump out of the snippet");
         return;

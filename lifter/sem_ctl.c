@@ -64,6 +64,8 @@ enum lf_status lift_sem_PUSH_R(struct lift_ctx *c, const struct lift_insn *i) { 
 enum lf_status lift_sem_PUSH_M(struct lift_ctx *c, const struct lift_insn *i) { push64(c, lift_get(c, i, 0)); return LF_OK; }
 enum lf_status lift_sem_PUSH_I(struct lift_ctx *c, const struct lift_insn *i)
 {
+    /* The row matches the immediate's width; 66 6a/68 pushes only 2 bytes. */
+    if (i->zi.operand_width != 64) return lift_fail(c, "push of a %u-bit immediate", i->zi.operand_width);
     push64(c, lift_sext(c, lift_get(c, i, 0), 64));
     return LF_OK;
 }
@@ -96,6 +98,7 @@ enum lf_status lift_sem_RET(struct lift_ctx *c, const struct lift_insn *i) { (vo
 enum lf_status lift_sem_NOP(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
 enum lf_status lift_sem_NOP_M(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
 enum lf_status lift_sem_NOP_R(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
+enum lf_status lift_sem_NOP_M_R(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
 enum lf_status lift_sem_ENDBR64(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
 enum lf_status lift_sem_HLT(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
 enum lf_status lift_sem_UD2(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
