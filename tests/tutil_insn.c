@@ -69,7 +69,7 @@ static size_t tu_encode_req(uint8_t *out, uint64_t addr, ZydisEncoderRequest *re
     return len;
 }
 
-size_t tu_encode(uint8_t *out, uint64_t addr, ZydisMnemonic m, unsigned prefixes,
+size_t tu_encode(uint8_t *out, uint64_t addr, ZydisMnemonic m, ZydisInstructionAttributes prefixes,
                  unsigned nops, const ZydisEncoderOperand *ops)
 {
     ZydisEncoderRequest req;

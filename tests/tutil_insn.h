@@ -67,7 +67,7 @@ ZydisEncoderOperand tu_op_mem(ZydisRegister base, ZydisRegister index, unsigned 
 ZydisEncoderOperand tu_op_imm(int64_t v);
 /* Encode one instruction at out (runtime address addr, for rip-relative and
  * branch operands given as absolute targets).  Length, 0 if not encodable. */
-size_t tu_encode(uint8_t *out, uint64_t addr, ZydisMnemonic m, unsigned prefixes,
+size_t tu_encode(uint8_t *out, uint64_t addr, ZydisMnemonic m, ZydisInstructionAttributes prefixes,
                  unsigned nops, const ZydisEncoderOperand *ops);
 /* Same with an explicit branch width (ZYDIS_BRANCH_WIDTH_8/32). */
 size_t tu_encode_branch(uint8_t *out, uint64_t addr, ZydisMnemonic m,

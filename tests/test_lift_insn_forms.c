@@ -1,0 +1,713 @@
+/* test_lift_insn_forms.c -- every instruction form of analyzer/x86_forms.def,
+ * at every operand width its row allows, gives the same state lifted as it
+ * does on the CPU.
+ *
+ * The test list IS the table: this file expands LF_X86_FORM into one cmocka
+ * test per row, and a row for which the generator below cannot produce an
+ * encoding fails (no row can exist without its test).  For each (row, width,
+ * source width) the generator encodes INSN_ENCODINGS concrete instructions
+ * with the Zydis encoder (random registers incl. ah..bh and r8..r15,
+ * immediates of each size, base+index*scale+disp, rsp-based and rip-relative
+ * memory operands into the arena of tests/tutil_insn.h), checks that each
+ * decodes back to exactly that row and width, lifts it with
+ * lift_snippet_jit, and runs it natively and lifted from random states until
+ * at least INSN_STATES states per width are done.  Compared: all 16 GPRs,
+ * the flags the instruction defines (Zydis cpu_flags, refined per state for
+ * shift and rotate counts), all xmm registers, and every byte of the test
+ * buffer and the scratch stack.
+ *
+ * Snippet shapes (the contract of lift_snippet.h: every path falls off the
+ * end):
+ *   jcc/jmp rel       jcc L; mov ecx, imm32; L:
+ *   jmp reg/mem       the same, the register or memory holding L
+ *   call rel/reg/mem  call F; jmp L; F: mov eax, imm32; ret; L:
+ *                     F is an ABI-conforming function (it sets the return
+ *                     register), so what the SysV ABI leaves undefined after
+ *                     a call is not compared: the status flags, the
+ *                     caller-saved registers other than rax/rdx/xmm0/xmm1,
+ *                     and the 8 bytes below the final rsp (the popped return
+ *                     address).  A lifter may inline F or call it natively.
+ *                     As the ABI requires, DF is clear at the call.
+ *   ret               [rsp] holds the address just past the ret
+ *   hlt, ud2          both sides must trap (the signal number is not
+ *                     compared: hlt raises SIGSEGV, a compiled trap SIGILL)
+ * State constraints, ruled out by construction rather than skipped:
+ *   div/idiv          the divisor is non-zero and the quotient fits; the
+ *                     divisor register never overlaps the dividend (div rdx
+ *                     always raises #DE), nor does a memory operand's base
+ *   shifts by cl      rcx is not used as base or index of the memory operand
+ *   128-bit SSE memory operands are 16-byte aligned (legacy SSE faults
+ *                     otherwise); no absolute [index*scale+disp32] operands
+ *                     (the arena is not in the low 2 GB).
+ * Environment: LF_INSN_STATES (default 1000 per width), LF_INSN_SEED,
+ * LF_INSN_ONLY=<substring of a form name>. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/an_forms.h"
+#include "lifter/lift_snippet.h"
+#include "tests/tutil.h"
+#include "tests/tutil_insn.h"
+
+#define INSN_ENCODINGS 4
+#define INSN_ATTEMPTS 400
+
+enum kind { K_PLAIN, K_SHIFT, K_DIV, K_IDIV, K_STRING, K_JCC, K_JMP_IND, K_CALL,
+            K_CALL_IND, K_RET, K_TRAP, K_LEAVE };
+
+struct gcase {
+    enum an_form form;
+    const struct an_form_info *fi;
+    enum kind kind;
+    unsigned w, sw;               /* requested widths in bits, 0 = natural */
+    uint8_t code[64];
+    size_t len, insn_len;         /* snippet, and its first instruction (the form) */
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+    /* the memory operand, if any */
+    int has_mem, agen, mem_rip, mem_stack;
+    ZydisRegister base, index;
+    unsigned scale, msize;
+    int64_t disp;
+    uint32_t rip_off;             /* rip-relative: fixed target in the data block */
+    /* what the kind's fixup needs */
+    ZydisRegister ind_reg;        /* jmp/call through this register */
+    uint64_t ind_target;          /* where jmp/call reg/mem must go */
+    int shift_imm;                /* shift count immediate, -1 = cl */
+    int rep;
+    ZydisInstructionAttributes pfx; /* extra prefixes (fs: for the stack-protector load) */
+};
+
+struct gstate {                   /* one random state and where its operand is */
+    struct lift_cpu cpu;
+    uint8_t data[TU_DATA_SIZE];
+    uint64_t ea;                  /* effective address of the memory operand */
+    unsigned count;               /* shift count in effect */
+};
+
+struct gstats { unsigned long states, failures, encodings; int printed; };
+
+static unsigned insn_states = 1000;
+static const char *insn_only;
+
+/* -- Registers ------------------------------------------------------------- */
+
+static const ZydisRegister gpr8[] = {
+    ZYDIS_REGISTER_AL, ZYDIS_REGISTER_CL, ZYDIS_REGISTER_DL, ZYDIS_REGISTER_BL,
+    ZYDIS_REGISTER_AH, ZYDIS_REGISTER_CH, ZYDIS_REGISTER_DH, ZYDIS_REGISTER_BH,
+    ZYDIS_REGISTER_SPL, ZYDIS_REGISTER_BPL, ZYDIS_REGISTER_SIL, ZYDIS_REGISTER_DIL,
+    ZYDIS_REGISTER_R8B, ZYDIS_REGISTER_R9B, ZYDIS_REGISTER_R10B, ZYDIS_REGISTER_R11B,
+    ZYDIS_REGISTER_R12B, ZYDIS_REGISTER_R13B, ZYDIS_REGISTER_R14B, ZYDIS_REGISTER_R15B,
+};
+
+static ZydisRegister gpr_of(unsigned idx, unsigned w)
+{
+    static const ZydisRegister base[] = { ZYDIS_REGISTER_AX, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_RAX };
+    if (w == 8) return idx < 4 ? gpr8[idx] : gpr8[idx + 4];
+    return (ZydisRegister)(base[w == 16 ? 0 : w == 32 ? 1 : 2] + idx);
+}
+
+/* A random register of width w that the kind allows (mask of GPR indexes). */
+static ZydisRegister pick_gpr(unsigned w, unsigned allowed)
+{
+    for (;;) {
+        if (w == 8) {
+            ZydisRegister r = gpr8[tu_rand_below(20)];
+            int hi, k = tu_gpr_index(r, &hi);
+            if (allowed & (1u << k)) return r;
+        } else {
+            unsigned k = tu_rand_below(16);
+            if (allowed & (1u << k)) return gpr_of(k, w);
+        }
+    }
+}
+
+/* GPRs a kind's state fixup owns, so no operand may use them freely. */
+static unsigned reserved_gprs(enum kind k)
+{
+    switch (k) {
+    case K_DIV: case K_IDIV: return 1u << 0 | 1u << 2;     /* rax, rdx */
+    case K_SHIFT: return 1u << 1;                            /* rcx (cl) */
+    case K_JMP_IND: case K_CALL_IND: return 1u << 4;         /* rsp */
+    default: return 0;
+    }
+}
+
+static enum kind kind_of(const struct an_form_info *fi)
+{
+    switch (fi->mnemonic) {
+    case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
+    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: return K_SHIFT;
+    case ZYDIS_MNEMONIC_DIV: return K_DIV;
+    case ZYDIS_MNEMONIC_IDIV: return K_IDIV;
+    case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
+    case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSQ:
+        return K_STRING;
+    case ZYDIS_MNEMONIC_MOVSD: return fi->shape == AN_SH_NONE ? K_STRING : K_PLAIN;
+    case ZYDIS_MNEMONIC_JMP: return fi->shape == AN_SH_REL ? K_JCC : K_JMP_IND;
+    case ZYDIS_MNEMONIC_CALL: return fi->shape == AN_SH_REL ? K_CALL : K_CALL_IND;
+    case ZYDIS_MNEMONIC_RET: return K_RET;
+    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: return K_TRAP;
+    case ZYDIS_MNEMONIC_LEAVE: return K_LEAVE;
+    default: return fi->shape == AN_SH_REL ? K_JCC : K_PLAIN;
+    }
+}
+
+/* -- Operands -------------------------------------------------------------- */
+
+/* Immediate for an operand of width w, by variant: small, full-size, edge. */
+static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
+{
+    if (g->kind == K_SHIFT) {
+        static const int counts[] = { 0, 1, -1, -2, 32, 63, 255, 2 };
+        int c = counts[variant % 8];
+        return c == -1 ? (int64_t)w - 1 : c == -2 ? (int64_t)w : c;
+    }
+    /* only mov r64, imm64 takes a 64-bit immediate; the rest sign-extend imm32 */
+    unsigned k = w > 32 && g->fi->shape != AN_SH_R_I ? 32 : (w ? w : 32);
+    if (w > 32 && g->fi->mnemonic != ZYDIS_MNEMONIC_MOV) k = 32;
+    uint64_t v;
+    switch ((variant + tu_rand_below(2)) % 4) {
+    case 0: v = tu_rand() % 256 - 128; break;
+    case 1: v = tu_rand_int(k); break;
+    case 2: v = (tu_rand() & 1) ? (1ull << (k - 1)) : (1ull << (k - 1)) - 1; break;
+    default: v = tu_rand(); break;
+    }
+    if (k < 64) { /* sign-extend from k bits so the encoder accepts it */
+        uint64_t m = 1ull << (k - 1);
+        v &= (m << 1) - 1;
+        v = (v ^ m) - m;
+    }
+    return (int64_t)v;
+}
+
+static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
+{
+    unsigned allowed = 0xffffu & ~reserved_gprs(g->kind);
+    g->msize = size;
+    g->mem_rip = g->mem_stack = 0;
+    g->index = ZYDIS_REGISTER_NONE;
+    g->scale = 1u << tu_rand_below(4);
+    int mode = (variant + (int)tu_rand_below(3)) % 6;
+    int64_t d[] = { 0, (int64_t)(tu_rand() % 255) - 127,
+                    (int64_t)(int32_t)(uint32_t)tu_rand(), 8 * ((int64_t)tu_rand_below(16) - 8) };
+    g->disp = d[tu_rand_below(4)];
+    if (mode == 3 && !g->agen) { /* rip-relative into the test buffer */
+        g->mem_rip = 1;
+        g->rip_off = 64 + tu_rand_below(TU_MEM_SIZE - 128);
+        if (size >= 16) g->rip_off &= ~15u;
+        g->base = ZYDIS_REGISTER_RIP;
+        uint64_t t = (uint64_t)(uintptr_t)tu_insn_data() + g->rip_off;
+        return tu_op_mem(ZYDIS_REGISTER_RIP, ZYDIS_REGISTER_NONE, 0, (int64_t)t, size);
+    }
+    if (mode == 4 && !g->agen) { /* rsp-based, into the scratch stack */
+        g->mem_stack = 1;
+        g->base = ZYDIS_REGISTER_RSP;
+        g->disp = (int64_t)tu_rand_below(256) - 128;
+        if (size >= 16) g->disp &= ~15;
+        else if (tu_rand() & 1) g->index = pick_gpr(64, allowed & ~(1u << 4));
+        return tu_op_mem(g->base, g->index, g->scale, g->disp, size);
+    }
+    g->base = pick_gpr(64, g->agen ? 0xffffu : allowed);
+    if (mode == 0 || mode == 5) {
+        do g->index = pick_gpr(64, allowed & ~(1u << 4)); while (g->index == g->base);
+    }
+    if (mode == 2 || mode == 5) g->disp = 0;
+    return tu_op_mem(g->base, g->index, g->scale, g->disp, size);
+}
+
+static const unsigned mem_sizes[] = { 8, 4, 16, 2, 1 };
+
+/* Fill the request operands from the row's shape; 0 if the shape has a
+ * token this generator does not know. */
+static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *nops, int variant)
+{
+    char shape[16];
+    snprintf(shape, sizeof shape, "%s", an_shape_name(g->fi->shape));
+    unsigned n = 0, allowed = 0xffffu & ~reserved_gprs(g->kind);
+    for (char *tok = strtok(shape, "_"); tok; tok = strtok(NULL, "_")) {
+        unsigned want = n == 0 ? g->w : n == 1 ? (g->sw ? g->sw : g->w) : 0;
+        if (!strcmp(tok, "NONE") || !strcmp(tok, "REL")) break; /* build_snippet's job */
+        if (!strcmp(tok, "R")) {
+            static const unsigned ws[] = { 64, 32, 16, 8 };
+            unsigned w = want ? want : ws[tu_rand_below(4)];
+            ZydisRegister r = pick_gpr(w, allowed);
+            if (g->kind == K_JMP_IND || g->kind == K_CALL_IND) g->ind_reg = r;
+            ops[n++] = tu_op_reg(r);
+        } else if (!strcmp(tok, "X")) {
+            ops[n++] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
+        } else if (!strcmp(tok, "M")) {
+            unsigned size = want && !(n == 1 && !g->sw && tu_rand_below(3) == 0)
+                ? want / 8 : mem_sizes[tu_rand_below(5)];
+            g->has_mem = 1;
+            ops[n++] = pick_mem(g, size, variant);
+        } else if (!strcmp(tok, "I")) {
+            unsigned iw = g->w ? g->w : 32;
+            ops[n++] = tu_op_imm(pick_imm(g, iw, variant));
+            if (g->kind == K_SHIFT) g->shift_imm = (int)ops[n - 1].imm.s;
+        } else if (!strcmp(tok, "CL")) {
+            ops[n++] = tu_op_reg(ZYDIS_REGISTER_CL);
+        } else {
+            return 0;
+        }
+    }
+    *nops = n;
+    return 1;
+}
+
+/* -- Encoding ---------------------------------------------------------------- */
+
+static int decode_first(struct gcase *g)
+{
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, g->code, g->len, &g->zi, g->zo))) return 0;
+    g->insn_len = g->zi.length;
+    if (an_form_classify(&g->zi, g->zo) != g->form) return 0;
+    if (g->w && g->zo[0].size != g->w) return 0;
+    if (g->sw && g->zo[1].size != g->sw) return 0;
+    return 1;
+}
+
+/* Append "mov r32, 0x5a5a5a5a" (what a taken branch skips, or a callee's
+ * body). */
+static size_t put_marker(uint8_t *p, uint64_t addr, ZydisRegister r)
+{
+    ZydisEncoderOperand ops[2] = { tu_op_reg(r), tu_op_imm(0x5a5a5a5a) };
+    return tu_encode(p, addr, ZYDIS_MNEMONIC_MOV, 0, 2, ops);
+}
+
+/* The snippet around the form's own instruction, per kind (see the top). */
+static int build_snippet(struct gcase *g, const ZydisEncoderOperand *ops, unsigned nops, int variant)
+{
+    uint64_t s = (uint64_t)(uintptr_t)tu_insn_snippet();
+    uint8_t mark[16];
+    int call = g->kind == K_CALL || g->kind == K_CALL_IND;
+    size_t ml = put_marker(mark, 0, call ? ZYDIS_REGISTER_EAX : ZYDIS_REGISTER_ECX), l0;
+    ZydisMnemonic m = g->fi->mnemonic;
+    switch (g->kind) {
+    case K_JCC: {
+        ZydisBranchWidth bw = variant & 1 ? ZYDIS_BRANCH_WIDTH_32 : ZYDIS_BRANCH_WIDTH_8;
+        l0 = tu_encode_branch(g->code, s, m, bw, s + 16);
+        if (!l0 || tu_encode_branch(g->code, s, m, bw, s + l0 + ml) != l0) return 0;
+        memcpy(g->code + l0, mark, ml);
+        g->len = l0 + ml;
+        return 1;
+    }
+    case K_CALL: case K_CALL_IND: {
+        l0 = g->kind == K_CALL ? tu_encode_branch(g->code, s, m, ZYDIS_BRANCH_WIDTH_32, s + 16)
+                               : tu_encode(g->code, s, m, 0, nops, ops);
+        if (!l0) return 0;
+        uint64_t f = s + l0 + 2, end = f + ml + 1;
+        if (g->kind == K_CALL && !tu_encode_branch(g->code, s, m, ZYDIS_BRANCH_WIDTH_32, f)) return 0;
+        if (tu_encode_branch(g->code + l0, s + l0, ZYDIS_MNEMONIC_JMP, ZYDIS_BRANCH_WIDTH_8, end) != 2)
+            return 0;
+        memcpy(g->code + l0 + 2, mark, ml);
+        g->code[l0 + 2 + ml] = 0xc3; /* ret: no operands, nothing to encode */
+        g->len = l0 + 2 + ml + 1;
+        g->ind_target = f;
+        return 1;
+    }
+    default:
+        break;
+    }
+    ZydisInstructionAttributes pfx = g->pfx | (g->kind == K_STRING && (variant & 1) ? ZYDIS_ATTRIB_HAS_REP : 0);
+    g->rep = pfx != 0;
+    l0 = tu_encode(g->code, s, m, pfx, nops, ops);
+    if (!l0) return 0;
+    g->len = l0;
+    if (g->kind == K_JMP_IND || g->kind == K_TRAP) {
+        memcpy(g->code + l0, mark, ml);
+        g->len += ml;
+        g->ind_target = s + g->len;
+    }
+    if (g->kind == K_RET) g->ind_target = s + g->len;
+    return 1;
+}
+
+static int encode_case(struct gcase *g, int variant)
+{
+    for (int attempt = 0; attempt < INSN_ATTEMPTS; attempt++) {
+        ZydisEncoderOperand ops[4];
+        unsigned nops = 0;
+        g->has_mem = 0;
+        g->ind_reg = ZYDIS_REGISTER_NONE;
+        g->shift_imm = -1;
+        g->agen = g->fi->mnemonic == ZYDIS_MNEMONIC_LEA || g->fi->mnemonic == ZYDIS_MNEMONIC_NOP;
+        if (!build_operands(g, ops, &nops, variant)) return 0;
+        if (g->form == AN_FORM_MOV_R_M && variant % 8 == 7) {
+            /* mov r, fs:[0x28] / fs:[0]: the stack protector's canary and
+             * the thread pointer; the lifted code runs in the same thread. */
+            g->pfx = ZYDIS_ATTRIB_HAS_SEGMENT_FS;
+            g->has_mem = 0;
+            ops[1] = tu_op_mem(ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0, attempt & 1 ? 0 : 0x28, g->w / 8);
+        }
+        if (build_snippet(g, ops, nops, variant) && decode_first(g)) return 1;
+    }
+    return 0;
+}
+
+/* -- States ------------------------------------------------------------------ */
+
+static uint64_t mask_w(unsigned w) { return w >= 64 ? ~0ull : (1ull << w) - 1; }
+
+static void set_reg(struct lift_cpu *c, ZydisRegister r, uint64_t v)
+{
+    int hi, k = tu_gpr_index(r, &hi);
+    unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+    if (hi) c->gpr[k] = (c->gpr[k] & ~0xff00ull) | (v & 0xff) << 8;
+    else c->gpr[k] = (c->gpr[k] & ~mask_w(w)) | (v & mask_w(w));
+}
+
+static void random_state(struct gstate *st)
+{
+    for (int k = 0; k < 16; k++) st->cpu.gpr[k] = tu_rand_int(64);
+    st->cpu.gpr[4] = (uint64_t)(uintptr_t)tu_insn_stack() + 2048 - 16 * tu_rand_below(8);
+    st->cpu.rflags = tu_rand() & TU_FLAGS_MASK;
+    for (int k = 0; k < 16; k++) {
+        uint64_t h[2] = { tu_rand_fp64(), tu_rand_fp64() };
+        memcpy(st->cpu.xmm[k], h, 16);
+    }
+    for (size_t i = 0; i < TU_DATA_SIZE; i += 8) {
+        uint64_t v = tu_rand();
+        memcpy(st->data + i, &v, 8);
+    }
+}
+
+static int64_t sext(uint64_t v, unsigned w)
+{
+    if (w >= 64) return (int64_t)v;
+    uint64_t m = 1ull << (w - 1);
+    v &= mask_w(w);
+    return (int64_t)((v ^ m) - m);
+}
+
+static uint8_t *data_at(struct gstate *st, uint64_t ea)
+{
+    uint64_t base = (uint64_t)(uintptr_t)tu_insn_data();
+    return ea - base <= TU_DATA_SIZE - 16 ? st->data + (ea - base) : NULL;
+}
+
+/* Point the memory operand at the test buffer (or the stack) and put an
+ * edge value there. */
+static void place_mem(const struct gcase *g, struct gstate *st)
+{
+    if (!g->has_mem || g->agen) return;
+    uint64_t data = (uint64_t)(uintptr_t)tu_insn_data(), iv = 0, ea;
+    if (g->mem_rip) {
+        ea = data + g->rip_off;
+    } else if (g->mem_stack) {
+        if (g->index != ZYDIS_REGISTER_NONE) iv = (uint64_t)((int64_t)tu_rand_below(17) - 8);
+        ea = st->cpu.gpr[4] + iv * g->scale + (uint64_t)g->disp;
+    } else {
+        unsigned t = 64 + tu_rand_below(TU_MEM_SIZE - 160);
+        if (g->msize >= 16) t &= ~15u;
+        ea = data + t;
+        if (g->index != ZYDIS_REGISTER_NONE) iv = tu_rand_below(4) ? tu_rand_int(64) : tu_rand_below(64);
+        st->cpu.gpr[tu_gpr_index(g->base, NULL)] = ea - iv * g->scale - (uint64_t)g->disp;
+    }
+    if (g->index != ZYDIS_REGISTER_NONE) st->cpu.gpr[tu_gpr_index(g->index, NULL)] = iv;
+    st->ea = ea;
+    uint8_t *p = data_at(st, ea);
+    if (!p) fail_msg("memory operand outside the arena (generator bug)");
+    int sse = strchr(an_shape_name(g->fi->shape), 'X') != NULL;
+    uint64_t v[2] = { sse ? tu_rand_fp64() : tu_rand_int(g->msize * 8),
+                      sse ? tu_rand_fp64() : tu_rand_int(64) };
+    memcpy(p, v, 16);
+}
+
+static void fix_div(const struct gcase *g, struct gstate *st)
+{
+    unsigned w = g->w;
+    uint64_t d, lo, hi;
+    if (g->kind == K_DIV) {
+        do d = tu_rand_int(w) & mask_w(w); while (!d);
+        hi = tu_rand_int(w) % d;
+        lo = tu_rand_int(w);
+    } else {
+        int64_t sd, q, r;
+        do sd = sext(tu_rand_int(w), w); while (!sd);
+        q = sext(tu_rand_int(w), w);
+        __int128 ad = sd < 0 ? -(__int128)sd : sd;
+        r = (int64_t)((__int128)(tu_rand() & 0x7fffffffffffffffull) % ad);
+        __int128 prod = (__int128)q * sd;
+        if (prod < 0 || (prod == 0 && (tu_rand() & 1))) r = -r;
+        __int128 n = prod + r;
+        d = (uint64_t)sd;
+        lo = (uint64_t)n;
+        hi = (uint64_t)(n >> w);
+    }
+    if (w == 8) {
+        st->cpu.gpr[0] = (st->cpu.gpr[0] & ~0xffffull) | (hi & 0xff) << 8 | (lo & 0xff);
+    } else {
+        st->cpu.gpr[0] = (st->cpu.gpr[0] & ~mask_w(w)) | (lo & mask_w(w));
+        st->cpu.gpr[2] = (st->cpu.gpr[2] & ~mask_w(w)) | (hi & mask_w(w));
+    }
+    if (g->zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER) set_reg(&st->cpu, g->zo[0].reg.value, d);
+    else memcpy(data_at(st, st->ea), &d, w / 8);
+}
+
+/* State constraints of the form's kind (see the top of the file). */
+static void fix_kind(const struct gcase *g, struct gstate *st)
+{
+    uint64_t rsp = st->cpu.gpr[4], mem = (uint64_t)(uintptr_t)tu_insn_mem();
+    switch (g->kind) {
+    case K_SHIFT:
+        if (g->shift_imm >= 0) {
+            st->count = (unsigned)g->shift_imm;
+        } else {
+            static const unsigned cl[] = { 0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255 };
+            st->count = tu_rand_below(4) ? cl[tu_rand_below(16)] : tu_rand_below(256);
+            set_reg(&st->cpu, ZYDIS_REGISTER_CL, st->count);
+        }
+        break;
+    case K_DIV: case K_IDIV:
+        fix_div(g, st);
+        break;
+    case K_STRING:
+        st->cpu.gpr[7] = mem + 256 + tu_rand_below(TU_MEM_SIZE - 512);
+        st->cpu.gpr[6] = mem + 256 + tu_rand_below(TU_MEM_SIZE - 512);
+        if (g->rep) st->cpu.gpr[1] = tu_rand_below(3) ? tu_rand_below(24) : tu_rand_below(2);
+        break;
+    case K_CALL:
+        st->cpu.rflags &= ~(uint64_t)LIFT_DF;   /* the ABI: DF is clear at a call */
+        break;
+    case K_JMP_IND: case K_CALL_IND:
+        if (g->kind == K_CALL_IND) st->cpu.rflags &= ~(uint64_t)LIFT_DF;
+        if (g->ind_reg != ZYDIS_REGISTER_NONE) set_reg(&st->cpu, g->ind_reg, g->ind_target);
+        else memcpy(data_at(st, st->ea), &g->ind_target, 8);
+        break;
+    case K_RET:
+        memcpy(data_at(st, rsp), &g->ind_target, 8);
+        break;
+    case K_LEAVE:
+        st->cpu.gpr[5] = rsp + 8 * tu_rand_below(32);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Flags the instruction leaves undefined in this state. */
+static unsigned undefined_flags(const struct gcase *g, const struct gstate *st)
+{
+    unsigned u = g->zi.cpu_flags ? (unsigned)g->zi.cpu_flags->undefined : 0;
+    if (g->kind == K_CALL || g->kind == K_CALL_IND) return TU_FLAGS_MASK & ~LIFT_DF;
+    if (g->kind != K_SHIFT) return u;
+    unsigned w = g->zo[0].size, c = st->count & (w == 64 ? 63 : 31);
+    ZydisMnemonic m = g->fi->mnemonic;
+    if (c == 0) return 0;                  /* a zero count leaves every flag alone */
+    u = c != 1 ? LIFT_OF : 0;
+    if (m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR) return u;
+    u |= LIFT_AF;
+    if (m != ZYDIS_MNEMONIC_SAR && c >= w) u |= LIFT_CF;
+    return u;
+}
+
+/* -- Comparison -------------------------------------------------------------------- */
+
+static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+
+static void hexbytes(char *out, size_t n, const uint8_t *b, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 4 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x ", b[i]);
+    if (o) out[o - 1] = 0; else out[0] = 0;
+}
+
+/* Describe differences into buf (empty when equal). */
+static void diff_state(char *buf, size_t n, const struct gcase *g, const struct gstate *in,
+                       const struct lift_cpu *a, const uint8_t *da,
+                       const struct lift_cpu *b, const uint8_t *db, unsigned undef)
+{
+    size_t o = 0;
+    buf[0] = 0;
+#define ADD(...) do { if (o < n) o += (size_t)snprintf(buf + o, n - o, __VA_ARGS__); } while (0)
+    /* after a call: rcx rsi rdi r8-r11 and xmm2-15 are the ABI's scratch */
+    int call = g->kind == K_CALL || g->kind == K_CALL_IND;
+    unsigned skip_gpr = call ? 0x0fc2u : 0, skip_xmm = call ? 0xfffcu : 0;
+    for (int k = 0; k < 16; k++)
+        if (a->gpr[k] != b->gpr[k] && !(skip_gpr >> k & 1))
+            ADD(" %s: in %#llx native %#llx lifted %#llx;", gpr_names[k],
+                (unsigned long long)in->cpu.gpr[k], (unsigned long long)a->gpr[k],
+                (unsigned long long)b->gpr[k]);
+    unsigned fm = TU_FLAGS_MASK & ~undef;
+    if ((a->rflags ^ b->rflags) & fm)
+        ADD(" rflags: in %#llx native %#llx lifted %#llx (compared %#x);",
+            (unsigned long long)in->cpu.rflags, (unsigned long long)(a->rflags & TU_FLAGS_MASK),
+            (unsigned long long)(b->rflags & TU_FLAGS_MASK), fm);
+    for (int k = 0; k < 16; k++)
+        if (memcmp(a->xmm[k], b->xmm[k], 16) && !(skip_xmm >> k & 1)) {
+            uint64_t x[2], y[2], z[2];
+            memcpy(x, in->cpu.xmm[k], 16), memcpy(y, a->xmm[k], 16), memcpy(z, b->xmm[k], 16);
+            ADD(" xmm%d: in %016llx:%016llx native %016llx:%016llx lifted %016llx:%016llx;", k,
+                (unsigned long long)x[1], (unsigned long long)x[0], (unsigned long long)y[1],
+                (unsigned long long)y[0], (unsigned long long)z[1], (unsigned long long)z[0]);
+        }
+    size_t skip_lo = 0, skip_hi = 0;
+    if (call) {
+        skip_hi = (size_t)(in->cpu.gpr[4] - (uint64_t)(uintptr_t)tu_insn_data());
+        skip_lo = skip_hi - 8;
+    }
+    for (size_t i = 0; i < TU_DATA_SIZE; i++)
+        if (da[i] != db[i] && (i < skip_lo || i >= skip_hi)) {
+            ADD(" memory[%s+%zu]: in %02x native %02x lifted %02x;",
+                i < TU_MEM_SIZE ? "buf" : "stack", i < TU_MEM_SIZE ? i : i - TU_MEM_SIZE,
+                in->data[i], da[i], db[i]);
+            break;
+        }
+#undef ADD
+}
+
+static void report(struct gstats *s, const struct gcase *g, const char *what)
+{
+    s->failures++;
+    if (s->printed++ >= 3) return;
+    char hex[200];
+    hexbytes(hex, sizeof hex, g->code, g->len);
+    print_message("  %s w=%u sw=%u code \"%s\":%s\n", an_form_name(g->form), g->w, g->sw, hex, what);
+}
+
+/* Run one state natively and lifted; count a failure on any difference. */
+static void run_state(struct gstats *s, const struct gcase *g, lift_snippet_fn fn, struct gstate *st)
+{
+    static uint8_t dn[TU_DATA_SIZE], dl[TU_DATA_SIZE];
+    struct lift_cpu cn = st->cpu, cl;
+    memcpy(tu_insn_data(), st->data, TU_DATA_SIZE);
+    int sn = tu_insn_run_native(&cn);
+    memcpy(dn, tu_insn_data(), TU_DATA_SIZE);
+    cl = st->cpu;
+    cl.rflags = (cl.rflags & TU_FLAGS_MASK) | 2u;
+    memcpy(tu_insn_data(), st->data, TU_DATA_SIZE);
+    int sl = tu_insn_run_lifted(fn, &cl);
+    memcpy(dl, tu_insn_data(), TU_DATA_SIZE);
+    s->states++;
+    char buf[1024];
+    if (g->kind == K_TRAP) {
+        if (!sn || !sl) {
+            snprintf(buf, sizeof buf, " native signal %d, lifted signal %d (both must trap)", sn, sl);
+            report(s, g, buf);
+        }
+        return;
+    }
+    if (sn || sl) {
+        snprintf(buf, sizeof buf, " native signal %d, lifted signal %d", sn, sl);
+        report(s, g, buf);
+        return;
+    }
+    diff_state(buf, sizeof buf, g, st, &cn, dn, &cl, dl, undefined_flags(g, st));
+    if (buf[0]) report(s, g, buf);
+}
+
+/* -- Driver ---------------------------------------------------------------------- */
+
+static void new_state(const struct gcase *g, struct gstate *st)
+{
+    random_state(st);
+    st->ea = 0;
+    st->count = 0;
+    place_mem(g, st);
+    fix_kind(g, st);
+}
+
+/* One (row, width, source width): INSN_ENCODINGS encodings, insn_states
+ * states in all.  Returns 0 when no encoding could be generated. */
+static int run_widths(struct gstats *s, enum an_form f, unsigned w, unsigned sw)
+{
+    struct gcase g;
+    static struct gstate st;
+    unsigned per = (insn_states + INSN_ENCODINGS - 1) / INSN_ENCODINGS;
+    for (int e = 0; e < INSN_ENCODINGS; e++) {
+        memset(&g, 0, sizeof g);
+        g.form = f;
+        g.fi = an_form_info(f);
+        g.kind = kind_of(g.fi);
+        g.w = w;
+        g.sw = sw;
+        if (!encode_case(&g, (int)s->encodings)) return 0;
+        s->encodings++;
+        if (tu_insn_load(g.code, g.len) != 0) fail_msg("cannot load the snippet");
+        lift_snippet_fn fn = NULL;
+        char why[256] = "";
+        enum lf_status rc = lift_snippet_jit(tu_insn_snippet(), g.len, &fn, why, sizeof why);
+        if (rc != LF_OK || !fn) {
+            char msg[400];
+            snprintf(msg, sizeof msg, " the lifter refuses a form of its table: %s (%s)",
+                     lf_status_str(rc), why);
+            s->states += per;
+            report(s, &g, msg);
+            s->failures += per - 1;
+            continue;
+        }
+        for (unsigned i = 0; i < per; i++) {
+            new_state(&g, &st);
+            run_state(s, &g, fn, &st);
+        }
+    }
+    return 1;
+}
+
+static unsigned width_bits(unsigned mask, unsigned *out)
+{
+    static const unsigned bits[] = { 8, 16, 32, 64 };
+    unsigned n = 0;
+    if (!mask || (mask & W128)) { out[n++] = 0; return n; }
+    for (int i = 0; i < 4; i++)
+        if (mask & (1u << i)) out[n++] = bits[i];
+    return n;
+}
+
+static void test_form_matches_native(void **state)
+{
+    enum an_form f = (enum an_form)(uintptr_t)*state;
+    const struct an_form_info *fi = an_form_info(f);
+    unsigned ws[4], sws[4], nw = width_bits(fi->widths, ws), nsw = width_bits(fi->srcwidths, sws);
+    struct gstats s = { 0, 0, 0, 0 };
+    char missing[128] = "";
+    for (unsigned a = 0; a < nw; a++)
+        for (unsigned b = 0; b < nsw; b++)
+            if (!run_widths(&s, f, ws[a], sws[b]) && !missing[0])
+                snprintf(missing, sizeof missing, "w=%u sw=%u", ws[a], sws[b]);
+    tu_insn_guard(0);
+    print_message("  %-16s %3lu encodings %6lu states %5lu failures\n", fi->name,
+                  s.encodings, s.states, s.failures);
+    if (missing[0]) fail_msg("%s: the generator has no case for %s (every row needs one)", fi->name, missing);
+    if (s.failures) fail_msg("%s: %lu of %lu states differ from the CPU", fi->name, s.failures, s.states);
+}
+
+int main(void)
+{
+    const char *e = getenv("LF_INSN_STATES");
+    if (e && atoi(e) > 0) insn_states = (unsigned)atoi(e);
+    insn_only = getenv("LF_INSN_ONLY");
+    e = getenv("LF_INSN_SEED");
+    uint64_t seed = e ? strtoull(e, NULL, 0) : 0x6c696e65696f726dull;
+    tu_rand_seed(seed);
+    if (tu_insn_init() != 0) {
+        fprintf(stderr, "test_lift_insn_forms: cannot map the snippet arena\n");
+        return 1;
+    }
+    print_message("differential instruction tests: seed %#llx, %u states per width\n",
+                  (unsigned long long)seed, insn_states);
+    static struct CMUnitTest tests[AN_FORM__MAX];
+    size_t n = 0;
+    for (int f = 1; f < AN_FORM__MAX; f++) {
+        const char *name = an_form_name((enum an_form)f);
+        if (insn_only && !strstr(name, insn_only)) continue;
+        char *tn = malloc(strlen(name) + 24);
+        sprintf(tn, "%s_matches_native", name);
+        tests[n].name = tn;
+        tests[n].test_func = test_form_matches_native;
+        tests[n].initial_state = (void *)(uintptr_t)f;
+        n++;
+    }
+    return _cmocka_run_group_tests("lift_insn_forms", tests, n, NULL, NULL);
+}
