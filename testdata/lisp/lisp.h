@@ -1,0 +1,172 @@
+/* lisp.h -- the reference Scheme interpreter: values, objects, nodes.
+ *
+ * A program is read into Scheme data (read.c), translated to a small core
+ * AST with every variable resolved (comp.c), analysed (which variables a
+ * lambda captures, which named lets are loops), then emitted as a tree of
+ * frozen closures (emit.c): every node is an object whose first word is its
+ * code pointer, run as n->code(n, frame) (node.c, prim_*.c).
+ *
+ * Invariants:
+ *  (1) Nodes, lambda descriptors, quoted constants and the procedure objects
+ *      and cells of constant top-level procedures are built in the staging
+ *      area (fz.c) and frozen in one piece before the snapshot; nothing
+ *      frozen or persistent points into the GC heap at snapshot time.
+ *  (2) Data built while running (pairs, closures, captured frames, strings,
+ *      vectors, flonums) lives in the GC heap; the arenas are GC roots.
+ *  (3) A frame that no closure can reach lives on the C stack of the call
+ *      that made it; frames a closure captures are GC-allocated.
+ *  (4) A node returns LV_TAIL after storing a pending call in lv_tc (a tail
+ *      call), or LV_SELF after storing the next loop arguments (a self tail
+ *      call); only the loop or call that owns the position consumes them.
+ */
+#ifndef LISP_H
+#define LISP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef uintptr_t value;
+
+/* -- Tagging: low 3 bits ------------------------------------------------- */
+/* xx1 fixnum (62-bit), 000 object with header, 010 immediate, 100 pair,
+ * 110 character. */
+#define FIXP(v)      ((v) & 1)
+#define FIX(n)       ((value)(((uintptr_t)(intptr_t)(n) << 1) | 1))
+#define UNFIX(v)     ((intptr_t)(v) >> 1)
+#define FIX_MAX      ((intptr_t)(INTPTR_MAX >> 1))
+#define FIX_MIN      ((intptr_t)(INTPTR_MIN >> 1))
+#define IMM(k)       ((value)(((k) << 3) | 2))
+#define LV_NIL       IMM(0)
+#define LV_FALSE     IMM(1)
+#define LV_TRUE      IMM(2)
+#define LV_UNSPEC    IMM(3)
+#define LV_EOF       IMM(4)
+#define LV_UNBOUND   IMM(5)
+#define LV_TAIL      IMM(6)
+#define LV_SELF      IMM(7)
+#define BOOL(c)      ((c) ? LV_TRUE : LV_FALSE)
+#define PAIRP(v)     (((v) & 7) == 4)
+#define CHARP(v)     (((v) & 7) == 6)
+#define CHR(c)       ((value)(((value)(uint32_t)(c) << 3) | 6))
+#define UNCHR(v)     ((uint32_t)((v) >> 3))
+#define OBJP(v)      ((((v) & 7) == 0) && (v) != 0)
+#define CAR(v)       (((value *)((v) - 4))[0])
+#define CDR(v)       (((value *)((v) - 4))[1])
+
+enum lv_type { T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM };
+
+struct hdr { uint32_t type, len; };
+struct flo { struct hdr h; double d; };
+struct str { struct hdr h; char s[]; };          /* len bytes + NUL */
+struct sym { struct hdr h; struct sym *next; char name[]; };
+struct vec { struct hdr h; value v[]; };
+
+#define HDR(v)       ((struct hdr *)(v))
+#define TYPEP(v, t)  (OBJP(v) && HDR(v)->type == (t))
+#define FLOP(v)      TYPEP(v, T_FLO)
+#define FLO(v)       (((struct flo *)(v))->d)
+#define STRP(v)      TYPEP(v, T_STR)
+#define STR(v)       ((struct str *)(v))
+#define SYMP(v)      TYPEP(v, T_SYM)
+#define SYM(v)       ((struct sym *)(v))
+#define VECP(v)      TYPEP(v, T_VEC)
+#define VEC(v)       ((struct vec *)(v))
+
+/* -- Frames and nodes ----------------------------------------------------- */
+
+struct frame { struct frame *up; value s[]; };
+struct node;
+typedef value (*lv_code)(const struct node *self, struct frame *fr);
+struct node { lv_code code; };
+#define EVAL(n, fr)  ((n)->code((n), (fr)))
+
+/* What a lambda expression compiles to (frozen). */
+struct lambda {
+    int32_t nreq, rest;      /* required parameters; 1 if a rest list */
+    int32_t size;            /* frame slots (parameters + flattened locals) */
+    int32_t heap;            /* frame must be GC-allocated (captured) */
+    const struct node *body;
+    const char *name;        /* for messages; "" when anonymous */
+};
+
+struct proc { struct hdr h; const struct lambda *lam; struct frame *env; };
+typedef value (*lv_prim_fn)(int argc, value *argv);
+struct prim { struct hdr h; lv_prim_fn fn; const char *name; int16_t min, max; };
+#define PROCP(v)     TYPEP(v, T_PROC)
+#define PRIMP(v)     TYPEP(v, T_PRIM)
+
+/* A global variable: mutable ones in the persistent arena, constant
+ * procedures' cells frozen. */
+struct gcell { value val; struct sym *name; };
+
+/* The pending tail call (LV_TAIL) or the next self-loop arguments. */
+#define LV_TC_MAX 64
+struct lv_tc { value f; int argc; value *argv; value buf[LV_TC_MAX]; };
+extern struct lv_tc lv_tc;
+
+/* Interpreter state that must survive into an image (persistent arena). */
+struct lv_roots {
+    struct sym **symtab;     /* interned symbols, LV_SYMTAB buckets */
+    const char *file;        /* the script's name, for messages */
+};
+#define LV_SYMTAB 4096
+extern struct lv_roots *lv_roots;
+
+/* -- obj.c: allocation, symbols, printing, equality ---------------------- */
+void lv_gc_init(void);
+value lv_cons(value a, value d);
+value lv_flo(double d);
+value lv_str(const char *s, size_t n);
+value lv_vec(size_t n, value fill);
+value lv_intern(const char *name);
+value lv_make_proc(const struct lambda *lam, struct frame *env);
+struct frame *lv_heap_frame(size_t slots);
+void *lv_gc_alloc(size_t n);
+void *lv_gc_alloc_atomic(size_t n);
+void lv_print(FILE *f, value v, int write);
+void lv_flo_format(char *out, double d);          /* out: 64 bytes */
+int lv_eqv(value a, value b);
+int lv_equal(value a, value b);
+const char *lv_type_name(value v);
+long lv_list_length(value l);         /* -1 if not a proper list */
+value lv_list_n(int n, const value *v);
+
+/* -- err.c: messages, exit ------------------------------------------------ */
+struct lv_pos { int32_t line, col; };
+_Noreturn void lv_die(struct lv_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+_Noreturn void lv_type_error(const char *who, const char *what, value got);
+_Noreturn void lv_exit(int status);
+extern char *lv_stack_limit;
+_Noreturn void lv_stack_overflow(void);
+#define LV_STACK_CHECK(p) \
+    do { if (__builtin_expect((char *)(p) < lv_stack_limit, 0)) lv_stack_overflow(); } while (0)
+extern const struct lv_pos lv_nopos;
+/* Where the builtin being run was called from, for its error messages
+ * (set only on slow paths; line 0 when unknown). */
+extern struct lv_pos lv_cur_pos;
+
+/* -- node.c: calling -------------------------------------------------------- */
+value lv_apply(value f, int argc, value *argv);   /* may return LV_TAIL */
+value lv_call(value f, int argc, value *argv);    /* never returns LV_TAIL */
+value lv_trampoline(void);
+
+/* -- fz.c: staging area frozen in one piece --------------------------------- */
+void *fz_alloc(size_t n);              /* zeroed, 16-aligned, writable */
+void *fz_commit(void *p);              /* freeze everything; p's final address */
+int fz_staged(const void *p);
+
+/* -- prim_*.c ------------------------------------------------------------- */
+struct lv_primdef { const char *name; lv_prim_fn fn; int16_t min, max; };
+extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[];
+value lv_num_add(value a, value b);
+value lv_num_sub(value a, value b);
+value lv_num_mul(value a, value b);
+int lv_num_cmp(const char *who, value a, value b);   /* -1, 0, 1 */
+double lv_to_double(const char *who, value v);
+value lv_number_to_string(value v, int radix);
+value lv_string_to_number(const char *s, int radix);
+void lv_check_args(const struct prim *p, int argc);
+
+#endif
