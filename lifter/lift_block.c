@@ -313,9 +313,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         b = &j->blk[bi];
         b->fuse = c->flags_used;
         b->fdef = c->flags_defined;
-        int succ[2];
-        b->nsucc = blk_succs(j, c, succ);
+        int succ[2], nsucc = blk_succs(j, c, succ);   /* may move j->blk */
         b = &j->blk[bi];
+        b->nsucc = nsucc;
         memcpy(b->succ, succ, sizeof succ);
         if (!b->nsucc) continue;
         struct lift_astate out;

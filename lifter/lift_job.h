@@ -116,6 +116,11 @@ struct lift_mod {
     /* 1 when a call to target whose return address is retpc never returns
      * (from the analyzer's noreturn, or retpc ending its function). */
     int (*noreturn_at)(struct lift_mod *m, uint64_t target, uint64_t retpc);
+    /* For a PLT stub at target: 1, and *name = the function it calls. */
+    int (*plt_at)(struct lift_mod *m, uint64_t target, const char **name);
+    /* The address (i64) a native call to guest address target uses: NULL
+     * for target itself (in-process), else e.g. an external symbol (AOT). */
+    LLVMValueRef (*native_ref)(struct lift_ctx *c, uint64_t target);
     void *user;
 };
 
@@ -123,6 +128,12 @@ struct lift_mod {
 enum lf_status lift_job_run(struct lift_job *j);
 int lift_code_ok(const struct lift_mod *m, uint64_t pc);
 LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t);
+
+/* lift.c: lift jobs[0] and every specialization it calls (failures become
+ * thunks to the original code); the root's status. */
+enum lf_status lift_mod_run(struct lift_mod *m);
+void lift_mod_free(struct lift_mod *m);        /* jobs and builder, not the module */
+void lift_mod_trace(struct lift_mod *m, const char *what);
 
 /* lift_call.c */
 struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg,

@@ -1,0 +1,219 @@
+/* lift.c -- the lifter's driver: lf_optimize, and the stage order every
+ * path shares.
+ *
+ *   (fn, env) --decode--> x86 insns --lift--> LLVM IR --partial-eval-->
+ *      |         lift_decode.c      sem_*.c      lift_block.c (fixpoint,
+ *      |                                         constants, stack slots,
+ *      |                                         lift_call.c inline/specialize)
+ *      +--> LLVM opt (default<O2>) --emit--> JIT (lift_jit.c) or ELF object
+ *                lift_jit.c                  (lift_aot.c)
+ *
+ * lift_mod_run lifts the root specialization and every specialization it
+ * calls (the memo table grows while lifting); a specialization that cannot
+ * be lifted becomes a thunk calling the original code, so every call in the
+ * module stays valid.  LF_DEBUG(1) prints per-phase timings, LF_DEBUG(1)
+ * also the lifted and optimized IR (LINEIFORM_TRACE=1).
+ *
+ * lf_optimize invariants:
+ *   1. Never NULL, never a crash on bad input: anything that cannot be
+ *      specialized returns fn itself, with lf_last_report()->reason.
+ *   2. The same (fn, env) returns the same code (memo table, never freed).
+ *   3. One lf_optimize at a time (a process-wide lock); the report is the
+ *      last call's. */
+#include "lifter/lift_proc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -- Lifting a module's specializations --------------------------------------------- */
+
+static void job_free(struct lift_job *j)
+{
+    free(j->blk);
+    free(j->fr);
+    free(j->dec);
+    free(j);
+}
+
+void lift_mod_free(struct lift_mod *m)
+{
+    for (int k = 0; k < m->njobs; k++) job_free(m->jobs[k]);
+    free(m->jobs);
+    free(m->native);
+    if (m->b) LLVMDisposeBuilder(m->b);
+    m->jobs = NULL;
+    m->native = NULL;
+    m->b = NULL;
+}
+
+/* Lift jobs[0] and every job a lifted body calls; failures become thunks.
+ * Returns the root's status (its reason in m->rep.reason). */
+enum lf_status lift_mod_run(struct lift_mod *m)
+{
+    enum lf_status root = LF_OK;
+    int *done = NULL, cap = 0;
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (int k = 0; k < m->njobs; k++) {
+            if (k >= cap) {
+                int nc = m->njobs + 16;
+                done = realloc(done, (size_t)nc * sizeof *done);
+                memset(done + cap, 0, (size_t)(nc - cap) * sizeof *done);
+                cap = nc;
+            }
+            struct lift_job *j = m->jobs[k];
+            if (done[k] || (k > 0 && !LLVMGetFirstUse(j->fn))) continue;
+            done[k] = progress = 1;
+            enum lf_status st = lift_job_run(j);
+            m->rep.insns_lifted += j->insns;
+            if (st == LF_OK) {
+                m->rep.specializations++;
+                continue;
+            }
+            LF_DEBUG(1, "lineiform: specialization %s not lifted: %s\n", j->name, j->why);
+            if (!m->rep.reason[0] || k == 0)
+                snprintf(m->rep.reason, sizeof m->rep.reason, "0x%llx: %s",
+                         (unsigned long long)j->entry, j->why);
+            m->rep.bailouts++;
+            if (k == 0) { root = st; break; }
+            lift_emit_thunk(m, j->fn, j->entry);
+            m->rep.native_calls++;
+        }
+        if (root != LF_OK) break;
+    }
+    /* Specializations nobody calls any more have no body: drop them. */
+    for (int k = 1; k < m->njobs && root == LF_OK; k++)
+        if (!done[k] && !LLVMGetFirstUse(m->jobs[k]->fn)) {
+            LLVMDeleteFunction(m->jobs[k]->fn);
+            m->jobs[k]->fn = NULL;
+        }
+    for (int k = 1; k < m->njobs; k++)
+        if (m->jobs[k]->fn) LLVMSetLinkage(m->jobs[k]->fn, LLVMInternalLinkage);
+    free(done);
+    return root;
+}
+
+void lift_mod_trace(struct lift_mod *m, const char *what)
+{
+    if (lift_trace() < 1) return;
+    char *ir = LLVMPrintModuleToString(m->m);
+    fprintf(stderr, ";; lineiform: %s IR\n%s", what, ir);
+    LLVMDisposeMessage(ir);
+}
+
+/* -- lf_optimize ------------------------------------------------------------------------ */
+
+static pthread_mutex_t opt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lf_report last_report;
+static struct memo { const void *fn, *env; void *code; } *memo;
+static size_t nmemo, capmemo;
+static unsigned opt_seq;
+static LLVMTargetMachineRef opt_tm;
+
+const struct lf_report *lf_last_report(void) { return &last_report; }
+
+static void *memo_find(const void *fn, const void *env)
+{
+    for (size_t k = 0; k < nmemo; k++)
+        if (memo[k].fn == fn && memo[k].env == env) return memo[k].code;
+    return NULL;
+}
+
+static void memo_add(const void *fn, const void *env, void *code)
+{
+    if (nmemo == capmemo) {
+        size_t nc = capmemo ? 2 * capmemo : 16;
+        struct memo *n = realloc(memo, nc * sizeof *n);
+        if (!n) return;
+        memo = n;
+        capmemo = nc;
+    }
+    memo[nmemo++] = (struct memo){ fn, env, code };
+}
+
+static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
+{
+    struct lift_proc p;
+    if (lift_proc_open(&p, (uint64_t)(uintptr_t)fn) != LF_OK) {
+        snprintf(rep->reason, sizeof rep->reason, "%p is not code of a loaded object", fn);
+        return fn;
+    }
+    char why[256] = "";
+    if (!opt_tm && !(opt_tm = lift_tm_create(NULL, 0, why, sizeof why))) {
+        snprintf(rep->reason, sizeof rep->reason, "%s", why);
+        lift_proc_close(&p);
+        return fn;
+    }
+    double t0 = lift_now_ms();
+    LLVMOrcThreadSafeContextRef ts = LLVMOrcCreateNewThreadSafeContext();
+    struct lift_mod m;
+    memset(&m, 0, sizeof m);
+    m.lc = LLVMOrcThreadSafeContextGetContext(ts);
+    m.m = LLVMModuleCreateWithNameInContext("lf_optimize", m.lc);
+    m.b = LLVMCreateBuilderInContext(m.lc);
+    m.mem = p.mem;
+    m.code = p.code;
+    m.ncode = p.ncode;
+    m.max_depth = 24;
+    m.max_blocks = 4000;
+    m.max_jobs = 256;
+    m.seq = ++opt_seq;
+    m.noreturn_at = lift_proc_noreturn;
+    m.plt_at = lift_proc_plt;
+    m.native_ref = lift_proc_native_ref;
+    m.user = &p;
+    lift_mod_types(&m);
+    uint64_t karg[6] = { (uint64_t)(uintptr_t)env };
+    struct lift_job *root = lift_job_get(&m, (uint64_t)(uintptr_t)fn, karg, 1);
+    char name[96];
+    snprintf(name, sizeof name, "%s", root->name);
+    enum lf_status st = lift_mod_run(&m);
+    double t1 = lift_now_ms();
+    lift_mod_trace(&m, "lifted");
+    if (st == LF_OK) st = lift_mod_optimize(m.m, opt_tm, 2, why, sizeof why);
+    double t2 = lift_now_ms();
+    lift_mod_trace(&m, "optimized");
+    *rep = m.rep;
+    rep->ms_lift = t1 - t0;
+    rep->ms_opt = t2 - t1;
+    lift_mod_free(&m);
+    lift_proc_close(&p);
+    if (st != LF_OK) {
+        if (!rep->reason[0] || st == LF_ERR_LLVM) snprintf(rep->reason, sizeof rep->reason, "%s", why);
+        LLVMDisposeModule(m.m);
+        LLVMOrcDisposeThreadSafeContext(ts);
+        return fn;
+    }
+    uint64_t addr = 0;
+    const char *names[1] = { name };
+    st = lift_jit_add(ts, m.m, names, 1, &addr, why, sizeof why);
+    rep->ms_codegen = lift_now_ms() - t2;
+    if (st != LF_OK || !addr) {
+        snprintf(rep->reason, sizeof rep->reason, "%s", why[0] ? why : "JIT lookup failed");
+        return fn;
+    }
+    LF_DEBUG(1, "lineiform: lf_optimize %p: %u specializations, %u inlined, %u native calls, "
+             "%u bailouts, %u insns; lift %.2f ms, opt %.2f ms, codegen %.2f ms\n", fn,
+             rep->specializations, rep->inlined, rep->native_calls, rep->bailouts,
+             rep->insns_lifted, rep->ms_lift, rep->ms_opt, rep->ms_codegen);
+    return (void *)(uintptr_t)addr;
+}
+
+void *lf_optimize(void *fn, const void *env)
+{
+    pthread_mutex_lock(&opt_lock);
+    memset(&last_report, 0, sizeof last_report);
+    void *code = fn;
+    if (!fn) {
+        snprintf(last_report.reason, sizeof last_report.reason, "fn is NULL");
+    } else if ((code = memo_find(fn, env)) != NULL) {
+        snprintf(last_report.reason, sizeof last_report.reason, "cached");
+    } else {
+        code = optimize_locked(fn, env, &last_report);
+        memo_add(fn, env, code);
+    }
+    pthread_mutex_unlock(&opt_lock);
+    return code;
+}

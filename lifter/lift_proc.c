@@ -1,0 +1,185 @@
+/* lift_proc.c -- the running process as guest memory, for lf_optimize.
+ *
+ * Inputs: the loaded objects (dl_iterate_phdr), the runtime's frozen arena
+ * (lf_is_frozen), the analyzer's view of the object that holds the code
+ * being specialized (function bounds, DWARF noreturn, PLT names).
+ * Outputs: a lift_memsrc (identity-mapped: host == guest), the code ranges
+ * that may be lifted, and the noreturn predicate.
+ * Invariants:
+ *   1. Constant: read-only PT_LOAD segments, PT_GNU_RELRO ranges (read-only
+ *      once relocated), and frozen objects.  Writable segments are listed
+ *      as readable but mutable, so loads from them stay real loads.
+ *   2. Liftable code is the executable segments of the one object that
+ *      holds fn; calls into other objects (libc, ...) stay native.
+ *   3. The analysis of an object is opened once and kept for the process
+ *      (an_binary is immutable after an_open). */
+#define _GNU_SOURCE
+#include "lifter/lift_proc.h"
+#include "lifter/lift_aot.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int frozen_const(uint64_t guest, size_t n)
+{
+    return n > 0 && lf_is_frozen((const void *)(uintptr_t)guest) &&
+           lf_is_frozen((const void *)(uintptr_t)(guest + n - 1));
+}
+
+struct scan {
+    struct lift_proc *p;
+    uint64_t fn;
+};
+
+static void map_add(struct lift_proc *p, uint64_t lo, uint64_t size, int constant)
+{
+    if (p->nmaps == p->capmaps) {
+        p->capmaps = p->capmaps ? 2 * p->capmaps : 64;
+        p->maps = realloc(p->maps, p->capmaps * sizeof *p->maps);
+        LF_ASSERT(p->maps, "out of memory");
+    }
+    p->maps[p->nmaps++] = (struct lift_memmap){ lo, size, (const void *)(uintptr_t)lo, constant };
+}
+
+static int scan_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct scan *s = arg;
+    struct lift_proc *p = s->p;
+    int mine = 0;
+    for (int k = 0; k < info->dlpi_phnum; k++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && s->fn >= lo && s->fn < lo + ph->p_memsz)
+            mine = 1;
+        if (ph->p_type == PT_GNU_RELRO) map_add(p, lo, ph->p_memsz, 1);
+    }
+    for (int k = 0; k < info->dlpi_phnum; k++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R)) continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        map_add(p, lo, ph->p_memsz, !(ph->p_flags & PF_W));
+        if (mine && (ph->p_flags & PF_X) && p->ncode < sizeof p->code / sizeof p->code[0])
+            p->code[p->ncode++] = (struct lift_range){ lo, lo + ph->p_memsz };
+    }
+    if (mine) {
+        p->bias = info->dlpi_addr;
+        const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe";
+        snprintf(p->path, sizeof p->path, "%s", name);
+    }
+    return 0;
+}
+
+/* -- The analysis of the object, once per path ------------------------------------ */
+
+static pthread_mutex_t an_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { char path[4096]; struct an_binary *b; } an_cache[8];
+
+static struct an_binary *proc_analysis(const char *path)
+{
+    pthread_mutex_lock(&an_lock);
+    struct an_binary *b = NULL;
+    for (int k = 0; k < 8 && !b; k++)
+        if (an_cache[k].b && strcmp(an_cache[k].path, path) == 0) b = an_cache[k].b;
+    if (!b) {
+        char err[256];
+        if (an_open(path, AN_OPEN_NO_CFG | AN_OPEN_NO_DWARF, &b, err, sizeof err) != LF_OK) b = NULL;
+        for (int k = 0; k < 8 && b; k++)
+            if (!an_cache[k].b) {
+                snprintf(an_cache[k].path, sizeof an_cache[k].path, "%s", path);
+                an_cache[k].b = b;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&an_lock);
+    return b;
+}
+
+enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn)
+{
+    memset(p, 0, sizeof *p);
+    struct scan s = { p, fn };
+    dl_iterate_phdr(scan_object, &s);
+    if (p->ncode == 0) return LF_ERR_INVALID_ARG;
+    p->mem = (struct lift_memsrc){ p->maps, p->nmaps, frozen_const };
+    p->an = proc_analysis(p->path);
+    return LF_OK;
+}
+
+void lift_proc_close(struct lift_proc *p)
+{
+    free(p->maps);
+    memset(p, 0, sizeof *p);
+}
+
+/* -- noreturn ------------------------------------------------------------------------ */
+
+int lift_noreturn_name(const char *name)
+{
+    static const char *const names[] = {
+        "abort", "exit", "_exit", "_Exit", "quick_exit", "__stack_chk_fail", "__assert_fail",
+        "__assert_perror_fail", "longjmp", "siglongjmp", "_longjmp", "__longjmp_chk",
+        "__fortify_fail", "__chk_fail", "err", "errx", "verr", "verrx", "pthread_exit",
+        "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__cxa_bad_cast",
+    };
+    if (!name) return 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(name, names[k]) == 0) return 1;
+    return 0;
+}
+
+/* With the analysis of the binary (addresses at link time = run time -
+ * bias): DWARF noreturn, a PLT stub of a noreturn libc function, or a call
+ * that is the last instruction of its function. */
+int lift_an_noreturn(const struct an_binary *b, uint64_t bias, uint64_t target, uint64_t retpc)
+{
+    if (!b) return 0;
+    const struct an_func *f = target ? an_func_at(b, target - bias) : NULL;
+    if (f && f->addr == target - bias) {
+        if (f->noreturn) return 1;
+        if (f->is_plt && lift_noreturn_name(f->plt_target)) return 1;
+        if (!f->is_plt && lift_noreturn_name(f->name)) return 1;
+    }
+    if (!retpc) return 0;
+    const struct an_func *cur = an_func_at(b, retpc - 1 - bias);
+    if (cur && cur->size && retpc - bias == cur->addr + cur->size) return 1;
+    return 0;
+}
+
+int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
+{
+    struct lift_proc *p = m->user;
+    if (lift_an_noreturn(p->an, p->bias, target, retpc)) return 1;
+    if (target && !lift_code_ok(m, target)) {
+        Dl_info di;
+        if (dladdr((void *)(uintptr_t)target, &di) && di.dli_saddr == (void *)(uintptr_t)target)
+            return lift_noreturn_name(di.dli_sname);
+    }
+    return 0;
+}
+
+/* -- PLT stubs ----------------------------------------------------------------------- */
+
+int lift_proc_plt(struct lift_mod *m, uint64_t target, const char **name)
+{
+    struct lift_proc *p = m->user;
+    const struct an_func *f = p->an ? an_func_at(p->an, target - p->bias) : NULL;
+    if (!f || !f->is_plt || f->addr != target - p->bias || !f->plt_target) return 0;
+    *name = f->plt_target;
+    return 1;
+}
+
+/* A PLT stub is called at the function it binds to (dlsym), so the call
+ * does not go through the GOT; without a symbol, at the stub itself. */
+LLVMValueRef lift_proc_native_ref(struct lift_ctx *c, uint64_t target)
+{
+    const char *name;
+    if (!lift_proc_plt(c->mod, target, &name)) return NULL;
+    void *a = dlsym(RTLD_DEFAULT, name);
+    return a ? lift_const(c, 64, (uint64_t)(uintptr_t)a) : NULL;
+}

@@ -1,0 +1,34 @@
+/* lift_proc.h -- the running process as guest memory (lift_proc.c), and the
+ * noreturn rules lf_optimize and lift_aot_compile share. */
+#ifndef LIFT_PROC_H
+#define LIFT_PROC_H
+
+#include "analyzer/analyzer.h"
+#include "lifter/lift_job.h"
+
+struct lift_proc {
+    struct lift_memmap *maps;
+    size_t nmaps, capmaps;
+    struct lift_memsrc mem;
+    struct lift_range code[8];      /* executable segments of fn's object */
+    size_t ncode;
+    uint64_t bias;                  /* run-time minus link-time addresses */
+    char path[4096];                /* the object's file */
+    struct an_binary *an;           /* its analysis (cached), NULL if none */
+};
+
+/* Describe the process for specializing code at fn.  LF_ERR_INVALID_ARG
+ * when fn is not inside any loaded object's code. */
+enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn);
+void lift_proc_close(struct lift_proc *p);
+/* lift_mod.noreturn_at for in-process modules (m->user = the lift_proc). */
+int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
+/* lift_mod.plt_at and .native_ref for in-process modules. */
+int lift_proc_plt(struct lift_mod *m, uint64_t target, const char **name);
+LLVMValueRef lift_proc_native_ref(struct lift_ctx *c, uint64_t target);
+/* The rules themselves: a libc name that never returns; the analyzer's
+ * verdict for target / the call before retpc (run-time = link + bias). */
+int lift_noreturn_name(const char *name);
+int lift_an_noreturn(const struct an_binary *b, uint64_t bias, uint64_t target, uint64_t retpc);
+
+#endif
