@@ -448,18 +448,61 @@ static const char *const an_libc_noreturn[] = {
     "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__libc_fatal",
 };
 
+/* libdwarf 20210528 frees twice when a .debug_rnglists (or .debug_loclists)
+ * unit header is malformed (found by tests/fuzz/fuzz_elf.c), so the unit
+ * headers are checked here first: DWARF 5, 8-byte addresses, no segment
+ * selector, an offset table inside its unit, units tiling the section. */
+static enum lf_status an_check_lists(struct an_bin *b, const char *name)
+{
+    for (unsigned i = 0; i < b->pub.n_sections; i++) {
+        const struct an_section *s = &b->pub.sections[i];
+        if (strcmp(s->name, name) != 0 || s->type == 8 /* SHT_NOBITS */) continue;
+        const uint8_t *p = b->map + s->offset;
+        uint64_t off = 0;
+        while (off < s->size) {
+            uint32_t l32;
+            uint64_t len, hdr = 4, osz = 4;
+            if (s->size - off < 12) goto bad;
+            memcpy(&l32, p + off, 4);
+            len = l32;
+            if (l32 == 0xffffffffu) {
+                if (s->size - off < 20) goto bad;
+                memcpy(&len, p + off + 4, 8);
+                hdr = 12;
+                osz = 8;
+            }
+            if (len < 8 || len > s->size - off - hdr) goto bad;
+            const uint8_t *u = p + off + hdr;
+            uint16_t ver;
+            uint32_t count;
+            memcpy(&ver, u, 2);
+            memcpy(&count, u + 4, 4);
+            if (ver != 5 || u[2] != 8 || u[3] != 0 || (uint64_t)count * osz > len - 8) goto bad;
+            off += hdr + len;
+            continue;
+        bad:
+            return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: malformed %s unit at offset %#lx", name,
+                           (unsigned long)off);
+        }
+    }
+    return LF_OK;
+}
+
 enum lf_status an_dwarf_load(struct an_bin *b, const char *path)
 {
     for (size_t i = 0; i < sizeof an_libc_noreturn / sizeof an_libc_noreturn[0]; i++)
         if (an_strmap_put(&b->noreturn, an_libc_noreturn[i], (void *)an_libc_noreturn[i]) < 0)
             return LF_ERR_NOMEM;
     if ((b->flags & AN_OPEN_NO_DWARF) || !b->pub.has_dwarf) return LF_OK;
+    LF_CHECK(an_check_lists(b, ".debug_rnglists"));
+    LF_CHECK(an_check_lists(b, ".debug_loclists"));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return an_fail(b, LF_ERR_IO, "cannot open for DWARF");
     struct an_dw d = { .b = b };
     int r = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &d.dbg, &d.err);
     if (r == DW_DLV_ERROR) {
         an_dw_err(&d, r);
+        dwarf_dealloc(NULL, d.err, DW_DLA_ERROR); /* an error without a Dwarf_Debug is ours to free */
         close(fd);
         return LF_ERR_DWARF;
     }

@@ -25,14 +25,16 @@ static void expect_fail(const char *path, unsigned flags, enum lf_status want, c
     if (strncmp(e, path, strlen(path)) != 0 || !strstr(e, what)) fail_msg("error '%s'", e);
 }
 
-static void test_bad_libdwarf_crash_is_a_dwarf_error_when_isolated(void **state)
+static void test_bad_libdwarf_crash_input_is_a_dwarf_error(void **state)
 {
     (void)state;
     /* found by tests/fuzz/fuzz_elf.c: libdwarf frees twice in its
-     * .debug_rnglists loader on this file */
+     * .debug_rnglists loader on this file; the unit headers are now checked
+     * before libdwarf sees them, in-process and isolated alike */
     char p[512];
     snprintf(p, sizeof p, "%s", tu_src("testdata/analyzer/rnglists_double_free.elf"));
     expect_fail(p, AN_OPEN_ISOLATE, LF_ERR_DWARF, "corrupt DWARF");
+    expect_fail(p, 0, LF_ERR_DWARF, "malformed .debug_rnglists unit at offset 0");
     /* without DWARF the same file analyzes */
     struct an_binary *b;
     char e[256];
@@ -106,7 +108,7 @@ static void test_bad_inputs_get_status_and_one_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_libdwarf_crash_is_a_dwarf_error_when_isolated),
+        cmocka_unit_test(test_bad_libdwarf_crash_input_is_a_dwarf_error),
         cmocka_unit_test(test_bad_isolated_dwarf_gives_same_prototypes),
         cmocka_unit_test(test_bad_inputs_get_status_and_one_line),
     };
