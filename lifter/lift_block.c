@@ -50,16 +50,16 @@ LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name)
 
 /* -- Blocks ------------------------------------------------------------------------ */
 
-static int blk_find(struct lift_job *j, uint64_t pc, int ctx)
+static int blk_find(struct lift_job *j, uint64_t pc, int ctx, int var)
 {
     for (int k = j->nblk - 1; k >= 0; k--)
-        if (j->blk[k].pc == pc && j->blk[k].ctx == ctx) return k;
+        if (j->blk[k].pc == pc && j->blk[k].ctx == ctx && j->blk[k].var == var) return k;
     return -1;
 }
 
-static int blk_get(struct lift_job *j, uint64_t pc, int ctx)
+static int blk_get(struct lift_job *j, uint64_t pc, int ctx, int var)
 {
-    int k = blk_find(j, pc, ctx);
+    int k = blk_find(j, pc, ctx, var);
     if (k >= 0) return k;
     if (j->nblk == j->capblk) {
         j->capblk = j->capblk ? 2 * j->capblk : 64;
@@ -70,6 +70,7 @@ static int blk_get(struct lift_job *j, uint64_t pc, int ctx)
     memset(b, 0, sizeof *b);
     b->pc = pc;
     b->ctx = ctx;
+    b->var = var;
     b->is_exit = j->snippet && pc == j->snip_hi;
     return j->nblk++;
 }
@@ -114,6 +115,27 @@ static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
         struct lift_aval v = aval_of(c, c->slot[k].v);
         if (v.kind == LIFT_AK_UNKNOWN) continue;
         s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v };
+    }
+}
+
+/* The exit state along a split's edge: values that become constant once
+ * the split condition is val. */
+static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val)
+{
+    LLVMValueRef cond = c->term.cond;
+    uint64_t k;
+    for (int r = 0; r < 16; r++)
+        if (s->gpr[r].kind == LIFT_AK_UNKNOWN && lift_eval(c, c->gpr[r], cond, val, &k))
+            s->gpr[r] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 64, k) };
+    for (int f = 0; f < LIFT_NFLAGS; f++)
+        if (s->flag[f].kind == LIFT_AK_UNKNOWN && c->flag[f].v && lift_eval(c, c->flag[f].v, cond, val, &k))
+            s->flag[f] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 1, k) };
+    for (int q = 0; q < c->nslot && s->nslot < LIFT_MAX_SLOTS; q++) {
+        const struct lift_slot *sl = &c->slot[q];
+        if (sl->bits > 64 || aval_of(c, sl->v).kind != LIFT_AK_UNKNOWN) continue;
+        if (lift_eval(c, sl->v, cond, val, &k))
+            s->slot[s->nslot++] = (struct lift_aslot){ sl->off, sl->bits,
+                { LIFT_AK_CONST, 0, lift_const(c, sl->bits, k) } };
     }
 }
 
@@ -167,6 +189,7 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
     c->flags_used = c->flags_defined = 0;
     c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL };
     c->ctx_id = b->ctx;
+    c->blk_var = b->var;
     c->frame_escaped = j->frame_escaped;
 }
 
@@ -175,7 +198,7 @@ static LLVMBasicBlockRef blk_bb(struct lift_job *j, struct lift_ctx *c, struct l
 {
     if (b->bb) return b->bb;
     char name[40];
-    snprintf(name, sizeof name, "x%llx.%d", (unsigned long long)b->pc, b->ctx);
+    snprintf(name, sizeof name, "x%llx.%d.%d", (unsigned long long)b->pc, b->ctx, b->var);
     b->bb = LLVMAppendBasicBlockInContext(c->lc, j->fn, name);
     LLVMBuilderRef pb = LLVMCreateBuilderInContext(c->lc);
     LLVMPositionBuilderAtEnd(pb, b->bb);
@@ -243,15 +266,19 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[2])
     const struct lift_term *t = &c->term;
     uint64_t k = 0;
     switch (t->kind) {
-    case LIFT_T_JUMP: out[0] = blk_get(j, t->target, t->target_ctx); return 1;
+    case LIFT_T_JUMP: out[0] = blk_get(j, t->target, t->target_ctx, 0); return 1;
     case LIFT_T_BRANCH:
         if (lift_is_const(t->cond, &k)) {
-            out[0] = k ? blk_get(j, t->target, t->target_ctx) : blk_get(j, t->fall, t->fall_ctx);
+            out[0] = k ? blk_get(j, t->target, t->target_ctx, 0) : blk_get(j, t->fall, t->fall_ctx, 0);
             return 1;
         }
-        out[0] = blk_get(j, t->target, t->target_ctx);
-        out[1] = blk_get(j, t->fall, t->fall_ctx);
+        out[0] = blk_get(j, t->target, t->target_ctx, 0);
+        out[1] = blk_get(j, t->fall, t->fall_ctx, 0);
         return out[0] == out[1] ? 1 : 2;
+    case LIFT_T_SPLIT:
+        out[0] = blk_get(j, t->target, c->ctx_id, 1);
+        out[1] = blk_get(j, t->target, c->ctx_id, 2);
+        return 2;
     default: return 0;
     }
 }
@@ -296,7 +323,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     lift_job_entry_state(j, c);
     struct lift_astate s0;
     astate_of(c, &s0, (1u << LIFT_NFLAGS) - 1);
-    int b0 = blk_get(j, j->entry, 0);
+    int b0 = blk_get(j, j->entry, 0, 0);
     astate_join(&j->blk[b0], &s0);
     work = malloc(sizeof *work * (capwork = 64));
     work[nwork++] = b0;
@@ -318,10 +345,16 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         b->nsucc = nsucc;
         memcpy(b->succ, succ, sizeof succ);
         if (!b->nsucc) continue;
-        struct lift_astate out;
+        struct lift_astate out, edge;
         astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
         for (int k = 0; k < b->nsucc; k++) {
-            if (!astate_join(&j->blk[succ[k]], &out)) continue;
+            const struct lift_astate *o = &out;
+            if (c->term.kind == LIFT_T_SPLIT) {
+                edge = out;
+                astate_refine(c, &edge, k == 0);
+                o = &edge;
+            }
+            if (!astate_join(&j->blk[succ[k]], o)) continue;
             if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
             work[nwork++] = succ[k];
         }
@@ -360,7 +393,7 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
     j->emitting = 1;
     lift_job_ctx_init(j, c, j->fn, top);
     lift_job_entry_state(j, c);
-    int b0 = blk_find(j, j->entry, 0);
+    int b0 = blk_find(j, j->entry, 0, 0);
     LF_ASSERT(b0 >= 0, "entry block missing");
     lift_flags_materialize(c, j->blk[b0].flive);
     blk_incoming(j, c, &j->blk[b0]);
@@ -400,18 +433,19 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
  * ptrtoint of the frame keeps SROA from promoting it. */
 static void job_sweep(LLVMValueRef fn)
 {
+    /* Backwards, so a chain of dead values goes in one pass. */
     for (int changed = 1; changed;) {
         changed = 0;
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
-            LLVMValueRef in = LLVMGetFirstInstruction(bb);
+        for (LLVMBasicBlockRef bb = LLVMGetLastBasicBlock(fn); bb; bb = LLVMGetPreviousBasicBlock(bb)) {
+            LLVMValueRef in = LLVMGetLastInstruction(bb);
             while (in) {
-                LLVMValueRef next = LLVMGetNextInstruction(in);
+                LLVMValueRef prev = LLVMGetPreviousInstruction(in);
                 LLVMOpcode op = LLVMGetInstructionOpcode(in);
                 int pure = op != LLVMCall && op != LLVMStore && op != LLVMBr && op != LLVMRet &&
                            op != LLVMUnreachable && op != LLVMSwitch && op != LLVMAlloca &&
                            op != LLVMLoad;
                 if (pure && !LLVMGetFirstUse(in)) { LLVMInstructionEraseFromParent(in); changed = 1; }
-                in = next;
+                in = prev;
             }
         }
     }

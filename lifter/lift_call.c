@@ -250,14 +250,15 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     struct lift_job *j = c->job;
     struct lift_mod *m = j->mod;
     for (int k = 0; k < j->ndec; k++)
-        if (j->dec[k].ctx == c->ctx_id && j->dec[k].site == site) return &j->dec[k];
+        if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].site == site)
+            return &j->dec[k];
     if (j->ndec == j->capdec) {
         j->capdec = j->capdec ? 2 * j->capdec : 32;
         j->dec = realloc(j->dec, (size_t)j->capdec * sizeof *j->dec);
         LF_ASSERT(j->dec, "out of memory");
     }
     struct lift_decision *d = &j->dec[j->ndec++];
-    *d = (struct lift_decision){ c->ctx_id, site, LIFT_CALL_NATIVE, -1, -1 };
+    *d = (struct lift_decision){ c->ctx_id, c->blk_var, site, LIFT_CALL_NATIVE, -1, -1 };
     uint64_t t, karg[6];
     int64_t off;
     if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
@@ -275,6 +276,17 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
 }
 
 /* -- The control semantics' entry points ------------------------------------------------- */
+
+/* An unknown target that is one of two constants: split on its condition
+ * (lift_eval.c).  Only once per instruction: a split's copies do not split. */
+static int try_split(struct lift_ctx *c, LLVMValueRef target)
+{
+    if (c->job->snippet || c->blk_var || lift_is_const(target, NULL) || !c->insn) return 0;
+    LLVMValueRef cond = lift_split_cond(c, target);
+    if (!cond) return 0;
+    c->term = (struct lift_term){ LIFT_T_SPLIT, c->insn->pc, c->insn->pc, c->ctx_id, c->ctx_id, cond, NULL };
+    return 1;
+}
 
 static void push_ret(struct lift_ctx *c, uint64_t retpc)
 {
@@ -305,6 +317,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     /* A snippet has no frame to inline into: its calls, even to code inside
      * it (real code at its real address), are native calls. */
     if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc);
+    if (try_split(c, target)) return LF_OK;
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (d->kind == LIFT_CALL_INLINE) {
         push_ret(c, retpc);
@@ -406,5 +419,6 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
         lift_fail(c, "jump out of the snippet");
         return;
     }
+    if (try_split(c, target)) return;
     tail_call(c, target);
 }

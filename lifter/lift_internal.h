@@ -101,7 +101,8 @@ struct lift_slot {
 
 /* How the current block ends (set by lift_jump & co.). */
 enum lift_term_kind { LIFT_T_NONE, LIFT_T_JUMP, LIFT_T_BRANCH, LIFT_T_RET,
-                      LIFT_T_STOP, LIFT_T_TAIL };
+                      LIFT_T_STOP, LIFT_T_TAIL,
+                      LIFT_T_SPLIT /* branch on cond to this insn under cond=1 / cond=0 */ };
 struct lift_term {
     enum lift_term_kind kind;
     uint64_t target, fall;      /* guest addresses */
@@ -145,6 +146,7 @@ struct lift_ctx {
     /* Current instruction, block and job. */
     const struct lift_insn *insn;
     int ctx_id;                 /* inline context of the current block */
+    int blk_var;                /* 0, or 1/2: block entered under split cond = 1/0 */
     struct lift_term term;
     struct lift_job *job;
     struct lift_mod *mod;

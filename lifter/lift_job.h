@@ -37,6 +37,7 @@ struct lift_astate {
 struct lift_blk {
     uint64_t pc;
     int ctx;
+    int var;                    /* 0, or 1/2: entered under a split's cond = 1/0 */
     int seen;                   /* in-state valid */
     int is_exit;                /* snippet mode: the exit */
     struct lift_astate in;
@@ -59,7 +60,7 @@ struct lift_frame {
 
 enum lift_call_kind { LIFT_CALL_INLINE, LIFT_CALL_SPEC, LIFT_CALL_NATIVE };
 struct lift_decision {
-    int ctx;
+    int ctx, var;
     uint64_t site;
     enum lift_call_kind kind;
     int callee_ctx;             /* INLINE */
@@ -134,6 +135,11 @@ LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t);
 enum lf_status lift_mod_run(struct lift_mod *m);
 void lift_mod_free(struct lift_mod *m);        /* jobs and builder, not the module */
 void lift_mod_trace(struct lift_mod *m, const char *what);
+
+/* lift_eval.c: v's constant value when cond = val (no IR emitted). */
+int lift_eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int val, uint64_t *out);
+/* An i1 that v depends on such that v is constant under both of its values. */
+LLVMValueRef lift_split_cond(const struct lift_ctx *c, LLVMValueRef v);
 
 /* lift_call.c */
 struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg,
