@@ -40,7 +40,8 @@
  *                     otherwise); no absolute [index*scale+disp32] operands
  *                     (the arena is not in the low 2 GB).
  * Environment: LF_INSN_STATES (default 1000 per width), LF_INSN_SEED,
- * LF_INSN_ONLY=<substring of a form name>. */
+ * LF_INSN_ONLY=<substring of a form name>, LF_INSN_VERBOSE=1 (print every
+ * encoded snippet). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,7 +69,9 @@ struct gcase {
     enum kind kind;
     unsigned w, sw;               /* requested widths in bits, 0 = natural */
     uint8_t code[64];
-    size_t len, insn_len;         /* snippet, and its first instruction (the form) */
+    size_t len, insn_len;         /* snippet, and the form's own instruction */
+    size_t pre_len;               /* flag producer before it (0 = none) */
+    unsigned pre_undef;           /* flags the producer leaves undefined */
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
     /* the memory operand, if any */
@@ -96,6 +99,7 @@ struct gstats { unsigned long states, failures, encodings; int printed; };
 
 static unsigned insn_states = 1000;
 static const char *insn_only;
+static int insn_verbose;
 
 /* -- Registers ------------------------------------------------------------- */
 
@@ -262,13 +266,33 @@ static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *n
     return 1;
 }
 
+/* Flags a shift or rotate by count leaves undefined (a zero masked count
+ * leaves every flag alone). */
+static unsigned shift_undef(ZydisMnemonic m, unsigned w, unsigned count)
+{
+    unsigned c = count & (w == 64 ? 63 : 31);
+    if (c == 0) return 0;
+    unsigned u = c != 1 ? LIFT_OF : 0;
+    if (m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR) return u;
+    u |= LIFT_AF;
+    if (m != ZYDIS_MNEMONIC_SAR && c >= w) u |= LIFT_CF;
+    return u;
+}
+
+static unsigned flags_written(const ZydisDecodedInstruction *zi)
+{
+    const ZydisAccessedFlags *f = zi->cpu_flags;
+    return f ? (unsigned)(f->modified | f->set_0 | f->set_1 | f->undefined) : 0;
+}
+
 /* -- Encoding ---------------------------------------------------------------- */
 
 static int decode_first(struct gcase *g)
 {
     ZydisDecoder d;
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, g->code, g->len, &g->zi, g->zo))) return 0;
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, g->code + g->pre_len, g->len - g->pre_len,
+                                             &g->zi, g->zo))) return 0;
     g->insn_len = g->zi.length;
     if (an_form_classify(&g->zi, g->zo) != g->form) return 0;
     if (g->w && g->zo[0].size != g->w) return 0;
@@ -287,48 +311,112 @@ static size_t put_marker(uint8_t *p, uint64_t addr, ZydisRegister r)
 /* The snippet around the form's own instruction, per kind (see the top). */
 static int build_snippet(struct gcase *g, const ZydisEncoderOperand *ops, unsigned nops, int variant)
 {
-    uint64_t s = (uint64_t)(uintptr_t)tu_insn_snippet();
+    /* the form's instruction goes after the flag producer, if any */
+    uint8_t *o = g->code + g->pre_len;
+    uint64_t s = (uint64_t)(uintptr_t)tu_insn_snippet() + g->pre_len;
     uint8_t mark[16];
     int call = g->kind == K_CALL || g->kind == K_CALL_IND;
-    size_t ml = put_marker(mark, 0, call ? ZYDIS_REGISTER_EAX : ZYDIS_REGISTER_ECX), l0;
+    size_t ml = put_marker(mark, 0, call ? ZYDIS_REGISTER_EAX : ZYDIS_REGISTER_ECX), l0, n;
     ZydisMnemonic m = g->fi->mnemonic;
     switch (g->kind) {
     case K_JCC: {
-        ZydisBranchWidth bw = variant & 1 ? ZYDIS_BRANCH_WIDTH_32 : ZYDIS_BRANCH_WIDTH_8;
-        l0 = tu_encode_branch(g->code, s, m, bw, s + 16);
-        if (!l0 || tu_encode_branch(g->code, s, m, bw, s + l0 + ml) != l0) return 0;
-        memcpy(g->code + l0, mark, ml);
-        g->len = l0 + ml;
-        return 1;
-    }
-    case K_CALL: case K_CALL_IND: {
-        l0 = g->kind == K_CALL ? tu_encode_branch(g->code, s, m, ZYDIS_BRANCH_WIDTH_32, s + 16)
-                               : tu_encode(g->code, s, m, 0, nops, ops);
-        if (!l0) return 0;
-        uint64_t f = s + l0 + 2, end = f + ml + 1;
-        if (g->kind == K_CALL && !tu_encode_branch(g->code, s, m, ZYDIS_BRANCH_WIDTH_32, f)) return 0;
-        if (tu_encode_branch(g->code + l0, s + l0, ZYDIS_MNEMONIC_JMP, ZYDIS_BRANCH_WIDTH_8, end) != 2)
-            return 0;
-        memcpy(g->code + l0 + 2, mark, ml);
-        g->code[l0 + 2 + ml] = 0xc3; /* ret: no operands, nothing to encode */
-        g->len = l0 + 2 + ml + 1;
-        g->ind_target = f;
-        return 1;
-    }
-    default:
+        ZydisBranchWidth bw = variant & 2 ? ZYDIS_BRANCH_WIDTH_32 : ZYDIS_BRANCH_WIDTH_8;
+        l0 = tu_encode_branch(o, s, m, bw, s + 16);
+        if (!l0 || tu_encode_branch(o, s, m, bw, s + l0 + ml) != l0) return 0;
+        memcpy(o + l0, mark, ml);
+        n = l0 + ml;
         break;
     }
-    ZydisInstructionAttributes pfx = g->pfx | (g->kind == K_STRING && (variant & 1) ? ZYDIS_ATTRIB_HAS_REP : 0);
-    g->rep = pfx != 0;
-    l0 = tu_encode(g->code, s, m, pfx, nops, ops);
-    if (!l0) return 0;
-    g->len = l0;
-    if (g->kind == K_JMP_IND || g->kind == K_TRAP) {
-        memcpy(g->code + l0, mark, ml);
-        g->len += ml;
-        g->ind_target = s + g->len;
+    case K_CALL: case K_CALL_IND: {
+        l0 = g->kind == K_CALL ? tu_encode_branch(o, s, m, ZYDIS_BRANCH_WIDTH_32, s + 16)
+                               : tu_encode(o, s, m, 0, nops, ops);
+        if (!l0) return 0;
+        uint64_t f = s + l0 + 2, end = f + ml + 1;
+        if (g->kind == K_CALL && !tu_encode_branch(o, s, m, ZYDIS_BRANCH_WIDTH_32, f)) return 0;
+        if (tu_encode_branch(o + l0, s + l0, ZYDIS_MNEMONIC_JMP, ZYDIS_BRANCH_WIDTH_8, end) != 2)
+            return 0;
+        memcpy(o + l0 + 2, mark, ml);
+        o[l0 + 2 + ml] = 0xc3; /* ret: no operands, nothing to encode */
+        n = l0 + 2 + ml + 1;
+        g->ind_target = f;
+        break;
     }
-    if (g->kind == K_RET) g->ind_target = s + g->len;
+    default: {
+        ZydisInstructionAttributes rep = g->kind == K_STRING && (variant & 1) ? ZYDIS_ATTRIB_HAS_REP : 0;
+        g->rep = rep != 0;
+        l0 = tu_encode(o, s, m, g->pfx | rep, nops, ops);
+        if (!l0) return 0;
+        n = l0;
+        if (g->kind == K_JMP_IND || g->kind == K_TRAP) {
+            memcpy(o + l0, mark, ml);
+            n += ml;
+        }
+        break;
+    }
+    }
+    g->len = g->pre_len + n;
+    if (g->kind == K_JMP_IND || g->kind == K_TRAP || g->kind == K_RET)
+        g->ind_target = (uint64_t)(uintptr_t)tu_insn_snippet() + g->len;
+    return 1;
+}
+
+/* Forms that read flags (cc forms, adc, sbb): half their encodings put a
+ * flag-setting instruction before them, so the lifter's flag sources (not
+ * just flags loaded from the state) feed the condition. */
+static int reads_flags(const struct an_form_info *fi)
+{
+    const char *n = fi->name;
+    return fi->mnemonic == ZYDIS_MNEMONIC_ADC || fi->mnemonic == ZYDIS_MNEMONIC_SBB ||
+           !strncmp(n, "SET", 3) || !strncmp(n, "CMOV", 4) ||
+           (fi->shape == AN_SH_REL && fi->mnemonic != ZYDIS_MNEMONIC_JMP &&
+            fi->mnemonic != ZYDIS_MNEMONIC_CALL);
+}
+
+/* Encode a random flag producer at the snippet's start, writing no register
+ * in avoid (a GPR index mask); sets pre_len and pre_undef. */
+static int put_producer(struct gcase *g, unsigned avoid)
+{
+    static const ZydisMnemonic prod[] = {
+        ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_CMP, ZYDIS_MNEMONIC_AND,
+        ZYDIS_MNEMONIC_OR, ZYDIS_MNEMONIC_XOR, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_INC,
+        ZYDIS_MNEMONIC_DEC, ZYDIS_MNEMONIC_NEG, ZYDIS_MNEMONIC_SHL, ZYDIS_MNEMONIC_SHR,
+        ZYDIS_MNEMONIC_SAR, ZYDIS_MNEMONIC_ROL, ZYDIS_MNEMONIC_ROR, ZYDIS_MNEMONIC_IMUL,
+        ZYDIS_MNEMONIC_ADC, ZYDIS_MNEMONIC_SBB, ZYDIS_MNEMONIC_UCOMISD,
+    };
+    static const unsigned ws[] = { 8, 16, 32, 64 };
+    /* cmp/sub first: compilers pair them with a condition, and the lifter
+     * turns that pair into one compare */
+    ZydisMnemonic m = prod[tu_rand_below(2) ? tu_rand_below(3) : tu_rand_below(sizeof prod / sizeof prod[0])];
+    unsigned w = ws[tu_rand_below(4)], n = 2, count = 0;
+    int shift = m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR || m == ZYDIS_MNEMONIC_SAR ||
+                m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR;
+    ZydisEncoderOperand ops[2];
+    ops[0] = tu_op_reg(pick_gpr(w, 0xffffu & ~avoid & ~(1u << 4)));
+    if (m == ZYDIS_MNEMONIC_UCOMISD) {
+        ops[0] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
+        ops[1] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
+    } else if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG) {
+        n = 1;
+    } else if (shift) {
+        static const unsigned counts[] = { 0, 1, 2, 7, 8, 31, 63 };
+        count = counts[tu_rand_below(7)];
+        ops[1] = tu_op_imm(count);
+    } else if (tu_rand() & 1 || m == ZYDIS_MNEMONIC_IMUL) {
+        ops[1] = tu_op_reg(pick_gpr(w, 0xffffu));
+    } else {
+        ops[1] = tu_op_imm((int64_t)(int8_t)tu_rand_int(8));
+    }
+    uint8_t *p = g->code;
+    size_t len = tu_encode(p, (uint64_t)(uintptr_t)tu_insn_snippet(), m, 0, n, ops);
+    if (!len) return 0;
+    ZydisDecoder d;
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, len, &zi, zo)) || !an_form_classify(&zi, zo)) return 0;
+    g->pre_len = len;
+    g->pre_undef = shift ? shift_undef(m, zo[0].size, count)
+                         : zi.cpu_flags ? (unsigned)zi.cpu_flags->undefined : 0;
     return 1;
 }
 
@@ -349,7 +437,18 @@ static int encode_case(struct gcase *g, int variant)
             g->has_mem = 0;
             ops[1] = tu_op_mem(ZYDIS_REGISTER_NONE, ZYDIS_REGISTER_NONE, 0, attempt & 1 ? 0 : 0x28, g->w / 8);
         }
-        if (build_snippet(g, ops, nops, variant) && decode_first(g)) return 1;
+        g->pre_len = 0;
+        g->pre_undef = 0;
+        if ((variant & 1) && reads_flags(g->fi)) {
+            unsigned avoid = 0;
+            if (g->has_mem && !g->mem_rip) avoid |= 1u << tu_gpr_index(g->base, NULL);
+            if (g->has_mem && g->index != ZYDIS_REGISTER_NONE) avoid |= 1u << tu_gpr_index(g->index, NULL);
+            if (!put_producer(g, avoid)) continue;
+        }
+        if (!build_snippet(g, ops, nops, variant) || !decode_first(g)) continue;
+        /* the form must not read a flag the producer left undefined */
+        if (g->zi.cpu_flags && (g->pre_undef & g->zi.cpu_flags->tested)) continue;
+        return 1;
     }
     return 0;
 }
@@ -495,20 +594,14 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
     }
 }
 
-/* Flags the instruction leaves undefined in this state. */
+/* Flags undefined after the snippet in this state: the form's own, and the
+ * producer's that the form does not overwrite. */
 static unsigned undefined_flags(const struct gcase *g, const struct gstate *st)
 {
     unsigned u = g->zi.cpu_flags ? (unsigned)g->zi.cpu_flags->undefined : 0;
     if (g->kind == K_CALL || g->kind == K_CALL_IND) return TU_FLAGS_MASK & ~LIFT_DF;
-    if (g->kind != K_SHIFT) return u;
-    unsigned w = g->zo[0].size, c = st->count & (w == 64 ? 63 : 31);
-    ZydisMnemonic m = g->fi->mnemonic;
-    if (c == 0) return 0;                  /* a zero count leaves every flag alone */
-    u = c != 1 ? LIFT_OF : 0;
-    if (m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR) return u;
-    u |= LIFT_AF;
-    if (m != ZYDIS_MNEMONIC_SAR && c >= w) u |= LIFT_CF;
-    return u;
+    if (g->kind == K_SHIFT) u = shift_undef(g->fi->mnemonic, g->zo[0].size, st->count);
+    return u | (g->pre_undef & ~flags_written(&g->zi));
 }
 
 /* -- Comparison -------------------------------------------------------------------- */
@@ -618,14 +711,16 @@ static void new_state(const struct gcase *g, struct gstate *st)
     fix_kind(g, st);
 }
 
-/* One (row, width, source width): INSN_ENCODINGS encodings, insn_states
- * states in all.  Returns 0 when no encoding could be generated. */
+/* One (row, width, source width): INSN_ENCODINGS encodings (twice that for
+ * flag readers), insn_states states in all.  Returns 0 when no encoding could be generated. */
 static int run_widths(struct gstats *s, enum an_form f, unsigned w, unsigned sw)
 {
     struct gcase g;
     static struct gstate st;
-    unsigned per = (insn_states + INSN_ENCODINGS - 1) / INSN_ENCODINGS;
-    for (int e = 0; e < INSN_ENCODINGS; e++) {
+    /* flag readers get twice the encodings: half of them with a producer */
+    int ne = reads_flags(an_form_info(f)) ? 2 * INSN_ENCODINGS : INSN_ENCODINGS;
+    unsigned per = (insn_states + (unsigned)ne - 1) / (unsigned)ne;
+    for (int e = 0; e < ne; e++) {
         memset(&g, 0, sizeof g);
         g.form = f;
         g.fi = an_form_info(f);
@@ -634,6 +729,11 @@ static int run_widths(struct gstats *s, enum an_form f, unsigned w, unsigned sw)
         g.sw = sw;
         if (!encode_case(&g, (int)s->encodings)) return 0;
         s->encodings++;
+        if (insn_verbose) {
+            char hex[200];
+            hexbytes(hex, sizeof hex, g.code, g.len);
+            print_message("    w=%u sw=%u \"%s\"\n", w, sw, hex);
+        }
         if (tu_insn_load(g.code, g.len) != 0) fail_msg("cannot load the snippet");
         lift_snippet_fn fn = NULL;
         char why[256] = "";
@@ -688,6 +788,7 @@ int main(void)
     const char *e = getenv("LF_INSN_STATES");
     if (e && atoi(e) > 0) insn_states = (unsigned)atoi(e);
     insn_only = getenv("LF_INSN_ONLY");
+    insn_verbose = getenv("LF_INSN_VERBOSE") != NULL;
     e = getenv("LF_INSN_SEED");
     uint64_t seed = e ? strtoull(e, NULL, 0) : 0x6c696e65696f726dull;
     tu_rand_seed(seed);
