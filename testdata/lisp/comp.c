@@ -910,7 +910,7 @@ static struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos)
     if (lv_list_length(x) < 0) BAD(x, pos, "bad syntax: not a proper list");
     if (SYMP(CAR(x)) && is_keyword(c, CAR(x))) {
         int top = c->top;
-        if (CAR(x) != S_begin && CAR(x) != S_define) c->top = 0;
+        if (CAR(x) != S_begin && CAR(x) != S_define && CAR(x) != S_import) c->top = 0;
         int done;
         struct ast *a = comp_special(c, x, tail, pos, &done);
         c->top = top;
@@ -930,13 +930,23 @@ value comp_freeze_datum(value d)
     char here;
     LV_STACK_CHECK(&here);
     if (FLOP(d)) {
-        struct flo f = { { T_FLO, 0 }, FLO(d) };
+        struct flo f = { { T_FLO, 0, 0 }, FLO(d) };
         return (value)lf_freeze(&f, sizeof f);
     }
-    if (STRP(d)) return (value)lf_freeze(STR(d), sizeof(struct str) + HDR(d)->len + 1);
+    if (STRP(d)) {
+        size_t n = sizeof(struct str) + HDR(d)->len + 1;
+        struct str *s = malloc(n);
+        if (!s) lv_die(lv_nopos, "out of memory");
+        memcpy(s, STR(d), n);
+        s->h.flags |= LV_CONST;
+        value r = (value)lf_freeze(s, n);
+        free(s);
+        return r;
+    }
     if (VECP(d)) {
         struct vec *v = fz_alloc(sizeof *v + HDR(d)->len * sizeof(value));
         v->h = *HDR(d);
+        v->h.flags |= LV_CONST;
         for (uint32_t i = 0; i < HDR(d)->len; i++) v->v[i] = comp_freeze_datum(VEC(d)->v[i]);
         return (value)v;
     }

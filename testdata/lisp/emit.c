@@ -130,7 +130,10 @@ static int self_call_ok(struct ast *a)
 static nodep emit_stail(struct ast *a, struct fdesc *fd)
 {
     struct lam *L = a->self;
-    struct n_stail *s = node_alloc(sizeof *s + (size_t)a->n * sizeof(nodep), nc_stail);
+    lv_code code = nc_stail;
+    if (!L->heap && a->n >= 1 && a->n <= 3)
+        code = a->n == 1 ? nc_stail1 : a->n == 2 ? nc_stail2 : nc_stail3;
+    struct n_stail *s = node_alloc(sizeof *s + (size_t)a->n * sizeof(nodep), code);
     s->n = a->n;
     s->heap = L->heap;
     if (a->n > 0) {
@@ -246,6 +249,7 @@ static nodep emit_gset(struct ast *a, struct fdesc *fd, int def)
     s->cell = a->g->cell;
     s->e = emit(a->a, fd);
     s->def = def;
+    s->pos = a->pos;
     return (nodep)s;
 }
 
@@ -259,6 +263,7 @@ static nodep emit(struct ast *a, struct fdesc *fd)
     case A_GREF: {
         struct n_global *g = node_alloc(sizeof *g, nc_global);
         g->cell = a->g->cell;
+        g->pos = a->pos;
         return (nodep)g;
     }
     case A_LSET: return emit_lset(a->v, emit(a->a, fd), fd);

@@ -56,7 +56,9 @@ typedef uintptr_t value;
 
 enum lv_type { T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM };
 
-struct hdr { uint32_t type, len; };
+/* flags: LV_CONST for a frozen (quoted) vector or string. */
+struct hdr { uint16_t type, flags; uint32_t len; };
+#define LV_CONST 1
 struct flo { struct hdr h; double d; };
 struct str { struct hdr h; char s[]; };          /* len bytes + NUL */
 struct sym { struct hdr h; struct sym *next; char name[]; };

@@ -22,10 +22,10 @@
 
 #include "lineiform.h"
 
-#define LV_STACK_WANT ((rlim_t)1 << 30)
-#define LV_STACK_MARGIN ((size_t)256 << 10)
+#define LV_STACK_WANT ((rlim_t)1 << 29)
+#define LV_STACK_MARGIN ((size_t)1 << 20)
 
-/* Re-exec once with a 1 GiB stack soft limit when allowed. */
+/* Re-exec once with a 512 MiB stack soft limit when allowed. */
 static void raise_stack(char **argv)
 {
     struct rlimit rl;
@@ -48,7 +48,9 @@ static void set_stack_limit(char *top)
     size_t size = 8u << 20;
     if (getrlimit(RLIMIT_STACK, &rl) == 0)
         size = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LV_STACK_WANT ? LV_STACK_WANT : rl.rlim_cur;
-    lv_stack_limit = top - size + LV_STACK_MARGIN + (1u << 20);
+    /* Leave room below the limit for the C code that reports the error. */
+    size_t reserve = size >= 4 * LV_STACK_MARGIN ? LV_STACK_MARGIN : size / 4;
+    lv_stack_limit = top - size + reserve;
 }
 
 static char *slurp(const char *path, size_t *len)

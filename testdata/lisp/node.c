@@ -47,9 +47,9 @@ value nc_localn(nodep n_, struct frame *fr)
     return fr->s[self->idx];
 }
 
-static _Noreturn void unbound(const struct gcell *c)
+static _Noreturn void unbound(const struct gcell *c, struct lv_pos pos)
 {
-    lv_die(lv_nopos, "unbound variable: %s", c->name->name);
+    lv_die(pos, "unbound variable: %s", c->name->name);
 }
 
 value nc_global(nodep n_, struct frame *fr)
@@ -57,7 +57,7 @@ value nc_global(nodep n_, struct frame *fr)
     N(n_global);
     (void)fr;
     value v = self->cell->val;
-    if (__builtin_expect(v == LV_UNBOUND, 0)) unbound(self->cell);
+    if (__builtin_expect(v == LV_UNBOUND, 0)) unbound(self->cell, self->pos);
     return v;
 }
 
@@ -74,7 +74,7 @@ value nc_gset(nodep n_, struct frame *fr)
 {
     N(n_gset);
     value v = EVAL(self->e, fr);
-    if (!self->def && self->cell->val == LV_UNBOUND) unbound(self->cell);
+    if (!self->def && self->cell->val == LV_UNBOUND) unbound(self->cell, self->pos);
     self->cell->val = v;
     return LV_UNSPEC;
 }
@@ -259,6 +259,40 @@ value nc_stail(nodep n_, struct frame *fr)
     }
     for (int32_t d = self->depth; d > 0; d--) fr = fr->up;
     memcpy(fr->s + self->slot0, tmp, (size_t)n * sizeof(value));
+    return LV_SELF;
+}
+
+/* Self tail calls of one to three arguments into a stack frame. */
+#define STAIL_FRAME(self, fr) \
+    for (int32_t d = self->depth; d > 0; d--) fr = fr->up
+
+value nc_stail1(nodep n_, struct frame *fr)
+{
+    N(n_stail);
+    value a = EVAL(self->args[0], fr);
+    STAIL_FRAME(self, fr);
+    fr->s[self->slot0] = a;
+    return LV_SELF;
+}
+
+value nc_stail2(nodep n_, struct frame *fr)
+{
+    N(n_stail);
+    value a = EVAL(self->args[0], fr), b = EVAL(self->args[1], fr);
+    STAIL_FRAME(self, fr);
+    fr->s[self->slot0] = a;
+    fr->s[self->slot0 + 1] = b;
+    return LV_SELF;
+}
+
+value nc_stail3(nodep n_, struct frame *fr)
+{
+    N(n_stail);
+    value a = EVAL(self->args[0], fr), b = EVAL(self->args[1], fr), c = EVAL(self->args[2], fr);
+    STAIL_FRAME(self, fr);
+    fr->s[self->slot0] = a;
+    fr->s[self->slot0 + 1] = b;
+    fr->s[self->slot0 + 2] = c;
     return LV_SELF;
 }
 

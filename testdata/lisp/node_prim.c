@@ -41,128 +41,134 @@ static value slow2(const struct n_prim *self, value x, value y)
 
 #define BOTH_FIX(x, y) ((x) & (y) & 1)
 
-static value k_add(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
+/* Operand fetch: any node (E), a local of the current frame (L), a
+ * constant (K).  Reading L and K through the operand node saves an
+ * indirect call per operand. */
+#define GET_E(i) EVAL(self->a[i], fr)
+#define GET_L(i) (fr->s[((const struct n_local *)self->a[i])->idx])
+#define GET_K(i) (((const struct n_const *)self->a[i])->k)
+
+#define DEF1(name, F, BODY)                                                  \
+    static value name##_##F(nodep n_, struct frame *fr)                     \
+    {                                                                        \
+        N(n_prim);                                                           \
+        value x = GET_##F(0);                                                \
+        BODY                                                                 \
+    }
+#define DEF2(name, F, G, BODY)                                               \
+    static value name##_##F##G(nodep n_, struct frame *fr)                  \
+    {                                                                        \
+        N(n_prim);                                                           \
+        (void)fr;                                                            \
+        value x = GET_##F(0), y = GET_##G(1);                                \
+        BODY                                                                 \
+    }
+#define UNARY(name, BODY) DEF1(name, E, BODY) DEF1(name, L, BODY)
+#define BINARY(name, BODY)                                                   \
+    DEF2(name, E, E, BODY) DEF2(name, E, L, BODY) DEF2(name, E, K, BODY)    \
+    DEF2(name, L, E, BODY) DEF2(name, L, L, BODY) DEF2(name, L, K, BODY)    \
+    DEF2(name, K, E, BODY) DEF2(name, K, L, BODY) DEF2(name, K, K, BODY)
+#define V1(name) { name##_E, name##_L, name##_E }
+#define V2(name)                                                             \
+    { name##_EE, name##_EL, name##_EK, name##_LE, name##_LL, name##_LK,     \
+      name##_KE, name##_KL, name##_KK }
+
+BINARY(k_add, {
     intptr_t r;
     if (BOTH_FIX(x, y) && !__builtin_add_overflow((intptr_t)x, (intptr_t)y - 1, &r)) return (value)r;
+    if (FLOP(x) && FLOP(y)) return lv_flo(FLO(x) + FLO(y));
     return slow2(self, x, y);
-}
+})
 
-static value k_sub(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
+BINARY(k_sub, {
     intptr_t r;
     if (BOTH_FIX(x, y) && !__builtin_sub_overflow((intptr_t)x, (intptr_t)y - 1, &r)) return (value)r;
+    if (FLOP(x) && FLOP(y)) return lv_flo(FLO(x) - FLO(y));
     return slow2(self, x, y);
-}
+})
 
-static value k_mul(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
+BINARY(k_mul, {
     intptr_t r;
     if (BOTH_FIX(x, y) && !__builtin_mul_overflow(UNFIX(x), (intptr_t)y - 1, &r)) return (value)(r | 1);
+    if (FLOP(x) && FLOP(y)) return lv_flo(FLO(x) * FLO(y));
     return slow2(self, x, y);
-}
+})
 
 #define CMP(name, op)                                                        \
-    static value name(nodep n_, struct frame *fr)                          \
-    {                                                                      \
-        N(n_prim);                                                         \
-        value x = A0, y = A1;                                              \
-        if (BOTH_FIX(x, y)) return BOOL((intptr_t)x op (intptr_t)y);       \
-        if (FLOP(x) && FLOP(y)) return BOOL(FLO(x) op FLO(y));             \
-        return slow2(self, x, y);                                          \
-    }
+    BINARY(name, {                                                           \
+        if (BOTH_FIX(x, y)) return BOOL((intptr_t)x op (intptr_t)y);         \
+        if (FLOP(x) && FLOP(y)) return BOOL(FLO(x) op FLO(y));               \
+        return slow2(self, x, y);                                            \
+    })
 CMP(k_lt, <)
 CMP(k_gt, >)
 CMP(k_le, <=)
 CMP(k_ge, >=)
 CMP(k_numeq, ==)
 
-static value k_remainder(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
-    if (BOTH_FIX(x, y) && UNFIX(y) > 0) return FIX(UNFIX(x) % UNFIX(y));
+BINARY(k_remainder, {
+    if (BOTH_FIX(x, y) && (intptr_t)y > 1) return FIX(UNFIX(x) % UNFIX(y));
     return slow2(self, x, y);
-}
+})
 
-static value k_quotient(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
-    if (BOTH_FIX(x, y) && UNFIX(y) > 0) return FIX(UNFIX(x) / UNFIX(y));
+BINARY(k_quotient, {
+    if (BOTH_FIX(x, y) && (intptr_t)y > 1) return FIX(UNFIX(x) / UNFIX(y));
     return slow2(self, x, y);
-}
+})
 
-static value k_zerop(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0;
+BINARY(k_eqp, { (void)self; return BOOL(x == y); })
+BINARY(k_cons, { (void)self; return lv_cons(x, y); })
+
+BINARY(k_vector_ref, {
+    if (VECP(x) && FIXP(y) && (uintptr_t)UNFIX(y) < HDR(x)->len) return VEC(x)->v[UNFIX(y)];
+    return slow2(self, x, y);
+})
+
+BINARY(k_string_ref, {
+    if (STRP(x) && FIXP(y) && (uintptr_t)UNFIX(y) < HDR(x)->len)
+        return CHR((unsigned char)STR(x)->s[UNFIX(y)]);
+    return slow2(self, x, y);
+})
+
+BINARY(k_char_eq, {
+    if (CHARP(x) && CHARP(y)) return BOOL(x == y);
+    return slow2(self, x, y);
+})
+
+UNARY(k_zerop, {
     if (FIXP(x)) return BOOL(x == FIX(0));
     return slow1(self, x);
-}
-
-static value k_car(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0;
+})
+UNARY(k_car, {
     if (PAIRP(x)) return CAR(x);
     return slow1(self, x);
-}
-
-static value k_cdr(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0;
+})
+UNARY(k_cdr, {
     if (PAIRP(x)) return CDR(x);
     return slow1(self, x);
-}
-
-static value k_cadr(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0;
+})
+UNARY(k_cadr, {
     if (PAIRP(x) && PAIRP(CDR(x))) return CAR(CDR(x));
     return slow1(self, x);
-}
-
-static value k_cons(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
-    return lv_cons(x, y);
-}
-
-static value k_nullp(nodep n_, struct frame *fr) { N(n_prim); return BOOL(A0 == LV_NIL); }
-static value k_pairp(nodep n_, struct frame *fr) { N(n_prim); return BOOL(PAIRP(A0)); }
-static value k_not(nodep n_, struct frame *fr) { N(n_prim); return BOOL(A0 == LV_FALSE); }
-
-static value k_eqp(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
-    return BOOL(x == y);
-}
-
-static value k_vector_ref(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value v = A0, k = A1;
-    if (VECP(v) && FIXP(k) && (uintptr_t)UNFIX(k) < HDR(v)->len) return VEC(v)->v[UNFIX(k)];
-    return slow2(self, v, k);
-}
+})
+UNARY(k_nullp, { (void)self; return BOOL(x == LV_NIL); })
+UNARY(k_pairp, { (void)self; return BOOL(PAIRP(x)); })
+UNARY(k_not, { (void)self; return BOOL(x == LV_FALSE); })
+UNARY(k_vector_length, {
+    if (VECP(x)) return FIX(HDR(x)->len);
+    return slow1(self, x);
+})
+UNARY(k_string_length, {
+    if (STRP(x)) return FIX(HDR(x)->len);
+    return slow1(self, x);
+})
 
 static value k_vector_set(nodep n_, struct frame *fr)
 {
     N(n_prim);
-    value v = A0, k = A1, x = EVAL(self->a[2], fr);
-    /* Frozen (quoted) vectors are refused by the slow path. */
-    if (VECP(v) && FIXP(k) && (uintptr_t)UNFIX(k) < HDR(v)->len && !lf_is_frozen((void *)v)) {
+    value v = GET_E(0), k = GET_E(1), x = GET_E(2);
+    /* Constant (quoted) vectors are refused by the slow path. */
+    if (VECP(v) && FIXP(k) && (uintptr_t)UNFIX(k) < HDR(v)->len && !(HDR(v)->flags & LV_CONST)) {
         VEC(v)->v[UNFIX(k)] = x;
         return LV_UNSPEC;
     }
@@ -170,54 +176,35 @@ static value k_vector_set(nodep n_, struct frame *fr)
     return slow(self, 3, a);
 }
 
-static value k_vector_length(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value v = A0;
-    if (VECP(v)) return FIX(HDR(v)->len);
-    return slow1(self, v);
-}
-
-static value k_string_ref(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value s = A0, k = A1;
-    if (STRP(s) && FIXP(k) && (uintptr_t)UNFIX(k) < HDR(s)->len)
-        return CHR((unsigned char)STR(s)->s[UNFIX(k)]);
-    return slow2(self, s, k);
-}
-
-static value k_string_length(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value s = A0;
-    if (STRP(s)) return FIX(HDR(s)->len);
-    return slow1(self, s);
-}
-
-static value k_char_eq(nodep n_, struct frame *fr)
-{
-    N(n_prim);
-    value x = A0, y = A1;
-    if (CHARP(x) && CHARP(y)) return BOOL(x == y);
-    return slow2(self, x, y);
-}
-
-static const struct { const char *name; int argc; lv_code code; } fast[] = {
-    { "+", 2, k_add }, { "-", 2, k_sub }, { "*", 2, k_mul },
-    { "<", 2, k_lt }, { ">", 2, k_gt }, { "<=", 2, k_le }, { ">=", 2, k_ge }, { "=", 2, k_numeq },
-    { "remainder", 2, k_remainder }, { "quotient", 2, k_quotient }, { "zero?", 1, k_zerop },
-    { "car", 1, k_car }, { "cdr", 1, k_cdr }, { "cadr", 1, k_cadr }, { "cons", 2, k_cons },
-    { "null?", 1, k_nullp }, { "pair?", 1, k_pairp }, { "not", 1, k_not }, { "eq?", 2, k_eqp },
-    { "vector-ref", 2, k_vector_ref }, { "vector-set!", 3, k_vector_set },
-    { "vector-length", 1, k_vector_length }, { "string-ref", 2, k_string_ref },
-    { "string-length", 1, k_string_length }, { "char=?", 2, k_char_eq },
+/* ORDER: E L K, first operand major. */
+static const struct { const char *name; int argc; lv_code code[9]; } fast[] = {
+    { "+", 2, V2(k_add) }, { "-", 2, V2(k_sub) }, { "*", 2, V2(k_mul) },
+    { "<", 2, V2(k_lt) }, { ">", 2, V2(k_gt) }, { "<=", 2, V2(k_le) }, { ">=", 2, V2(k_ge) },
+    { "=", 2, V2(k_numeq) }, { "remainder", 2, V2(k_remainder) },
+    { "quotient", 2, V2(k_quotient) }, { "eq?", 2, V2(k_eqp) }, { "cons", 2, V2(k_cons) },
+    { "vector-ref", 2, V2(k_vector_ref) }, { "string-ref", 2, V2(k_string_ref) },
+    { "char=?", 2, V2(k_char_eq) },
+    { "zero?", 1, V1(k_zerop) }, { "car", 1, V1(k_car) }, { "cdr", 1, V1(k_cdr) },
+    { "cadr", 1, V1(k_cadr) }, { "null?", 1, V1(k_nullp) }, { "pair?", 1, V1(k_pairp) },
+    { "not", 1, V1(k_not) }, { "vector-length", 1, V1(k_vector_length) },
+    { "string-length", 1, V1(k_string_length) },
+    { "vector-set!", 3, { k_vector_set } },
 };
+
+static int operand_kind(nodep a)
+{
+    if (a->code == nc_local0) return 1;
+    if (a->code == nc_const) return 2;
+    return 0;
+}
 
 lv_code nc_prim_code(const struct prim *p, int argc, nodep const *args)
 {
-    (void)args;
-    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
-        if (fast[i].argc == argc && strcmp(fast[i].name, p->name) == 0) return fast[i].code;
+    for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++) {
+        if (fast[i].argc != argc || strcmp(fast[i].name, p->name) != 0) continue;
+        if (argc == 1) return fast[i].code[operand_kind(args[0])];
+        if (argc == 2) return fast[i].code[operand_kind(args[0]) * 3 + operand_kind(args[1])];
+        return fast[i].code[0];
+    }
     return nc_prim;
 }

@@ -72,6 +72,7 @@ value lv_flo(double d)
 {
     struct flo *f = alloc16();
     f->h.type = T_FLO;
+    f->h.flags = 0;
     f->d = d;
     return (value)f;
 }
@@ -81,6 +82,7 @@ value lv_str(const char *s, size_t n)
     if (n > UINT32_MAX - 1) lv_die(lv_nopos, "string too long");
     struct str *p = lv_gc_alloc_atomic(sizeof *p + n + 1);
     p->h.type = T_STR;
+    p->h.flags = 0;
     p->h.len = (uint32_t)n;
     if (s) memcpy(p->s, s, n);
     else memset(p->s, ' ', n);
@@ -93,6 +95,7 @@ value lv_vec(size_t n, value fill)
     if (n > UINT32_MAX) lv_die(lv_nopos, "vector too long");
     struct vec *v = lv_gc_alloc(sizeof *v + n * sizeof(value));
     v->h.type = T_VEC;
+    v->h.flags = 0;
     v->h.len = (uint32_t)n;
     for (size_t i = 0; i < n; i++) v->v[i] = fill;
     return (value)v;

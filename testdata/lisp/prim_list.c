@@ -257,7 +257,7 @@ PRIM(p_vector_set)
     UNUSED_ARGC;
     struct vec *v = vec_arg("vector-set!", a[0]);
     uint32_t i = index_arg("vector-set!", a[1], v->h.len);
-    mutable_arg("vector-set!", a[0]);
+    if (v->h.flags & LV_CONST) lv_type_error("vector-set!", "a mutable vector, not a constant", a[0]);
     v->v[i] = a[2];
     return LV_UNSPEC;
 }
@@ -285,7 +285,7 @@ PRIM(p_vector_fill)
 {
     UNUSED_ARGC;
     struct vec *v = vec_arg("vector-fill!", a[0]);
-    mutable_arg("vector-fill!", a[0]);
+    if (v->h.flags & LV_CONST) lv_type_error("vector-fill!", "a mutable vector, not a constant", a[0]);
     for (uint32_t i = 0; i < v->h.len; i++) v->v[i] = a[1];
     return LV_UNSPEC;
 }

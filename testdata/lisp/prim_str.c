@@ -68,7 +68,7 @@ PRIM(p_string_set)
     struct str *s = str_arg("string-set!", a[0]);
     uint32_t i = str_index("string-set!", a[1], s->h.len);
     uint32_t c = char_arg("string-set!", a[2]);
-    if (lf_is_frozen(s)) lv_type_error("string-set!", "a mutable string, not a literal", a[0]);
+    if (s->h.flags & LV_CONST) lv_type_error("string-set!", "a mutable string, not a literal", a[0]);
     if (c > 255) lv_type_error("string-set!", "a byte character", a[2]);
     s->s[i] = (char)c;
     return LV_UNSPEC;

@@ -19,7 +19,7 @@ static void add_all(const struct lv_primdef *defs)
     for (; defs->name; defs++) {
         if (ntable == (int)(sizeof table / sizeof table[0]))
             lv_die(lv_nopos, "internal error: too many builtins");
-        struct prim p = { { T_PRIM, 0 }, defs->fn, defs->name, defs->min, defs->max };
+        struct prim p = { { T_PRIM, 0, 0 }, defs->fn, defs->name, defs->min, defs->max };
         table[ntable].sym = lv_intern(defs->name);
         table[ntable].p = lf_freeze(&p, sizeof p);
         if (!table[ntable].p) lv_die(lv_nopos, "frozen arena exhausted");

@@ -1,0 +1,1 @@
+(display (if #t (define z 1) 2))

@@ -1,0 +1,3 @@
+(display "bye")
+(exit 3)
+(display "not reached")

@@ -1,0 +1,2 @@
+(define s "abc")
+(string-set! s 0 #\x)

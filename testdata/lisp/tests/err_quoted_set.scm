@@ -1,0 +1,2 @@
+(define l '(1 2))
+(set-car! l 9)

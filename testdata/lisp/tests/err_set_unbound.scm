@@ -1,0 +1,1 @@
+(set! nowhere 1)

@@ -1,0 +1,3 @@
+(display "ok")
+(define (f x)
+  (+ x 1)

@@ -1,0 +1,2 @@
+(display "partial output")
+(error "something failed:" 42 'sym "str")

@@ -1,0 +1,2 @@
+(define v (make-vector 3 0))
+(vector-ref v 3)

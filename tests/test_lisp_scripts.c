@@ -1,0 +1,95 @@
+/* test_lisp_scripts.c -- every testdata/lisp/tests/NAME.scm run through
+ * build/bin/lisp gives exactly NAME.out on stdout, NAME.err on stderr
+ * (empty when there is no NAME.err) and the exit status in NAME.status
+ * (0 when there is none).  Scripts run from their own directory, so the
+ * file names in messages are the bare NAME.scm.
+ *
+ *   test_lisp_scripts           run them all
+ *   test_lisp_scripts NAME...   run only these (without .scm)
+ *   LISP_REBASE=1 ...           rewrite the expectations from the current
+ *                               output instead of comparing
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/tutil.h"
+
+#define TESTS_DIR "testdata/lisp/tests"
+
+static char *expected(const char *name, const char *ext, const char *dflt)
+{
+    char *s = tu_read_file(tu_src(tu_fmt(TESTS_DIR "/%s.%s", name, ext)), NULL);
+    return s ? s : strdup(dflt);
+}
+
+static void rebase(const char *name, const char *ext, const char *data, int keep_empty)
+{
+    const char *path = tu_src(tu_fmt(TESTS_DIR "/%s.%s", name, ext));
+    if (!*data && !keep_empty) { remove(path); return; }
+    tu_write_file(path, data, strlen(data));
+}
+
+static void run_script(void **state)
+{
+    const char *name = *state;
+    char *out = NULL, *err = NULL;
+    int st = tu_run(tu_fmt("cd '%s' && '%s' '%s.scm'", tu_src(TESTS_DIR), tu_build("bin/lisp"), name),
+                    &out, &err);
+    if (getenv("LISP_REBASE")) {
+        rebase(name, "out", out, 1);
+        rebase(name, "err", err, 0);
+        rebase(name, "status", st ? tu_fmt("%d\n", st) : "", 0);
+    } else {
+        char *want_out = expected(name, "out", ""), *want_err = expected(name, "err", "");
+        char *want_st = expected(name, "status", "0");
+        if (strcmp(out, want_out) != 0) print_error("%s: stdout differs:\n%s\n--- expected ---\n%s\n", name, out, want_out);
+        assert_string_equal(out, want_out);
+        assert_string_equal(err, want_err);
+        assert_int_equal(st, atoi(want_st));
+        free(want_out);
+        free(want_err);
+        free(want_st);
+    }
+    free(out);
+    free(err);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct CMUnitTest *)a)->name, ((const struct CMUnitTest *)b)->name);
+}
+
+int main(int argc, char **argv)
+{
+    DIR *d = opendir(tu_src(TESTS_DIR));
+    if (!d) { fprintf(stderr, "test_lisp_scripts: no %s\n", TESTS_DIR); return 1; }
+    size_t n = 0, cap = 64;
+    struct CMUnitTest *tests = calloc(cap, sizeof *tests);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".scm") != 0) continue;
+        char *name = strndup(e->d_name, len - 4);
+        int wanted = argc < 2;
+        for (int i = 1; i < argc; i++) wanted |= strcmp(argv[i], name) == 0;
+        if (!wanted) { free(name); continue; }
+        if (n == cap) tests = realloc(tests, (cap *= 2) * sizeof *tests);
+        memset(&tests[n], 0, sizeof tests[n]);
+        tests[n].name = name;
+        tests[n].test_func = run_script;
+        tests[n].initial_state = name;
+        n++;
+    }
+    closedir(d);
+    if (n == 0) { fprintf(stderr, "test_lisp_scripts: no scripts\n"); return 1; }
+    qsort(tests, n, sizeof *tests, by_name);
+    return _cmocka_run_group_tests("lisp_scripts", tests, n, NULL, NULL);
+}
