@@ -344,7 +344,9 @@ uint64_t tu_rand_fp64(void)
     };
     uint64_t r = tu_rand();
     switch (r % 8) {
-    case 0: case 1: return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+    case 0: return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+    case 1: /* a NaN: either sign, quiet or signalling, random payload */
+        return (r & 0x8000000000000000ull) | 0x7ff0000000000000ull | ((tu_rand() & 0xfffffffffffffull) | 1);
     case 2: case 3: { /* an ordinary double: small integer ratio */
         double d = (double)(int64_t)((tu_rand() % 2000001) - 1000000) / (double)(1 + tu_rand() % 1000);
         uint64_t u;
@@ -355,8 +357,9 @@ uint64_t tu_rand_fp64(void)
         float f = (float)(int32_t)((tu_rand() % 20001) - 10000) / 7.0f;
         uint32_t hi, lo;
         memcpy(&hi, &f, 4);
-        switch ((r >> 8) % 3) {
+        switch ((r >> 8) % 4) {
         case 0: lo = fedge[(r >> 16) % (sizeof fedge / sizeof fedge[0])]; break;
+        case 3: lo = ((uint32_t)r & 0x80000000u) | 0x7f800000u | (((uint32_t)tu_rand() & 0x7fffffu) | 1); break;
         case 1: f = (float)(int32_t)((tu_rand() % 20001) - 10000) / 3.0f; memcpy(&lo, &f, 4); break;
         default: lo = (uint32_t)tu_rand(); break;
         }

@@ -82,7 +82,8 @@ static inline unsigned tu_rand_below(unsigned n) { return (unsigned)(tu_rand() %
 uint64_t tu_rand_int(unsigned w);
 /* 64 bits for one half of an xmm register or an SSE memory operand: random
  * bits, ordinary doubles, edge doubles (+-0, denormals, +-inf, quiet and
- * signalling NaNs, the limits of int32/int64 conversion), or two floats. */
+ * signalling NaNs, the limits of int32/int64 conversion), NaNs with random
+ * payloads, or two floats. */
 uint64_t tu_rand_fp64(void);
 
 /* The GPR index (0..15) of a register of any width, -1 if none; for
