@@ -103,36 +103,6 @@ static int insn_verbose;
 
 /* -- Registers ------------------------------------------------------------- */
 
-static const ZydisRegister gpr8[] = {
-    ZYDIS_REGISTER_AL, ZYDIS_REGISTER_CL, ZYDIS_REGISTER_DL, ZYDIS_REGISTER_BL,
-    ZYDIS_REGISTER_AH, ZYDIS_REGISTER_CH, ZYDIS_REGISTER_DH, ZYDIS_REGISTER_BH,
-    ZYDIS_REGISTER_SPL, ZYDIS_REGISTER_BPL, ZYDIS_REGISTER_SIL, ZYDIS_REGISTER_DIL,
-    ZYDIS_REGISTER_R8B, ZYDIS_REGISTER_R9B, ZYDIS_REGISTER_R10B, ZYDIS_REGISTER_R11B,
-    ZYDIS_REGISTER_R12B, ZYDIS_REGISTER_R13B, ZYDIS_REGISTER_R14B, ZYDIS_REGISTER_R15B,
-};
-
-static ZydisRegister gpr_of(unsigned idx, unsigned w)
-{
-    static const ZydisRegister base[] = { ZYDIS_REGISTER_AX, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_RAX };
-    if (w == 8) return idx < 4 ? gpr8[idx] : gpr8[idx + 4];
-    return (ZydisRegister)(base[w == 16 ? 0 : w == 32 ? 1 : 2] + idx);
-}
-
-/* A random register of width w that the kind allows (mask of GPR indexes). */
-static ZydisRegister pick_gpr(unsigned w, unsigned allowed)
-{
-    for (;;) {
-        if (w == 8) {
-            ZydisRegister r = gpr8[tu_rand_below(20)];
-            int hi, k = tu_gpr_index(r, &hi);
-            if (allowed & (1u << k)) return r;
-        } else {
-            unsigned k = tu_rand_below(16);
-            if (allowed & (1u << k)) return gpr_of(k, w);
-        }
-    }
-}
-
 /* GPRs a kind's state fixup owns, so no operand may use them freely. */
 static unsigned reserved_gprs(enum kind k)
 {
@@ -216,12 +186,12 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
         g->base = ZYDIS_REGISTER_RSP;
         g->disp = (int64_t)tu_rand_below(256) - 128;
         if (size >= 16) g->disp &= ~15;
-        else if (tu_rand() & 1) g->index = pick_gpr(64, allowed & ~(1u << 4));
+        else if (tu_rand() & 1) g->index = tu_pick_gpr(64, allowed & ~(1u << 4));
         return tu_op_mem(g->base, g->index, g->scale, g->disp, size);
     }
-    g->base = pick_gpr(64, g->agen ? 0xffffu : allowed);
+    g->base = tu_pick_gpr(64, g->agen ? 0xffffu : allowed);
     if (mode == 0 || mode == 5) {
-        do g->index = pick_gpr(64, allowed & ~(1u << 4)); while (g->index == g->base);
+        do g->index = tu_pick_gpr(64, allowed & ~(1u << 4)); while (g->index == g->base);
     }
     if (mode == 2 || mode == 5) g->disp = 0;
     return tu_op_mem(g->base, g->index, g->scale, g->disp, size);
@@ -242,7 +212,7 @@ static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *n
         if (!strcmp(tok, "R")) {
             static const unsigned ws[] = { 64, 32, 16, 8 };
             unsigned w = want ? want : ws[tu_rand_below(4)];
-            ZydisRegister r = pick_gpr(w, allowed);
+            ZydisRegister r = tu_pick_gpr(w, allowed);
             if (g->kind == K_JMP_IND || g->kind == K_CALL_IND) g->ind_reg = r;
             ops[n++] = tu_op_reg(r);
         } else if (!strcmp(tok, "X")) {
@@ -391,7 +361,7 @@ static int put_producer(struct gcase *g, unsigned avoid)
     int shift = m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR || m == ZYDIS_MNEMONIC_SAR ||
                 m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR;
     ZydisEncoderOperand ops[2];
-    ops[0] = tu_op_reg(pick_gpr(w, 0xffffu & ~avoid & ~(1u << 4)));
+    ops[0] = tu_op_reg(tu_pick_gpr(w, 0xffffu & ~avoid & ~(1u << 4)));
     if (m == ZYDIS_MNEMONIC_UCOMISD) {
         ops[0] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
         ops[1] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
@@ -402,7 +372,7 @@ static int put_producer(struct gcase *g, unsigned avoid)
         count = counts[tu_rand_below(7)];
         ops[1] = tu_op_imm(count);
     } else if (tu_rand() & 1 || m == ZYDIS_MNEMONIC_IMUL) {
-        ops[1] = tu_op_reg(pick_gpr(w, 0xffffu));
+        ops[1] = tu_op_reg(tu_pick_gpr(w, 0xffffu));
     } else {
         ops[1] = tu_op_imm((int64_t)(int8_t)tu_rand_int(8));
     }
@@ -456,14 +426,6 @@ static int encode_case(struct gcase *g, int variant)
 /* -- States ------------------------------------------------------------------ */
 
 static uint64_t mask_w(unsigned w) { return w >= 64 ? ~0ull : (1ull << w) - 1; }
-
-static void set_reg(struct lift_cpu *c, ZydisRegister r, uint64_t v)
-{
-    int hi, k = tu_gpr_index(r, &hi);
-    unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
-    if (hi) c->gpr[k] = (c->gpr[k] & ~0xff00ull) | (v & 0xff) << 8;
-    else c->gpr[k] = (c->gpr[k] & ~mask_w(w)) | (v & mask_w(w));
-}
 
 static void random_state(struct gstate *st)
 {
@@ -549,7 +511,7 @@ static void fix_div(const struct gcase *g, struct gstate *st)
         st->cpu.gpr[0] = (st->cpu.gpr[0] & ~mask_w(w)) | (lo & mask_w(w));
         st->cpu.gpr[2] = (st->cpu.gpr[2] & ~mask_w(w)) | (hi & mask_w(w));
     }
-    if (g->zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER) set_reg(&st->cpu, g->zo[0].reg.value, d);
+    if (g->zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER) tu_set_reg(&st->cpu, g->zo[0].reg.value, d);
     else memcpy(data_at(st, st->ea), &d, w / 8);
 }
 
@@ -564,7 +526,7 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
         } else {
             static const unsigned cl[] = { 0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255 };
             st->count = tu_rand_below(4) ? cl[tu_rand_below(16)] : tu_rand_below(256);
-            set_reg(&st->cpu, ZYDIS_REGISTER_CL, st->count);
+            tu_set_reg(&st->cpu, ZYDIS_REGISTER_CL, st->count);
         }
         break;
     case K_DIV: case K_IDIV:
@@ -580,7 +542,7 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
         break;
     case K_JMP_IND: case K_CALL_IND:
         if (g->kind == K_CALL_IND) st->cpu.rflags &= ~(uint64_t)LIFT_DF;
-        if (g->ind_reg != ZYDIS_REGISTER_NONE) set_reg(&st->cpu, g->ind_reg, g->ind_target);
+        if (g->ind_reg != ZYDIS_REGISTER_NONE) tu_set_reg(&st->cpu, g->ind_reg, g->ind_target);
         else memcpy(data_at(st, st->ea), &g->ind_target, 8);
         break;
     case K_RET:
@@ -608,13 +570,6 @@ static unsigned undefined_flags(const struct gcase *g, const struct gstate *st)
 
 static const char *const gpr_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
     "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-
-static void hexbytes(char *out, size_t n, const uint8_t *b, size_t len)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 4 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x ", b[i]);
-    if (o) out[o - 1] = 0; else out[0] = 0;
-}
 
 /* Describe differences into buf (empty when equal). */
 static void diff_state(char *buf, size_t n, const struct gcase *g, const struct gstate *in,
@@ -666,7 +621,7 @@ static void report(struct gstats *s, const struct gcase *g, const char *what)
     s->failures++;
     if (s->printed++ >= 3) return;
     char hex[200];
-    hexbytes(hex, sizeof hex, g->code, g->len);
+    tu_hex(hex, sizeof hex, g->code, g->len);
     print_message("  %s w=%u sw=%u code \"%s\":%s\n", an_form_name(g->form), g->w, g->sw, hex, what);
 }
 
@@ -732,7 +687,7 @@ static int run_widths(struct gstats *s, enum an_form f, unsigned w, unsigned sw)
         s->encodings++;
         if (insn_verbose) {
             char hex[200];
-            hexbytes(hex, sizeof hex, g.code, g.len);
+            tu_hex(hex, sizeof hex, g.code, g.len);
             print_message("    w=%u sw=%u \"%s\"\n", w, sw, hex);
         }
         if (tu_insn_load(g.code, g.len) != 0) fail_msg("cannot load the snippet");

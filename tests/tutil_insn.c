@@ -368,3 +368,50 @@ uint64_t tu_rand_fp64(void)
     default: return tu_rand();
     }
 }
+
+/* -- Registers and states -------------------------------------------------------- */
+
+static const ZydisRegister tu_gpr8[] = {
+    ZYDIS_REGISTER_AL, ZYDIS_REGISTER_CL, ZYDIS_REGISTER_DL, ZYDIS_REGISTER_BL,
+    ZYDIS_REGISTER_AH, ZYDIS_REGISTER_CH, ZYDIS_REGISTER_DH, ZYDIS_REGISTER_BH,
+    ZYDIS_REGISTER_SPL, ZYDIS_REGISTER_BPL, ZYDIS_REGISTER_SIL, ZYDIS_REGISTER_DIL,
+    ZYDIS_REGISTER_R8B, ZYDIS_REGISTER_R9B, ZYDIS_REGISTER_R10B, ZYDIS_REGISTER_R11B,
+    ZYDIS_REGISTER_R12B, ZYDIS_REGISTER_R13B, ZYDIS_REGISTER_R14B, ZYDIS_REGISTER_R15B,
+};
+
+static ZydisRegister tu_gpr_of(unsigned idx, unsigned w)
+{
+    static const ZydisRegister base[] = { ZYDIS_REGISTER_AX, ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_RAX };
+    if (w == 8) return idx < 4 ? tu_gpr8[idx] : tu_gpr8[idx + 4];
+    return (ZydisRegister)(base[w == 16 ? 0 : w == 32 ? 1 : 2] + idx);
+}
+
+ZydisRegister tu_pick_gpr(unsigned w, unsigned allowed)
+{
+    if (!(allowed & 0xffffu)) abort();
+    for (;;) {
+        if (w == 8) {
+            ZydisRegister r = tu_gpr8[tu_rand_below(20)];
+            if (allowed & (1u << tu_gpr_index(r, NULL))) return r;
+        } else {
+            unsigned k = tu_rand_below(16);
+            if (allowed & (1u << k)) return tu_gpr_of(k, w);
+        }
+    }
+}
+
+void tu_set_reg(struct lift_cpu *c, ZydisRegister r, uint64_t v)
+{
+    int hi, k = tu_gpr_index(r, &hi);
+    unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+    uint64_t m = w >= 64 ? ~0ull : (1ull << w) - 1;
+    if (hi) c->gpr[k] = (c->gpr[k] & ~0xff00ull) | (v & 0xff) << 8;
+    else c->gpr[k] = (c->gpr[k] & ~m) | (v & m);
+}
+
+void tu_hex(char *out, size_t n, const uint8_t *b, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 4 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x ", b[i]);
+    if (o) out[o - 1] = 0; else if (n) out[0] = 0;
+}

@@ -89,5 +89,13 @@ uint64_t tu_rand_fp64(void);
 /* The GPR index (0..15) of a register of any width, -1 if none; for
  * ah/ch/dh/bh *high is set to 1. */
 int tu_gpr_index(ZydisRegister r, int *high);
+/* A random GPR of width w (8: al..bl, ah..bh, spl..dil, r8b..r15b) whose
+ * index is in the mask allowed (not 0). */
+ZydisRegister tu_pick_gpr(unsigned w, unsigned allowed);
+/* Write v into register r of cpu with the register's width (ah..bh: bits
+ * 8..15; no zero-extension: this sets a state, it does not execute). */
+void tu_set_reg(struct lift_cpu *c, ZydisRegister r, uint64_t v);
+/* "48 01 d8" style hex of b[0..len) into out. */
+void tu_hex(char *out, size_t n, const uint8_t *b, size_t len);
 
 #endif
