@@ -35,6 +35,14 @@ struct wr_seg {
     const void *bytes;
 };
 
+/* Section-building state; lives as long as the Elf handle that points into it. */
+struct wr_elf {
+    char shstr[256];
+    size_t shstr_len;
+    uint64_t off;             /* next free file offset */
+    size_t nsec;
+};
+
 struct wr {
     struct wr_seg segs[SNAP_MAX_SEGS];
     size_t nsegs;
@@ -47,6 +55,7 @@ struct wr {
     size_t strtab_len;
     GElf_Sym *syms;
     size_t nsyms;
+    struct wr_elf x;          /* libelf keeps pointers into x.shstr until elf_end */
     char *why;
     size_t whylen;
 };
@@ -126,7 +135,7 @@ static enum lf_status wr_build_note(struct wr *w, const struct snap_image_spec *
         .build_id_len = (uint32_t)sp->build_id_len, .nimports = (uint32_t)c->nimports,
         .strtab_size = (uint32_t)strsz, .nfrozen = (uint32_t)sp->nfrozen,
     };
-    memcpy(h.build_id, sp->build_id, sp->build_id_len);
+    if (sp->build_id_len) memcpy(h.build_id, sp->build_id, sp->build_id_len);
     uint8_t *p = w->desc + sizeof h;
     for (size_t i = 0; i < w->nsegs; i++) memcpy(p + 4 * i, &(uint32_t){ w->segs[i].kind }, 4);
     p += kinds_len;
@@ -195,12 +204,7 @@ static Elf_Scn *wr_scn(Elf *e, size_t name_off, GElf_Shdr *sh, const void *bytes
     return gelf_update_shdr(scn, sh) ? scn : NULL;
 }
 
-struct wr_elf {
-    char shstr[256];
-    size_t shstr_len;
-    uint64_t off;             /* next free file offset */
-    size_t nsec;
-};
+
 
 static size_t wr_add_scn(Elf *e, struct wr_elf *x, const char *name, GElf_Shdr sh,
                          const void *bytes, size_t size, size_t align)
@@ -216,41 +220,42 @@ static size_t wr_add_scn(Elf *e, struct wr_elf *x, const char *name, GElf_Shdr s
 static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_image_spec *sp,
                                     uint64_t *file_size)
 {
-    struct wr_elf x = { .shstr_len = 1, .nsec = 0 };
+    struct wr_elf *x = &w->x;
+    *x = (struct wr_elf){ .shstr_len = 1 };
     size_t nph = w->nsegs + 1, code_shndx = 0;
     GElf_Ehdr eh;
     if (!gelf_newehdr(e, ELFCLASS64) || !gelf_newphdr(e, nph) || !gelf_getehdr(e, &eh))
         return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
-    x.off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
-    size_t note_idx = wr_add_scn(e, &x, ".note.lineiform", (GElf_Shdr){ .sh_type = SHT_NOTE },
+    x->off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
+    size_t note_idx = wr_add_scn(e, x, ".note.lineiform", (GElf_Shdr){ .sh_type = SHT_NOTE },
                                  w->note, w->note_len, 4); /* 4: gABI note padding */
-    uint64_t note_off = x.off - w->note_len;
+    uint64_t note_off = x->off - w->note_len;
     w->note_off = note_off; /* 8-aligned: the headers before it are */
     for (size_t i = 0; i < w->nsegs; i++) {
         struct wr_seg *s = &w->segs[i];
         GElf_Shdr sh = { .sh_type = SHT_PROGBITS, .sh_addr = s->vaddr,
                          .sh_flags = SHF_ALLOC | (s->kind == SNAP_SEG_CODE ? SHF_EXECINSTR : 0) |
                                      (s->kind == SNAP_SEG_DATA || s->kind == SNAP_SEG_PERSIST ? SHF_WRITE : 0) };
-        size_t idx = wr_add_scn(e, &x, wr_sec_name(s->kind), sh, s->bytes, s->size, SNAP_PAGE);
-        s->offset = x.off - s->size;
+        size_t idx = wr_add_scn(e, x, wr_sec_name(s->kind), sh, s->bytes, s->size, SNAP_PAGE);
+        s->offset = x->off - s->size;
         if (s->kind == SNAP_SEG_CODE && !code_shndx) code_shndx = idx;
         if (!idx) note_idx = 0;
     }
     LF_CHECK(wr_build_syms(w, sp->code, code_shndx));
-    size_t strtab_idx = x.nsec + 2;
-    size_t sym_idx = wr_add_scn(e, &x, ".symtab",
+    size_t strtab_idx = x->nsec + 2;
+    size_t sym_idx = wr_add_scn(e, x, ".symtab",
                                 (GElf_Shdr){ .sh_type = SHT_SYMTAB, .sh_link = (Elf64_Word)strtab_idx,
                                              .sh_info = 1, .sh_entsize = sizeof(Elf64_Sym) },
                                 NULL, w->nsyms * sizeof(Elf64_Sym), 8);
-    wr_add_scn(e, &x, ".strtab", (GElf_Shdr){ .sh_type = SHT_STRTAB }, w->strtab, w->strtab_len, 1);
-    size_t shstr_idx = x.nsec + 1;
-    wr_str(x.shstr, &x.shstr_len, ".shstrtab");
-    size_t shstr_name = x.shstr_len - sizeof ".shstrtab";
+    wr_add_scn(e, x, ".strtab", (GElf_Shdr){ .sh_type = SHT_STRTAB }, w->strtab, w->strtab_len, 1);
+    size_t shstr_idx = x->nsec + 1;
+    wr_str(x->shstr, &x->shstr_len, ".shstrtab");
+    size_t shstr_name = x->shstr_len - sizeof ".shstrtab";
     if (!note_idx || !sym_idx || !wr_scn(e, shstr_name, &(GElf_Shdr){ .sh_type = SHT_STRTAB,
-                                             .sh_offset = x.off }, x.shstr, x.shstr_len, 1))
+                                             .sh_offset = x->off }, x->shstr, x->shstr_len, 1))
         return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
-    x.off += x.shstr_len;
-    x.nsec++;
+    x->off += x->shstr_len;
+    x->nsec++;
 
     /* The symbol table's data: libelf converts GElf_Sym via gelf_update_sym. */
     Elf_Data *sd = elf_getdata(elf_getscn(e, sym_idx), NULL);
@@ -266,9 +271,9 @@ static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_imag
     eh.e_version = EV_CURRENT;
     eh.e_entry = sp->code->entry;
     eh.e_phoff = sizeof(Elf64_Ehdr);
-    eh.e_shoff = wr_align(x.off, 8);
+    eh.e_shoff = wr_align(x->off, 8);
     eh.e_shstrndx = (Elf64_Half)shstr_idx;
-    *file_size = eh.e_shoff + (x.nsec + 1) * sizeof(Elf64_Shdr);
+    *file_size = eh.e_shoff + (x->nsec + 1) * sizeof(Elf64_Shdr);
 
     GElf_Phdr ph = { .p_type = PT_NOTE, .p_offset = note_off, .p_filesz = w->note_len,
                      .p_memsz = 0, .p_flags = PF_R, .p_align = 4 };
