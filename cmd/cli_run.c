@@ -10,7 +10,9 @@
  * the build-id and load base; it exits 2 with a one-line reason if not.
  *
  * The interpreter sees argv = { BIN, IMAGE, ARGS... }: the image stands in
- * the place of the script.
+ * the place of the script.  Address randomization is turned off here, before
+ * the execv (the personality is inherited), which spares lf_init its own
+ * re-exec.
  */
 #include "cmd/cli.h"
 #include "snapshot/runtime/rt_internal.h"
@@ -20,6 +22,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 static void cli_run_usage(FILE *f)
@@ -69,6 +72,8 @@ int cli_run(int argc, char **argv)
     nargv[0] = interp;
     nargv[1] = abs;
     for (int i = 2; i < argc; i++) nargv[i] = argv[i];
+    int pers = personality(0xffffffff);
+    if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE)) personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
     fflush(NULL);
     execv(interp, nargv);
     cli_error("run: cannot start %s: %s", interp, strerror(errno));

@@ -31,6 +31,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,8 @@ static int snap_run_interp(const struct snap_opts *o, const char *dump)
         setenv(RT_ENV_DUMP, dump, 1);
         unsetenv(RT_ENV_IMAGE);
         unsetenv(RT_ENV_REEXEC);
+        int pers = personality(0xffffffff); /* inherited: lf_init need not re-exec */
+        if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE)) personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
         char *args[] = { (char *)o->interp, (char *)o->script, NULL };
         execv(o->interp, args);
         cli_error("snapshot: cannot start %s: %s", o->interp, strerror(errno));

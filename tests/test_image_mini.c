@@ -261,6 +261,22 @@ static void test_image_of_another_interpreter_build_is_refused(void **state)
     free(err);
 }
 
+static void test_image_whose_interpreter_is_gone_is_refused(void **state)
+{
+    (void)state;
+    const char *mini = build_mini("gcc", "mini-gone", "");
+    const char *img = tu_fmt("%s/gone.img", tu_tmpdir());
+    char *out = NULL, *err = NULL;
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot -q --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform,
+                                   tu_tmpdir(), mini, script("f5.txt", "5\n"), img), NULL, NULL), 0);
+    assert_int_equal(unlink(mini), 0);
+    assert_int_equal(tu_run(tu_fmt("'%s' run '%s'", lineiform, img), &out, &err), 2);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "mini-gone"));
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_damaged_images_exit_2_with_one_line),
         cmocka_unit_test(test_flipped_code_and_arena_bytes_exit_2),
         cmocka_unit_test(test_image_of_another_interpreter_build_is_refused),
+        cmocka_unit_test(test_image_whose_interpreter_is_gone_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
