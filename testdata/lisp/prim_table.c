@@ -19,7 +19,13 @@ static void add_all(const struct lv_primdef *defs)
     for (; defs->name; defs++) {
         if (ntable == (int)(sizeof table / sizeof table[0]))
             lv_die(lv_nopos, "internal error: too many builtins");
-        struct prim p = { { T_PRIM, 0, 0 }, defs->fn, defs->name, defs->min, defs->max };
+        struct prim p;
+        memset(&p, 0, sizeof p);        /* padding too: dumps are deterministic */
+        p.h.type = T_PRIM;
+        p.fn = defs->fn;
+        p.name = defs->name;
+        p.min = defs->min;
+        p.max = defs->max;
         table[ntable].sym = lv_intern(defs->name);
         table[ntable].p = lf_freeze(&p, sizeof p);
         if (!table[ntable].p) lv_die(lv_nopos, "frozen arena exhausted");
