@@ -103,15 +103,24 @@ static int insn_verbose;
 
 /* -- Registers ------------------------------------------------------------- */
 
-/* GPRs a kind's state fixup owns, so no operand may use them freely. */
+/* GPRs a kind's state fixup owns, so no register operand may use them. */
 static unsigned reserved_gprs(enum kind k)
 {
     switch (k) {
     case K_DIV: case K_IDIV: return 1u << 0 | 1u << 2;     /* rax, rdx */
-    case K_SHIFT: return 1u << 1;                            /* rcx (cl) */
     case K_JMP_IND: case K_CALL_IND: return 1u << 4;         /* rsp */
     default: return 0;
     }
+}
+
+/* ... and the ones a memory operand's base or index may not use: those,
+ * rcx when cl is a shift count, and rsp (rsp-based operands are a mode of
+ * their own, see pick_mem). */
+static unsigned reserved_addr_gprs(const struct gcase *g)
+{
+    unsigned r = reserved_gprs(g->kind) | 1u << 4;
+    if (g->fi->shape == AN_SH_R_CL || g->fi->shape == AN_SH_M_CL) r |= 1u << 1;
+    return r;
 }
 
 static enum kind kind_of(const struct an_form_info *fi)
@@ -164,7 +173,7 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
 
 static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
 {
-    unsigned allowed = 0xffffu & ~reserved_gprs(g->kind);
+    unsigned allowed = 0xffffu & ~reserved_addr_gprs(g);
     g->msize = size;
     g->mem_rip = g->mem_stack = 0;
     g->index = ZYDIS_REGISTER_NONE;
@@ -173,7 +182,7 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
     int64_t d[] = { 0, (int64_t)(tu_rand() % 255) - 127,
                     (int64_t)(int32_t)(uint32_t)tu_rand(), 8 * ((int64_t)tu_rand_below(16) - 8) };
     g->disp = d[tu_rand_below(4)];
-    if (mode == 3 && !g->agen) { /* rip-relative into the test buffer */
+    if (mode == 3) { /* rip-relative into the test buffer (lea: just an address) */
         g->mem_rip = 1;
         g->rip_off = 64 + tu_rand_below(TU_MEM_SIZE - 128);
         if (size >= 16) g->rip_off &= ~15u;
@@ -181,7 +190,7 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
         uint64_t t = (uint64_t)(uintptr_t)tu_insn_data() + g->rip_off;
         return tu_op_mem(ZYDIS_REGISTER_RIP, ZYDIS_REGISTER_NONE, 0, (int64_t)t, size);
     }
-    if (mode == 4 && !g->agen) { /* rsp-based, into the scratch stack */
+    if (mode == 4) { /* rsp-based, into the scratch stack */
         g->mem_stack = 1;
         g->base = ZYDIS_REGISTER_RSP;
         g->disp = (int64_t)tu_rand_below(256) - 128;
