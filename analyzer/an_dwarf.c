@@ -79,6 +79,7 @@ static struct an_type **an_tslot(struct an_dw *d, Dwarf_Off off)
     }
     size_t j = (off * 0x9e3779b97f4a7c15ull >> 20) & (d->cap - 1);
     while (d->vals[j] && d->keys[j] != off) j = (j + 1) & (d->cap - 1);
+    if (!d->vals[j]) d->n++; /* the caller fills an empty slot at once */
     d->keys[j] = off;
     return &d->vals[j];
 }

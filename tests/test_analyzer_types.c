@@ -1,0 +1,73 @@
+/* test_analyzer_types.c -- DWARF type resolution at scale: a program with
+ * 600 distinct struct types (more than the type cache's first sizes) gets
+ * every prototype, each with the class its struct layout implies.  A cache
+ * that did not grow once hung here. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/analyzer.h"
+#include "tests/tutil.h"
+
+#define NTYPES 600
+
+/* struct sK: K%3 == 0 {long; double} INTEGER+SSE, 1 {double; double}
+ * SSE+SSE, 2 {long a[3]} MEMORY; function fK(struct sK, int) */
+static void write_source(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int k = 0; k < NTYPES; k++) {
+        static const char *const body[] = { "long a; double b;", "double a; double b;", "long a[3];" };
+        fprintf(f, "struct s%d { %s };\n", k, body[k % 3]);
+        fprintf(f, "__attribute__((noinline, used)) long f%d(struct s%d v, int i) { return (long)*(char *)&v + i; }\n",
+                k, k);
+    }
+    fprintf(f, "int main(void) { return 0; }\n");
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_types_600_structs_all_classified(void **state)
+{
+    (void)state;
+    char src[512], bin[512];
+    snprintf(src, sizeof src, "%s/many.c", tu_tmpdir());
+    snprintf(bin, sizeof bin, "%s/many", tu_tmpdir());
+    write_source(src);
+    assert_int_equal(tu_run(tu_fmt("gcc -O1 -g -o %s %s", bin, src), NULL, NULL), 0);
+    struct an_binary *b;
+    char e[256];
+    assert_int_equal(an_open(bin, AN_OPEN_NO_CFG, &b, e, sizeof e), LF_OK);
+    static const enum an_abi_class want[3][2] = {
+        { AN_ABI_INTEGER, AN_ABI_SSE }, { AN_ABI_SSE, AN_ABI_SSE }, { AN_ABI_MEMORY, AN_ABI_NONE } };
+    for (int k = 0; k < NTYPES; k++) {
+        char name[16], ty[24];
+        snprintf(name, sizeof name, "f%d", k);
+        snprintf(ty, sizeof ty, "struct s%d", k);
+        const struct an_func *f = an_func_by_name(b, name);
+        assert_non_null(f);
+        assert_int_equal(f->has_proto, 1);
+        assert_int_equal(f->nparams, 2);
+        assert_string_equal(f->params[0].ctype, ty);
+        assert_int_equal(f->params[0].cls[0], want[k % 3][0]);
+        assert_int_equal(f->params[0].cls[1], want[k % 3][1]);
+        assert_int_equal(f->params[1].cls[0], AN_ABI_INTEGER);
+    }
+    an_close(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_types_600_structs_all_classified),
+    };
+    alarm(120); /* a hang is a failure, not a stuck `make test` */
+    return cmocka_run_group_tests_name("analyzer_types", tests, NULL, NULL);
+}
