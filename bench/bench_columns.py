@@ -16,8 +16,8 @@ cost: snapshot or compile time, image size) or a Skip (this program cannot
 run in this column, with the reason).
 
 Invariants:
-  1. Work files (images, compiled peer programs, the metadata database) go
-     under ctx.work, never into the source tree.
+  1. Work files (images, compiled peer programs) go under ctx.work, the
+     metadata database under <build>/bench/; never into the source tree.
   2. A missing tool or a missing per-language version of a program is a
      Skip, not an error: the table says n/a and why.
   3. Preparing never checks output; the timed runs do (bench_measure).
@@ -30,13 +30,17 @@ from bench_measure import spawn
 
 
 class Context:
-    def __init__(self, src, build, work, timeout):
+    """Paths and limits.  The metadata database lives in <build>/bench/ so
+    that analyzing an unchanged interpreter is a cache hit across runs."""
+
+    def __init__(self, src, build, work, timeout, prepare_timeout):
         self.src = src
         self.build = build
         self.work = work
         self.timeout = timeout
+        self.prepare_timeout = prepare_timeout
         self.env = dict(os.environ)
-        self.env["LINEIFORM_DB"] = os.path.join(work, "metadata.db")
+        self.env["LINEIFORM_DB"] = os.path.join(build, "bench", "metadata.db")
         self.env["GUILE_AUTO_COMPILE"] = "0"
 
     def workdir(self, *parts):
@@ -90,8 +94,11 @@ def _tool_version(ctx, argv, use_stderr=False):
 def _run_prepare_step(ctx, argv, what):
     """Run a preparation command; raise PrepareFailed with its last stderr
     line on failure; return (wall seconds, stdout text)."""
-    status, timed_out, out, err, wall, _ = spawn(argv, ctx.env, ctx.timeout)
-    if timed_out or os.waitstatus_to_exitcode(status) != 0:
+    status, timed_out, out, err, wall, _ = spawn(argv, ctx.env,
+                                                  ctx.prepare_timeout)
+    if timed_out:
+        raise PrepareFailed("%s timed out after %g s" % (what, ctx.prepare_timeout))
+    if os.waitstatus_to_exitcode(status) != 0:
         msg = (err or out).decode("utf-8", "replace").strip().splitlines()
         raise PrepareFailed("%s failed: %s" % (
             what, msg[-1][:160] if msg else "exit status %d" %

@@ -81,16 +81,19 @@ def spawn(cmd, env, timeout, cwd=None):
 
 
 def run_timed(cmd, env, timeout, expected, cwd=None):
-    """One timed run.  Returns {wall, user, sys, maxrss_kb, ok, detail}."""
+    """One timed run.  Returns {wall, user, sys, cpu (user + sys),
+    maxrss_kb, ok, detail}."""
     try:
         status, timed_out, out, err, wall, ru = spawn(cmd, env, timeout, cwd)
     except OSError as exc:
-        return {"wall": None, "user": None, "sys": None, "maxrss_kb": None,
+        return {"wall": None, "user": None, "sys": None, "cpu": None,
+                "maxrss_kb": None,
                 "ok": False, "detail": "cannot run %s: %s" % (cmd[0], exc)}
     detail = _describe_failure(status, timed_out, out, err, expected)
     return {"wall": round(wall, 6), "user": round(ru.ru_utime, 6),
-            "sys": round(ru.ru_stime, 6), "maxrss_kb": ru.ru_maxrss,
-            "ok": detail is None, "detail": detail}
+            "sys": round(ru.ru_stime, 6),
+            "cpu": round(ru.ru_utime + ru.ru_stime, 6),
+            "maxrss_kb": ru.ru_maxrss, "ok": detail is None, "detail": detail}
 
 
 _COLLECTED = re.compile(rb"^==\d+== Collected : (\d+)", re.M)

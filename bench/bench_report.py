@@ -187,14 +187,18 @@ def markdown(res, chart_name=None):
     cols = res["columns"]
     st = res["settings"]
     m = res["machine"]
+    metric = ("CPU time (user + sys)" if st.get("metric") == "cpu"
+              else "wall time")
     unit = ("instructions counted by valgrind --tool=callgrind (one run)"
             if res["mode"] == "callgrind" else
-            "wall time of one run" if st["runs"] == 1 else
-            "wall time, median of %d runs (min–max), runs of all columns "
-            "interleaved" % st["runs"])
+            metric + " of one run" if st["runs"] == 1 else
+            "%s, median of %d runs (min–max), runs of all columns "
+            "interleaved" % (metric, st["runs"]))
     out = ["# lineiform benchmarks", "",
-           "%s · %s · %d cores · %s · %s" % (
-               res["date"], m["cpu"], m["cores"], m["memory"], m["kernel"]),
+           "%s · %s · %d cores · %s · %s · load average %s at start, %s "
+           "at end" % (res["date"], m["cpu"], m["cores"], m["memory"],
+                       m["kernel"], m.get("loadavg_at_start"),
+                       m.get("loadavg_at_end")),
            "", "Each cell: %s; a result counts only if the program printed "
            "its expected line." % unit, "", _main_table(res, cols), ""]
     what = "instruction count" if res["mode"] == "callgrind" else "time"

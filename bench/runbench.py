@@ -64,6 +64,10 @@ def parse_args(argv):
                     help="timed runs per program and column (default 5)")
     ap.add_argument("--startup-runs", type=int, default=3,
                     help="runs of the empty program per round (default 3)")
+    ap.add_argument("--metric", choices=["wall", "cpu"], default="wall",
+                    help="what the table shows: wall time (default) or CPU "
+                         "time (user + sys), steadier on a loaded machine; "
+                         "latest.json holds both")
     ap.add_argument("--callgrind", action="store_true",
                     help="count instructions with valgrind instead of timing")
     ap.add_argument("--only", default="",
@@ -75,9 +79,13 @@ def parse_args(argv):
                          "(default: next to the programs)")
     ap.add_argument("--timeout", type=float, default=300.0,
                     help="seconds before a run is killed (default 300)")
+    ap.add_argument("--prepare-timeout", type=float, default=1800.0,
+                    help="seconds before a snapshot or peer compilation is "
+                         "killed (default 1800)")
     args = ap.parse_args(argv)
-    if args.runs < 1 or args.startup_runs < 1 or args.timeout <= 0:
-        raise UsageError("--runs, --startup-runs and --timeout must be positive")
+    if (args.runs < 1 or args.startup_runs < 1 or args.timeout <= 0
+            or args.prepare_timeout <= 0):
+        raise UsageError("--runs, --startup-runs and the timeouts must be positive")
     if args.quick or args.callgrind:
         args.runs, args.startup_runs = 1, 1
     wanted = [c for c in args.columns.split(",") if c]
@@ -144,12 +152,19 @@ def machine_info():
             mem = "%.1f GiB RAM" % (kb / (1 << 20))
     except OSError:
         pass
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[0]
+    load = loadavg()
     return {"cpu": cpu, "cores": os.cpu_count() or 0, "memory": mem,
             "kernel": "%s %s %s" % (platform.system(), platform.release(),
                                     platform.machine()),
             "loadavg_at_start": load}
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
 
 
 def git_version():
@@ -209,6 +224,9 @@ def measure(cell, prep, prog, ctx, args):
 
 
 def run_rounds(cols, progs, empty, table, ctx, args):
+    if not cols:
+        print("runbench: no column available to run", flush=True)
+        return
     for r in range(args.runs):
         for i, prog in enumerate(progs + [empty]):
             k = (r + i) % len(cols)
@@ -223,8 +241,8 @@ def run_rounds(cols, progs, empty, table, ctx, args):
                 "%s %s" % (c.name, texts[c.name]) for c in cols)), flush=True)
 
 
-def finish_cell(cell, mode):
-    key = "instructions" if mode == "callgrind" else "wall"
+def finish_cell(cell, mode, metric):
+    key = "instructions" if mode == "callgrind" else metric
     if cell["status"] == "ok":
         cell["summary"] = bm.summarize(cell["runs"], key)
     return cell
@@ -242,8 +260,9 @@ def build_results(args, ctx, allcols, cols, progs, empty, table):
                 .strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info(),
         "versions": {k: v for k, v in versions.items() if v},
-        "settings": {"runs": args.runs, "startup_runs_per_round":
+        "settings": {"runs": args.runs, "metric": args.metric, "startup_runs_per_round":
                      args.startup_runs, "timeout_seconds": args.timeout,
+                     "prepare_timeout_seconds": args.prepare_timeout,
                      "analyze_seconds": image.analyze_seconds if image else None},
         "columns": [{"name": c.name, "label": c.label,
                      "available": c in cols, "reason": c.probe_reason}
@@ -253,7 +272,8 @@ def build_results(args, ctx, allcols, cols, progs, empty, table):
     }
     unavailable = {c.name: c.probe_reason for c in allcols if c not in cols}
     for prog in progs + [empty]:
-        cells = {c.name: finish_cell(table[prog.name][c.name][0], mode)
+        cells = {c.name: finish_cell(table[prog.name][c.name][0], mode,
+                                     args.metric)
                  for c in cols}
         for name, reason in unavailable.items():
             cells[name] = {"status": "n/a", "detail": reason, "runs": [],
@@ -285,7 +305,8 @@ def main(argv):
         return 2
     work = os.path.join(args.build, "bench", "work")
     os.makedirs(work, exist_ok=True)
-    ctx = bc.Context(SRC, args.build, tempfile.mkdtemp(dir=work), args.timeout)
+    ctx = bc.Context(SRC, args.build, tempfile.mkdtemp(dir=work), args.timeout,
+                     args.prepare_timeout)
     try:
         allcols = [c for c in bc.all_columns(ctx, empty.scm)
                    if c.name in args.columns]
@@ -297,6 +318,7 @@ def main(argv):
         table = prepare_cells(cols, progs, empty)
         run_rounds(cols, progs, empty, table, ctx, args)
         res = build_results(args, ctx, allcols, cols, progs, empty, table)
+        res["machine"]["loadavg_at_end"] = loadavg()
         stem = "callgrind" if args.callgrind else "latest"
         text, chart_reason = br.write_all(res, args.out, stem, ctx.work)
     finally:

@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 build=${LF_BUILD:-build}
-run="/usr/bin/python3 -B bench/runbench.py --build $build"
+run="/usr/bin/python3 -B bench/runbench.py --build $build --prepare-timeout 300"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
