@@ -19,9 +19,10 @@
  *       what runs is what was validated (no re-read of the file).
  *   (2) No page is ever writable and executable at once: code is mapped
  *       RW, filled, then switched to R+X.
- *   (3) On failure every code-window mapping made so far is unmapped; the
- *       arenas are mapped last, after everything that can fail on a valid
- *       image of this build (only the arena calls themselves remain).
+ *   (3) On failure every code-window mapping made so far is unmapped.  The
+ *       arenas are mapped last, after everything else that can fail; what an
+ *       arena call already mapped stays inside the runtime's reservation
+ *       (lf_init exits with status 2 right after a failure anyway).
  */
 #include "snapshot/runtime/rt_internal.h"
 #include "snapshot/snap_image_fmt.h"
@@ -472,7 +473,8 @@ enum lf_status rt_image_load(const char *path, void **code, void **entry, void *
     if (s == LF_OK) s = rt_image_parse(buf, len, &info, sub, sizeof sub);
     if (s == LF_OK) s = rt_img_check_self(&info, sub, sizeof sub);
     if (s == LF_OK) s = rt_img_map_code(&info, sub, sizeof sub);
-    if (s == LF_OK) s = rt_img_map_arenas(&info, sub, sizeof sub);
+    if (s == LF_OK && (s = rt_img_map_arenas(&info, sub, sizeof sub)) != LF_OK)
+        rt_img_unmap(&info, info.nloads); /* the arenas stay reserved, as before */
     if (s == LF_OK) {
         *code = (void *)(uintptr_t)info.hdr->entry_code;
         *entry = (void *)(uintptr_t)info.hdr->entry_closure;
