@@ -5,6 +5,8 @@
 #   bench_wrong_result_fails_the_run       a column that prints something else
 #       than the expected line makes the run exit 1 and name the cell
 #   bench_bad_option_is_one_line_error     bad usage: exit 2, one stderr line
+#   bench_report_figures_come_from_runs   bench/test_bench_report.py: medians,
+#       ranges and ratios computed from the ok runs only
 # Unavailable columns (no images yet, peers not installed) are n/a, not a
 # failure.  Run from the source tree with LF_BUILD set (make test does).
 set -u
@@ -39,5 +41,10 @@ $run --columns nosuch >"$tmp/bad.out" 2>"$tmp/bad.err"
 st=$?
 [ $st = 2 ] && [ "$(wc -l <"$tmp/bad.err")" = 1 ] && [ ! -s "$tmp/bad.out" ]
 check bench_bad_option_is_one_line_error $?
+
+/usr/bin/python3 -B bench/test_bench_report.py >"$tmp/unit.log" 2>&1
+st=$?
+[ $st = 0 ] || cat "$tmp/unit.log"
+check bench_report_figures_come_from_runs $st
 
 exit $fail
