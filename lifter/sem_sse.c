@@ -1,5 +1,8 @@
-/* sem_sse.c -- SSE2 scalar semantics: double/float arithmetic and square
- * root, compares into flags, conversions, bitwise sign tricks, xmm moves.
+/* sem_sse.c -- SSE2 semantics: scalar double/float arithmetic and square
+ * root, compares into flags and into masks (cmpsd), conversions, bitwise
+ * sign tricks, xmm moves (scalar, 16-byte aligned and unaligned, movhps),
+ * and the shuffles compilers use to pack doubles and structs (punpckldq,
+ * punpcklqdq, pshufd).
  *
  * Values: xmm registers are i128 (lift_xmm / lift_set_xmm); lift_get on an
  * xmm operand gives its low N bits, N = the operand's width as Zydis decodes
@@ -135,6 +138,71 @@ static enum lf_status move(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* movhps xmm, m64: the high lane = m64, the low lane kept.  (Zydis gives
+ * the xmm operand the width 64, so lift_put would merge into the low lane.) */
+static enum lf_status move_high(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned x = (unsigned)lift_reg_index(i->op[0].reg.value);
+    LLVMValueRef lo = lift_zext(c, lift_trunc(c, lift_xmm(c, x), 64), 128);
+    LLVMValueRef hi = LLVMBuildShl(c->b, lift_zext(c, lift_get(c, i, 1), 128), LLVMConstInt(c->i128, 64, 0), "");
+    lift_set_xmm(c, x, LLVMBuildOr(c->b, lo, hi, ""));
+    return LF_OK;
+}
+
+/* Lane k (of w bits) of a 128-bit value, as iw. */
+static LLVMValueRef lane(struct lift_ctx *c, LLVMValueRef v, unsigned w, unsigned k)
+{
+    return lift_trunc(c, LLVMBuildLShr(c->b, v, LLVMConstInt(c->i128, (uint64_t)w * k, 0), ""), w);
+}
+
+/* Build a 128-bit value from four 32-bit or two 64-bit lanes. */
+static LLVMValueRef join(struct lift_ctx *c, LLVMValueRef *l, unsigned n)
+{
+    unsigned w = 128 / n;
+    LLVMValueRef r = lift_zext(c, l[0], 128);
+    for (unsigned k = 1; k < n; k++)
+        r = LLVMBuildOr(c->b, r, LLVMBuildShl(c->b, lift_zext(c, l[k], 128),
+                                              LLVMConstInt(c->i128, (uint64_t)w * k, 0), ""), "");
+    return r;
+}
+
+/* punpckldq / punpcklqdq: interleave the low halves of op0 and op1. */
+static enum lf_status unpack_low(struct lift_ctx *c, const struct lift_insn *i, unsigned w)
+{
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), 128), l[4];
+    unsigned n = 128 / w;
+    for (unsigned k = 0; k < n; k += 2) {
+        l[k] = lane(c, a, w, k / 2);
+        l[k + 1] = lane(c, b, w, k / 2);
+    }
+    lift_put(c, i, 0, join(c, l, n));
+    return LF_OK;
+}
+
+/* pshufd: dword k of op0 = dword (imm >> 2k) & 3 of op1. */
+static enum lf_status shuffle_d(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef src = lift_get(c, i, 1), l[4];
+    uint64_t imm = i->op[2].imm.value.u;
+    for (unsigned k = 0; k < 4; k++) l[k] = lane(c, src, 32, (unsigned)(imm >> (2 * k)) & 3);
+    lift_put(c, i, 0, join(c, l, 4));
+    return LF_OK;
+}
+
+/* cmpsd: the low lane = all ones when predicate imm & 7 (eq lt le unord
+ * neq nlt nle ord) holds, else 0; the high lane kept.  The CPU ignores
+ * imm bits 7:3 in this (non-VEX) encoding. */
+static enum lf_status fp_cmp_mask(struct lift_ctx *c, const struct lift_insn *i)
+{
+    static const LLVMRealPredicate pred[8] = { LLVMRealOEQ, LLVMRealOLT, LLVMRealOLE, LLVMRealUNO,
+                                               LLVMRealUNE, LLVMRealUGE, LLVMRealUGT, LLVMRealORD };
+    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 0), 64));
+    LLVMValueRef b = to_fp(c, lift_zext(c, lift_get(c, i, 1), 64));
+    LLVMValueRef t = LLVMBuildFCmp(c->b, pred[i->op[2].imm.value.u & 7], a, b, "");
+    lift_put(c, i, 0, LLVMBuildSExt(c->b, t, c->i64, ""));
+    return LF_OK;
+}
+
 /* -- Conversions -------------------------------------------------------------------- */
 
 /* cvtsi2sd xmm, r/m32|64: low lane = (double)src, upper lane kept. */
@@ -214,3 +282,12 @@ SEM_(MOVD_X_R, move(c, i)) SEM_(MOVD_R_X, move(c, i))
 SEM_(CVTSI2SD_X_R, cvt_si2sd(c, i)) SEM_(CVTSI2SD_X_M, cvt_si2sd(c, i))
 SEM_(CVTTSD2SI_R_X, cvtt_sd2si(c, i)) SEM_(CVTTSD2SI_R_M, cvtt_sd2si(c, i))
 SEM_(CVTSD2SS_X_X, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_X, cvt_ss2sd(c, i))
+SEM_(MOVAPS_M_X, move(c, i)) SEM_(MOVAPD_M_X, move(c, i))
+SEM_(MOVUPS_X_M, move(c, i)) SEM_(MOVUPS_M_X, move(c, i))
+SEM_(MOVDQU_X_M, move(c, i)) SEM_(MOVDQU_M_X, move(c, i))
+SEM_(MOVDQA_X_X, move(c, i)) SEM_(MOVDQA_X_M, move(c, i)) SEM_(MOVDQA_M_X, move(c, i))
+SEM_(MOVD_X_M, move(c, i)) SEM_(MOVD_M_X, move(c, i))
+SEM_(MOVHPS_X_M, move_high(c, i))
+PAIR_(PUNPCKLDQ, unpack_low(c, i, 32)) PAIR_(PUNPCKLQDQ, unpack_low(c, i, 64))
+SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
+SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))

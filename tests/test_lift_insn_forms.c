@@ -37,7 +37,8 @@
  *                     always raises #DE), nor does a memory operand's base
  *   shifts by cl      rcx is not used as base or index of the memory operand
  *   128-bit SSE memory operands are 16-byte aligned (legacy SSE faults
- *                     otherwise); no absolute [index*scale+disp32] operands
+ *                     otherwise) except for movups/movdqu, which get any
+ *                     address; no absolute [index*scale+disp32] operands
  *                     (the arena is not in the low 2 GB).
  * Environment: LF_INSN_STATES (default 1000 per width), LF_INSN_SEED,
  * LF_INSN_ONLY=<substring of a form name>, LF_INSN_VERBOSE=1 (print every
@@ -78,6 +79,7 @@ struct gcase {
     int has_mem, agen, mem_rip, mem_stack;
     ZydisRegister base, index;
     unsigned scale, msize;
+    int align;                    /* legacy SSE 16-byte operand: must be aligned */
     int64_t disp;
     uint32_t rip_off;             /* rip-relative: fixed target in the data block */
     /* what the kind's fixup needs */
@@ -153,6 +155,8 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
         int c = counts[variant % 8];
         return c == -1 ? (int64_t)w - 1 : c == -2 ? (int64_t)w : c;
     }
+    if (g->fi->mnemonic == ZYDIS_MNEMONIC_CMPSD) /* every predicate; bits 7:3 are ignored */
+        return (variant & 7) | (int64_t)(tu_rand_below(2) ? tu_rand() & 0x78 : 0);
     /* only mov r64, imm64 takes a 64-bit immediate; the rest sign-extend imm32 */
     unsigned k = w > 32 && g->fi->shape != AN_SH_R_I ? 32 : (w ? w : 32);
     if (w > 32 && g->fi->mnemonic != ZYDIS_MNEMONIC_MOV) k = 32;
@@ -175,6 +179,8 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
 {
     unsigned allowed = 0xffffu & ~reserved_addr_gprs(g);
     g->msize = size;
+    g->align = size >= 16 && g->fi->mnemonic != ZYDIS_MNEMONIC_MOVUPS &&
+               g->fi->mnemonic != ZYDIS_MNEMONIC_MOVDQU;
     g->mem_rip = g->mem_stack = 0;
     g->index = ZYDIS_REGISTER_NONE;
     g->scale = 1u << tu_rand_below(4);
@@ -185,7 +191,7 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
     if (mode == 3) { /* rip-relative into the test buffer (lea: just an address) */
         g->mem_rip = 1;
         g->rip_off = 64 + tu_rand_below(TU_MEM_SIZE - 128);
-        if (size >= 16) g->rip_off &= ~15u;
+        if (g->align) g->rip_off &= ~15u;
         g->base = ZYDIS_REGISTER_RIP;
         uint64_t t = (uint64_t)(uintptr_t)tu_insn_data() + g->rip_off;
         return tu_op_mem(ZYDIS_REGISTER_RIP, ZYDIS_REGISTER_NONE, 0, (int64_t)t, size);
@@ -194,7 +200,7 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
         g->mem_stack = 1;
         g->base = ZYDIS_REGISTER_RSP;
         g->disp = (int64_t)tu_rand_below(256) - 128;
-        if (size >= 16) g->disp &= ~15;
+        if (g->align) g->disp &= ~15;
         else if (tu_rand() & 1) g->index = tu_pick_gpr(64, allowed & ~(1u << 4));
         return tu_op_mem(g->base, g->index, g->scale, g->disp, size);
     }
@@ -232,7 +238,8 @@ static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *n
             g->has_mem = 1;
             ops[n++] = pick_mem(g, size, variant);
         } else if (!strcmp(tok, "I")) {
-            unsigned iw = g->w ? g->w : 32;
+            /* SSE immediates (pshufd, cmpsd) are 8-bit */
+            unsigned iw = strchr(an_shape_name(g->fi->shape), 'X') ? 8 : g->w ? g->w : 32;
             ops[n++] = tu_op_imm(pick_imm(g, iw, variant));
             if (g->kind == K_SHIFT) g->shift_imm = (int)ops[n - 1].imm.s;
         } else if (!strcmp(tok, "CL")) {
@@ -478,7 +485,7 @@ static void place_mem(const struct gcase *g, struct gstate *st)
         ea = st->cpu.gpr[4] + iv * g->scale + (uint64_t)g->disp;
     } else {
         unsigned t = 64 + tu_rand_below(TU_MEM_SIZE - 160);
-        if (g->msize >= 16) t &= ~15u;
+        if (g->align) t &= ~15u;
         ea = data + t;
         if (g->index != ZYDIS_REGISTER_NONE) iv = tu_rand_below(4) ? tu_rand_int(64) : tu_rand_below(64);
         st->cpu.gpr[tu_gpr_index(g->base, NULL)] = ea - iv * g->scale - (uint64_t)g->disp;
@@ -682,8 +689,12 @@ static int run_widths(struct gstats *s, enum an_form f, unsigned w, unsigned sw)
 {
     struct gcase g;
     static struct gstate st;
-    /* flag readers get twice the encodings: half of them with a producer */
-    int ne = reads_flags(an_form_info(f)) ? 2 * INSN_ENCODINGS : INSN_ENCODINGS;
+    /* flag readers get twice the encodings (half of them with a producer),
+     * SSE forms whose immediate picks the operation (cmpsd's predicate,
+     * pshufd's lanes) 8 */
+    const char *shape = an_shape_name(an_form_info(f)->shape);
+    int ne = reads_flags(an_form_info(f)) ? 2 * INSN_ENCODINGS
+           : strchr(shape, 'X') && strchr(shape, 'I') ? 8 : INSN_ENCODINGS;
     unsigned per = (insn_states + (unsigned)ne - 1) / (unsigned)ne;
     for (int e = 0; e < ne; e++) {
         memset(&g, 0, sizeof g);
