@@ -114,7 +114,7 @@ static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
     for (int k = 0; k < c->nslot; k++) {
         struct lift_aval v = aval_of(c, c->slot[k].v);
         if (v.kind == LIFT_AK_UNKNOWN) continue;
-        s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v };
+        s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v, c->slot[k].priv };
     }
 }
 
@@ -135,7 +135,7 @@ static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val)
         if (sl->bits > 64 || aval_of(c, sl->v).kind != LIFT_AK_UNKNOWN) continue;
         if (lift_eval(c, sl->v, cond, val, &k))
             s->slot[s->nslot++] = (struct lift_aslot){ sl->off, sl->bits,
-                { LIFT_AK_CONST, 0, lift_const(c, sl->bits, k) } };
+                { LIFT_AK_CONST, 0, lift_const(c, sl->bits, k) }, sl->priv };
     }
 }
 
@@ -150,7 +150,8 @@ static int astate_join(struct lift_blk *b, const struct lift_astate *s)
         const struct lift_aslot *a = &b->in.slot[k];
         int keep = 0;
         for (int q = 0; q < s->nslot && !keep; q++)
-            keep = s->slot[q].off == a->off && s->slot[q].bits == a->bits && aval_eq(s->slot[q].v, a->v);
+            keep = s->slot[q].off == a->off && s->slot[q].bits == a->bits && aval_eq(s->slot[q].v, a->v) &&
+                   s->slot[q].priv == a->priv;
         if (keep) b->in.slot[n++] = *a;
     }
     ch |= n != b->in.nslot;
@@ -185,7 +186,7 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
     c->nslot = 0;
     for (int k = 0; k < s->nslot; k++)
         c->slot[c->nslot++] = (struct lift_slot){ s->slot[k].off, s->slot[k].bits,
-            aval_value(c, s->slot[k].v, NULL, lift_int(c, s->slot[k].bits)) };
+            aval_value(c, s->slot[k].v, NULL, lift_int(c, s->slot[k].bits)), s->slot[k].priv };
     c->flags_used = c->flags_defined = 0;
     c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL };
     c->ctx_id = b->ctx;

@@ -292,7 +292,7 @@ static void push_ret(struct lift_ctx *c, uint64_t retpc)
 {
     LLVMValueRef sp = lift_sub(c, c->gpr[4], lift_const(c, 64, 8));
     lift_set_gpr64(c, 4, sp);
-    lift_store(c, sp, lift_const(c, 64, retpc), ZYDIS_REGISTER_NONE);
+    lift_store_private(c, sp, lift_const(c, 64, retpc));
 }
 
 static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int variadic,
@@ -350,8 +350,10 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
     LLVMValueRef ra = lift_load(c, c->gpr[4], 64, ZYDIS_REGISTER_NONE);
     lift_set_gpr64(c, 4, lift_stack_addr(c, off + 8 + (int64_t)imm));
     if (f->parent >= 0) {
+        /* The slot holds the return address pushed at the inlined call (if
+         * forwarding lost it, e.g. after an escaped store, it still does). */
         uint64_t r;
-        if (!lift_is_const(ra, &r) || r != f->retpc)
+        if (lift_is_const(ra, &r) && r != f->retpc)
             return lift_fail(c, "return address overwritten in inlined 0x%llx", (unsigned long long)f->entry);
         c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL };
         return LF_OK;

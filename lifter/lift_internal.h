@@ -95,6 +95,7 @@ struct lift_slot {
     int64_t off;
     unsigned bits;
     LLVMValueRef v;
+    int priv;                   /* written by push: no C pointer reaches it */
 };
 #define LIFT_MAX_SLOTS 64
 #define LIFT_MAX_FSRC 256
@@ -232,6 +233,10 @@ int lift_mem_read(const struct lift_memsrc *m, uint64_t guest, void *out, size_t
  * forwarded stack slots. */
 LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, ZydisRegister seg);
 void lift_store(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegister seg);
+/* A push: like lift_store, but the slot survives unknown stores and calls
+ * even once the frame escaped (saved registers and return addresses are
+ * not objects a C pointer may reach). */
+void lift_store_private(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v);
 /* A pointer to bits-wide guest memory at addr (for memset/memcpy and
  * intrinsics); stores through it must be followed by lift_clobber_mem. */
 LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, ZydisRegister seg);

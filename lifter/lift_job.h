@@ -25,7 +25,7 @@ struct lift_aval {
     int64_t off;                /* LIFT_AK_STACK: sp0 + off */
     LLVMValueRef k;             /* LIFT_AK_CONST: an LLVM constant (uniqued) */
 };
-struct lift_aslot { int64_t off; unsigned bits; struct lift_aval v; };
+struct lift_aslot { int64_t off; unsigned bits; struct lift_aval v; int priv; };
 struct lift_astate {
     struct lift_aval gpr[16], xmm[16], flag[LIFT_NFLAGS];
     int nslot;

@@ -57,12 +57,12 @@ static void lift_slot_kill(struct lift_ctx *c, int64_t off, unsigned bytes)
     c->nslot = j;
 }
 
-static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v)
+static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v, int priv)
 {
     unsigned bits = lift_bits(v);
     lift_slot_kill(c, off, bits / 8);
     if (c->nslot == LIFT_MAX_SLOTS) memmove(c->slot, c->slot + 1, --c->nslot * sizeof c->slot[0]);
-    c->slot[c->nslot++] = (struct lift_slot){ off, bits, v };
+    c->slot[c->nslot++] = (struct lift_slot){ off, bits, v, priv };
 }
 
 static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits)
@@ -78,7 +78,11 @@ static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits
 
 void lift_clobber_mem(struct lift_ctx *c)
 {
-    if (c->frame_escaped) c->nslot = 0;
+    if (!c->frame_escaped) return;
+    int j = 0;
+    for (int k = 0; k < c->nslot; k++)
+        if (c->slot[k].priv) c->slot[j++] = c->slot[k];
+    c->nslot = j;
 }
 
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
@@ -134,17 +138,27 @@ LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zyd
     return ld;
 }
 
-void lift_store(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegister seg)
+static void lift_store_(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegister seg, int priv)
 {
     unsigned bits = lift_bits(v);
     int64_t k;
     if (c->pe && seg != ZYDIS_REGISTER_FS && lift_stack_off(c, addr, &k)) {
         if (!lift_stack_check(c, k, bits / 8)) return;
-        lift_slot_put(c, k, v);
+        lift_slot_put(c, k, v, priv);
     } else if (c->pe) {
         lift_note_escape(c, v);
         lift_clobber_mem(c);
     }
     LLVMValueRef st = LLVMBuildStore(c->b, v, lift_ptr(c, addr, bits, seg));
     LLVMSetAlignment(st, 1);
+}
+
+void lift_store(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegister seg)
+{
+    lift_store_(c, addr, v, seg, 0);
+}
+
+void lift_store_private(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v)
+{
+    lift_store_(c, addr, v, ZYDIS_REGISTER_NONE, 1);
 }

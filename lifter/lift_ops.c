@@ -163,11 +163,25 @@ LLVMValueRef lift_gpr64(struct lift_ctx *c, int idx)
     return c->gpr[idx];
 }
 
+/* rsp leaves the known frame downwards by an unknown amount (alloca, VLA):
+ * the bytes between must be real stack memory, so allocate them. */
+static LLVMValueRef lift_dynamic_alloca(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64)
+{
+    LLVMValueRef n = LLVMBuildSub(c->b, old, v64, "");
+    LLVMValueRef p = LLVMBuildArrayAlloca(c->b, c->i8, LLVMBuildAdd(c->b, n, lift_const(c, 64, 16), ""), "vla");
+    LLVMSetAlignment(p, 16);
+    c->frame_escaped = 1;
+    return LLVMBuildPtrToInt(c->b, p, c->i64, "");
+}
+
 void lift_set_gpr64(struct lift_ctx *c, int idx, LLVMValueRef v64)
 {
     LF_ASSERT(idx >= 0 && idx < 16 && lift_bits(v64) == 64, "bad gpr write");
-    int64_t k;
+    int64_t k, old;
     if (idx == 4 && lift_stack_off(c, v64, &k) && k < c->min_sp) c->min_sp = k;
+    if (idx == 4 && c->frame && lift_stack_off(c, c->gpr[4], &old) && !lift_stack_off(c, v64, &k) &&
+        LLVMIsAInstruction(v64) && LLVMGetInstructionOpcode(v64) == LLVMSub)
+        v64 = lift_dynamic_alloca(c, c->gpr[4], v64);
     c->gpr[idx] = v64;
 }
 

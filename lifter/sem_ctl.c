@@ -49,7 +49,7 @@ static void push64(struct lift_ctx *c, LLVMValueRef v)
 {
     LLVMValueRef sp = lift_sub(c, lift_gpr64(c, 4), lift_const(c, 64, 8));
     lift_set_gpr64(c, 4, sp);
-    lift_store(c, sp, v, ZYDIS_REGISTER_NONE);
+    lift_store_private(c, sp, v);
 }
 
 static LLVMValueRef pop64(struct lift_ctx *c)
