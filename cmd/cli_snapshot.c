@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -297,6 +298,18 @@ static int snap_build(const struct snap_opts *o, const char *dump, struct snap_t
     return s == LF_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* Interrupted: remove the dump, its directory and a half-written image. */
+static char snap_tmp_dir[PATH_MAX], snap_tmp_dump[PATH_MAX + 16];
+
+static void snap_on_signal(int sig)
+{
+    snap_image_abandon();
+    if (snap_tmp_dump[0]) unlink(snap_tmp_dump);
+    if (snap_tmp_dir[0]) rmdir(snap_tmp_dir);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int cli_snapshot(int argc, char **argv)
 {
     struct snap_opts o = { .opt_level = 2 };
@@ -305,13 +318,16 @@ int cli_snapshot(int argc, char **argv)
     struct snap_times t = { 0 };
     if ((rc = snap_analyze(&o, &t)) != 0) return rc;
     const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX], dump[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/lineiform-snap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *dir = snap_tmp_dir, *dump = snap_tmp_dump;
+    snprintf(dir, sizeof snap_tmp_dir, "%s/lineiform-snap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         cli_error("snapshot: temporary directory: %s", strerror(errno));
         return CLI_EXIT_FAIL;
     }
-    snprintf(dump, sizeof dump, "%s/heap.dump", dir);
+    snprintf(dump, sizeof snap_tmp_dump, "%s/heap.dump", dir);
+    signal(SIGINT, snap_on_signal);
+    signal(SIGTERM, snap_on_signal);
+    signal(SIGHUP, snap_on_signal);
     double t0 = snap_now_ms();
     rc = snap_run_interp(&o, dump);
     t.run = snap_now_ms() - t0;

@@ -93,6 +93,11 @@ struct snap_image_spec {
 enum lf_status snap_image_write(const char *path, const struct snap_image_spec *spec,
                                 uint64_t *file_size, char *why, size_t whylen);
 
+/* Remove the temporary file of a write in progress, if any: for a signal
+ * handler (async-signal-safe: one unlink), so an interrupted snapshot leaves
+ * nothing behind. */
+void snap_image_abandon(void);
+
 /* -- Reading ------------------------------------------------------------ */
 
 struct snap_image_file {

@@ -332,14 +332,26 @@ static enum lf_status wr_checksum(struct wr *w, int fd, uint64_t size, uint64_t 
     return s;
 }
 
+char snap_image_tmp[4096];
+
+void snap_image_abandon(void)
+{
+    if (snap_image_tmp[0]) unlink(snap_image_tmp);
+}
+
 static enum lf_status wr_file(struct wr *w, const char *path, const struct snap_image_spec *sp,
                               uint64_t *size)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp)
+    char *tmp = snap_image_tmp;
+    if (snprintf(tmp, sizeof snap_image_tmp, "%s.tmpXXXXXX", path) >= (int)sizeof snap_image_tmp) {
+        tmp[0] = 0;
         return wr_fail(w, LF_ERR_INVALID_ARG, "%s: path too long", path);
+    }
     int fd = mkstemp(tmp);
-    if (fd < 0) return wr_fail(w, LF_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    if (fd < 0) {
+        tmp[0] = 0;
+        return wr_fail(w, LF_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    }
     mode_t um = umask(0);
     umask(um);
     enum lf_status s = fchmod(fd, 0666 & ~um) == 0 ? LF_OK
@@ -350,6 +362,7 @@ static enum lf_status wr_file(struct wr *w, const char *path, const struct snap_
     if (s == LF_OK && rename(tmp, path) != 0)
         s = wr_fail(w, LF_ERR_IO, "%s: %s", path, strerror(errno));
     if (s != LF_OK) unlink(tmp);
+    tmp[0] = 0;
     return s;
 }
 
