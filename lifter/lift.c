@@ -31,9 +31,7 @@
 
 static void job_free(struct lift_job *j)
 {
-    free(j->blk);
-    free(j->fr);
-    free(j->dec);
+    lift_job_release(j);
     free(j);
 }
 
@@ -162,6 +160,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;
     m.plt_at = lift_proc_plt;
+    m.jump_table = lift_proc_jump_table;
     m.native_ref = lift_proc_native_ref;
     m.user = &p;
     lift_mod_types(&m);

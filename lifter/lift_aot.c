@@ -34,6 +34,14 @@ static int aot_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
     return lift_an_noreturn(a->an, a->bias, target, retpc);
 }
 
+static int aot_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
+                          unsigned *n, uint64_t *bias)
+{
+    struct aot *a = m->user;
+    *bias = a->bias;
+    return lift_an_jump_table(a->an, a->bias, site, targets, n);
+}
+
 static int aot_plt(struct lift_mod *m, uint64_t target, const char **name)
 {
     struct aot *a = m->user;
@@ -157,6 +165,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.max_jobs = 256;
     m.noreturn_at = aot_noreturn;
     m.plt_at = aot_plt;
+    m.jump_table = aot_jump_table;
     m.native_ref = aot_native_ref;
     m.user = a;
     lift_mod_types(&m);
@@ -201,7 +210,7 @@ enum lf_status lift_aot_compile(const struct lift_aot_input *in, struct lift_aot
         return snprintf(why, whylen, "no guest memory or interpreter"), LF_ERR_INVALID_ARG;
     struct aot a = { NULL, in->load_bias };
     char err[256];
-    if (an_open(in->interp_path, AN_OPEN_NO_CFG | AN_OPEN_NO_DWARF, &a.an, err, sizeof err) != LF_OK)
+    if (an_open(in->interp_path, 0, &a.an, err, sizeof err) != LF_OK)
         return snprintf(why, whylen, "%s", err), LF_ERR_FORMAT;
     enum lf_status st = aot_run(in, out, &a, why, whylen);
     an_close(a.an);

@@ -188,7 +188,7 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
         c->slot[c->nslot++] = (struct lift_slot){ s->slot[k].off, s->slot[k].bits,
             aval_value(c, s->slot[k].v, NULL, lift_int(c, s->slot[k].bits)), s->slot[k].priv };
     c->flags_used = c->flags_defined = 0;
-    c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL };
+    c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 };
     c->ctx_id = b->ctx;
     c->blk_var = b->var;
     c->frame_escaped = j->frame_escaped;
@@ -235,7 +235,7 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
     unsigned n = 0;
     for (;;) {
         if (j->snippet && pc == j->snip_hi) {
-            c->term = (struct lift_term){ LIFT_T_JUMP, pc, 0, c->ctx_id, 0, NULL, NULL };
+            c->term = (struct lift_term){ LIFT_T_JUMP, pc, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             break;
         }
         if (j->snippet ? (pc < j->snip_lo || pc > j->snip_hi) : !lift_code_ok(j->mod, pc))
@@ -262,10 +262,14 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 }
 
 /* Successors of the block just lifted (indices), from c->term. */
-static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[2])
+enum { MAX_SUCC = 1024 };
+
+static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC])
 {
     const struct lift_term *t = &c->term;
     uint64_t k = 0;
+    LF_DEBUG(3, "lineiform: block ends: kind %d target 0x%llx fall 0x%llx ctx %d->%d\n", (int)t->kind,
+             (unsigned long long)t->target, (unsigned long long)t->fall, c->ctx_id, t->target_ctx);
     switch (t->kind) {
     case LIFT_T_JUMP: out[0] = blk_get(j, t->target, t->target_ctx, 0); return 1;
     case LIFT_T_BRANCH:
@@ -280,6 +284,17 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[2])
         out[0] = blk_get(j, t->target, c->ctx_id, 1);
         out[1] = blk_get(j, t->target, c->ctx_id, 2);
         return 2;
+    case LIFT_T_SWITCH: {
+        int n = 0;
+        LF_DEBUG(3, "lineiform: switch: %u cases, bias 0x%llx, first 0x%llx\n", t->ncase,
+                 (unsigned long long)t->case_bias, (unsigned long long)(t->ncase ? t->cases[0] : 0));
+        for (unsigned q = 0; q < t->ncase && n < MAX_SUCC; q++) {
+            int s = blk_get(j, t->cases[q] + t->case_bias, c->ctx_id, 0), dup = 0;
+            for (int r = 0; r < n && !dup; r++) dup = out[r] == s;
+            if (!dup) out[n++] = s;
+        }
+        return n;
+    }
     default: return 0;
     }
 }
@@ -287,7 +302,7 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[2])
 
 void lift_branch(struct lift_ctx *c, LLVMValueRef cond, uint64_t taken, uint64_t fall)
 {
-    c->term = (struct lift_term){ LIFT_T_BRANCH, taken, fall, c->ctx_id, c->ctx_id, cond, NULL };
+    c->term = (struct lift_term){ LIFT_T_BRANCH, taken, fall, c->ctx_id, c->ctx_id, cond, NULL, NULL, 0, 0 };
 }
 
 void lift_stop(struct lift_ctx *c)
@@ -317,8 +332,9 @@ static void job_clear_body(LLVMValueRef fn)
 
 static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
 {
-    int *work = NULL, nwork = 0, capwork = 0;
+    int *work = NULL, nwork = 0, capwork = 0, *succ = malloc(sizeof *succ * MAX_SUCC);
     enum lf_status st = LF_OK;
+    LF_ASSERT(succ, "out of memory");
     LLVMValueRef scratch = LLVMAddFunction(j->mod->m, "lift.scratch", j->mod->fty);
     lift_job_ctx_init(j, c, scratch, 56);
     lift_job_entry_state(j, c);
@@ -341,10 +357,13 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         b = &j->blk[bi];
         b->fuse = c->flags_used;
         b->fdef = c->flags_defined;
-        int succ[2], nsucc = blk_succs(j, c, succ);   /* may move j->blk */
+        int nsucc = blk_succs(j, c, succ);   /* may move j->blk */
         b = &j->blk[bi];
         b->nsucc = nsucc;
-        memcpy(b->succ, succ, sizeof succ);
+        free(b->succ);
+        b->succ = malloc(sizeof *succ * (size_t)(nsucc ? nsucc : 1));
+        LF_ASSERT(b->succ, "out of memory");
+        memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         if (!b->nsucc) continue;
         struct lift_astate out, edge;
         astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
@@ -365,6 +384,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         }
     }
     free(work);
+    free(succ);
     job_clear_body(scratch);
     LLVMDeleteFunction(scratch);
     if (st == LF_OK && j->frame_escaped && !escaped0) return LF_ERR_STATE;  /* restart */
@@ -388,6 +408,21 @@ static void job_liveness(struct lift_job *j)
     }
 }
 
+/* A jump table: switch on the target address; anything else traps (the
+ * code's own bound check keeps the index inside the table). */
+static void emit_switch(struct lift_job *j, struct lift_ctx *c, const int *succ, int n)
+{
+    LLVMBasicBlockRef bad = LLVMAppendBasicBlockInContext(c->lc, j->fn, "badcase");
+    LLVMValueRef sw = LLVMBuildSwitch(c->b, c->term.dyn, bad, (unsigned)n);
+    for (int k = 0; k < n; k++)
+        LLVMAddCase(sw, lift_const(c, 64, j->blk[succ[k]].pc), blk_bb(j, c, &j->blk[succ[k]]));
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
+    LLVMPositionBuilderAtEnd(c->b, bad);
+    lift_stop(c);
+    LLVMPositionBuilderAtEnd(c->b, here);
+    c->term.kind = LIFT_T_SWITCH;
+}
+
 static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
 {
     int64_t top = ((-j->min_sp + 64 + 63) / 64) * 64 + 56;
@@ -400,6 +435,8 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
     blk_incoming(j, c, &j->blk[b0]);
     LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[b0]));
     int *work = malloc(sizeof *work * (size_t)(j->nblk + 1)), nwork = 0;
+    int *succ = malloc(sizeof *succ * MAX_SUCC);
+    LF_ASSERT(work && succ, "out of memory");
     work[nwork++] = b0;
     j->blk[b0].emitted = 1;
     enum lf_status st = LF_OK;
@@ -411,13 +448,14 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         st = blk_body(j, c, b);
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
         j->insns += b->ninsn;
-        int nb = j->nblk, succ[2], n = blk_succs(j, c, succ);
+        int nb = j->nblk, n = blk_succs(j, c, succ);
         if (j->nblk != nb) { st = lift_fail(c, "emission left the analysed blocks"); break; }
         if (n == 0) continue;
         unsigned live = 0;
         for (int k = 0; k < n; k++) live |= j->blk[succ[k]].flive;
         lift_flags_materialize(c, live);
-        if (n == 1) LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[succ[0]]));
+        if (c->term.kind == LIFT_T_SWITCH) emit_switch(j, c, succ, n);
+        else if (n == 1) LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[succ[0]]));
         else LLVMBuildCondBr(c->b, c->term.cond, blk_bb(j, c, &j->blk[succ[0]]),
                              blk_bb(j, c, &j->blk[succ[1]]));
         for (int k = 0; k < n; k++) {
@@ -427,6 +465,7 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         }
     }
     free(work);
+    free(succ);
     return st;
 }
 
@@ -457,6 +496,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
 {
     enum lf_status st;
     for (int round = 0;; round++) {
+        for (int k = 0; k < j->nblk; k++) free(j->blk[k].succ);
         j->nblk = 0;
         j->nfr = 1;
         j->ndec = 0;
@@ -501,4 +541,16 @@ enum lf_status lift_job_run(struct lift_job *j)
     }
     free(c);
     return st;
+}
+
+void lift_job_release(struct lift_job *j)
+{
+    for (int k = 0; k < j->nblk; k++) free(j->blk[k].succ);
+    free(j->blk);
+    free(j->fr);
+    free(j->dec);
+    j->blk = NULL;
+    j->fr = NULL;
+    j->dec = NULL;
+    j->nblk = j->nfr = j->ndec = 0;
 }

@@ -249,8 +249,13 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
 {
     struct lift_job *j = c->job;
     struct lift_mod *m = j->mod;
+    uint64_t t = 0, karg[6];
+    lift_is_const(target, &t);
+    /* Keyed by the target too: a later, less precise state may no longer
+     * know the target the first decision was made for. */
     for (int k = 0; k < j->ndec; k++)
-        if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].site == site)
+        if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].site == site &&
+            j->dec[k].target == t)
             return &j->dec[k];
     if (j->ndec == j->capdec) {
         j->capdec = j->capdec ? 2 * j->capdec : 32;
@@ -258,8 +263,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         LF_ASSERT(j->dec, "out of memory");
     }
     struct lift_decision *d = &j->dec[j->ndec++];
-    *d = (struct lift_decision){ c->ctx_id, c->blk_var, site, LIFT_CALL_NATIVE, -1, -1 };
-    uint64_t t, karg[6];
+    *d = (struct lift_decision){ c->ctx_id, c->blk_var, site, t, LIFT_CALL_NATIVE, -1, -1 };
     int64_t off;
     if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
         return d;
@@ -284,7 +288,7 @@ static int try_split(struct lift_ctx *c, LLVMValueRef target)
     if (c->job->snippet || c->blk_var || lift_is_const(target, NULL) || !c->insn) return 0;
     LLVMValueRef cond = lift_split_cond(c, target);
     if (!cond) return 0;
-    c->term = (struct lift_term){ LIFT_T_SPLIT, c->insn->pc, c->insn->pc, c->ctx_id, c->ctx_id, cond, NULL };
+    c->term = (struct lift_term){ LIFT_T_SPLIT, c->insn->pc, c->insn->pc, c->ctx_id, c->ctx_id, cond, NULL, NULL, 0, 0 };
     return 1;
 }
 
@@ -321,7 +325,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (d->kind == LIFT_CALL_INLINE) {
         push_ret(c, retpc);
-        c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, d->callee_ctx, 0, NULL, NULL };
+        c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, d->callee_ctx, 0, NULL, NULL, NULL, 0, 0 };
         if (j->emitting) m->rep.inlined++;
         return LF_OK;
     }
@@ -355,7 +359,7 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
         uint64_t r;
         if (lift_is_const(ra, &r) && r != f->retpc)
             return lift_fail(c, "return address overwritten in inlined 0x%llx", (unsigned long long)f->entry);
-        c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL };
+        c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL, NULL, 0, 0 };
         return LF_OK;
     }
     LLVMValueRef r = LLVMGetUndef(c->mod->rty);
@@ -375,6 +379,14 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
     uint64_t t = 0;
     int64_t off;
     int known = lift_is_const(target, &t);
+    const uint64_t *cases;
+    unsigned ncase;
+    uint64_t bias;
+    if (!known && c->insn && c->mod->jump_table &&
+        c->mod->jump_table(c->mod, c->insn->pc, &cases, &ncase, &bias) && ncase > 0) {
+        c->term = (struct lift_term){ LIFT_T_SWITCH, 0, 0, c->ctx_id, 0, NULL, target, cases, ncase, bias };
+        return;
+    }
     if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry) {
         c->bad = 1;
         lift_fail(c, "indirect jump that is not a tail call at 0x%llx (jump table?)",
@@ -396,7 +408,7 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
                             : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t) &&
                                !is_plt(j->mod, t));
         if (ok) {
-            c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL };
+            c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;
         }
     }
@@ -414,7 +426,7 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
             LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
             LLVMBuildUnreachable(c->b);
             LLVMPositionBuilderAtEnd(c->b, ok);
-            c->term = (struct lift_term){ LIFT_T_JUMP, j->snip_hi, 0, c->ctx_id, 0, NULL, NULL };
+            c->term = (struct lift_term){ LIFT_T_JUMP, j->snip_hi, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;
         }
         c->bad = 1;

@@ -103,13 +103,17 @@ struct lift_slot {
 /* How the current block ends (set by lift_jump & co.). */
 enum lift_term_kind { LIFT_T_NONE, LIFT_T_JUMP, LIFT_T_BRANCH, LIFT_T_RET,
                       LIFT_T_STOP, LIFT_T_TAIL,
-                      LIFT_T_SPLIT /* branch on cond to this insn under cond=1 / cond=0 */ };
+                      LIFT_T_SPLIT, /* branch on cond to this insn under cond=1 / cond=0 */
+                      LIFT_T_SWITCH /* jump table: dyn is one of ncase targets */ };
 struct lift_term {
     enum lift_term_kind kind;
     uint64_t target, fall;      /* guest addresses */
     int target_ctx, fall_ctx;   /* inline contexts of the successors */
     LLVMValueRef cond;          /* LIFT_T_BRANCH: i1 */
-    LLVMValueRef dyn;           /* LIFT_T_TAIL: unknown target (i64) */
+    LLVMValueRef dyn;           /* LIFT_T_TAIL, LIFT_T_SWITCH: unknown target (i64) */
+    const uint64_t *cases;      /* LIFT_T_SWITCH: targets (+ case_bias) */
+    unsigned ncase;
+    uint64_t case_bias;
 };
 
 struct lift_job;                /* one specialization being lifted (lift_block.c) */

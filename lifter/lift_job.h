@@ -42,7 +42,7 @@ struct lift_blk {
     int is_exit;                /* snippet mode: the exit */
     struct lift_astate in;
     unsigned fuse, fdef, flive; /* flags: read before write, written, live in */
-    int succ[2], nsucc;         /* from the last analysis */
+    int *succ, nsucc;           /* from the last analysis (malloc'd) */
     unsigned ninsn;
     LLVMBasicBlockRef bb;       /* emission */
     LLVMValueRef phi_gpr[16], phi_xmm[16], phi_flag[LIFT_NFLAGS];
@@ -62,6 +62,7 @@ enum lift_call_kind { LIFT_CALL_INLINE, LIFT_CALL_SPEC, LIFT_CALL_NATIVE };
 struct lift_decision {
     int ctx, var;
     uint64_t site;
+    uint64_t target;            /* the known target decided for, 0 if unknown */
     enum lift_call_kind kind;
     int callee_ctx;             /* INLINE */
     int spec;                   /* SPEC: job index */
@@ -117,6 +118,10 @@ struct lift_mod {
     /* 1 when a call to target whose return address is retpc never returns
      * (from the analyzer's noreturn, or retpc ending its function). */
     int (*noreturn_at)(struct lift_mod *m, uint64_t target, uint64_t retpc);
+    /* The jump table of the indirect jmp at site: 1, its targets (link-time
+     * addresses, add *bias) and their number. */
+    int (*jump_table)(struct lift_mod *m, uint64_t site, const uint64_t **targets,
+                      unsigned *n, uint64_t *bias);
     /* For a PLT stub at target: 1, and *name = the function it calls. */
     int (*plt_at)(struct lift_mod *m, uint64_t target, const char **name);
     /* The address (i64) a native call to guest address target uses: NULL
@@ -127,6 +132,7 @@ struct lift_mod {
 
 /* lift_block.c */
 enum lf_status lift_job_run(struct lift_job *j);
+void lift_job_release(struct lift_job *j);     /* its arrays, not j */
 int lift_code_ok(const struct lift_mod *m, uint64_t pc);
 LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t);
 

@@ -88,7 +88,7 @@ static struct an_binary *proc_analysis(const char *path)
         if (an_cache[k].b && strcmp(an_cache[k].path, path) == 0) b = an_cache[k].b;
     if (!b) {
         char err[256];
-        if (an_open(path, AN_OPEN_NO_CFG | AN_OPEN_NO_DWARF, &b, err, sizeof err) != LF_OK) b = NULL;
+        if (an_open(path, AN_OPEN_NO_DWARF, &b, err, sizeof err) != LF_OK) b = NULL;
         for (int k = 0; k < 8 && b; k++)
             if (!an_cache[k].b) {
                 snprintf(an_cache[k].path, sizeof an_cache[k].path, "%s", path);
@@ -182,4 +182,38 @@ LLVMValueRef lift_proc_native_ref(struct lift_ctx *c, uint64_t target)
     if (!lift_proc_plt(c->mod, target, &name)) return NULL;
     void *a = dlsym(RTLD_DEFAULT, name);
     return a ? lift_const(c, 64, (uint64_t)(uintptr_t)a) : NULL;
+}
+
+/* -- Jump tables ------------------------------------------------------------------------ */
+
+int lift_an_jump_table(const struct an_binary *b, uint64_t bias, uint64_t site,
+                       const uint64_t **targets, unsigned *n)
+{
+    const struct an_func *f = b ? an_func_at(b, site - bias) : NULL;
+    if (!f || !f->cfg) return 0;
+    for (unsigned k = 0; k < f->cfg->n_jump_tables; k++) {
+        const struct an_jump_table *t = &f->cfg->jump_tables[k];
+        if (t->site != site - bias || !t->n_entries) continue;
+        /* Without a recognized bound check, keep the entries that land in
+         * this function (or its .cold part): extra ones are only dead
+         * cases, an entry elsewhere ends the table. */
+        unsigned m = t->n_entries;
+        for (unsigned e = 0; !t->bounded && e < t->n_entries; e++) {
+            const struct an_func *g = an_func_at(b, t->targets[e]);
+            if (!g || (g != f && g->parent_addr != f->addr && f->parent_addr != g->addr)) { m = e; break; }
+        }
+        if (!m) return 0;
+        *targets = t->targets;
+        *n = m;
+        return 1;
+    }
+    return 0;
+}
+
+int lift_proc_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
+                         unsigned *n, uint64_t *bias)
+{
+    struct lift_proc *p = m->user;
+    *bias = p->bias;
+    return lift_an_jump_table(p->an, p->bias, site, targets, n);
 }

@@ -26,6 +26,12 @@ int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
 /* lift_mod.plt_at and .native_ref for in-process modules. */
 int lift_proc_plt(struct lift_mod *m, uint64_t target, const char **name);
 LLVMValueRef lift_proc_native_ref(struct lift_ctx *c, uint64_t target);
+/* lift_mod.jump_table for in-process modules, and the rule itself: the
+ * analyzer's bounded jump table at site (run-time = link-time + bias). */
+int lift_proc_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
+                         unsigned *n, uint64_t *bias);
+int lift_an_jump_table(const struct an_binary *b, uint64_t bias, uint64_t site,
+                       const uint64_t **targets, unsigned *n);
 /* The rules themselves: a libc name that never returns; the analyzer's
  * verdict for target / the call before retpc (run-time = link + bias). */
 int lift_noreturn_name(const char *name);

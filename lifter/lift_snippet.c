@@ -75,9 +75,7 @@ static void snip_tm_init(void)
 
 static void job_free(struct lift_job *j)
 {
-    free(j->blk);
-    free(j->fr);
-    free(j->dec);
+    lift_job_release(j);
 }
 
 enum lf_status lift_snippet_jit(const uint8_t *code, size_t len,
