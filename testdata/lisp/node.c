@@ -64,7 +64,7 @@ value nc_global(nodep n_, struct frame *fr)
 value nc_lset(nodep n_, struct frame *fr)
 {
     N(n_lset);
-    value v = EVAL(self->e, fr);
+    value v = lv_opnd(self->e, fr);
     for (int32_t d = self->depth; d > 0; d--) fr = fr->up;
     fr->s[self->idx] = v;
     return LV_UNSPEC;
@@ -196,7 +196,7 @@ static inline value enter(const struct n_call *c, const struct lambda *L, struct
         struct frame *nf = (struct frame *)buf;
         LV_STACK_CHECK(buf);
         nf->up = env;
-        for (i = 0; i < argc; i++) nf->s[i] = EVAL(c->args[i], fr);
+        for (i = 0; i < argc; i++) nf->s[i] = lv_opnd(c->args[i], fr);
         for (; i < size; i++) nf->s[i] = LV_UNSPEC;
         r = EVAL(L->body, nf);
     } else {
@@ -235,7 +235,7 @@ value nc_tcall(nodep n_, struct frame *fr)
     int argc = self->argc;
     value f = self->kproc ? self->kproc : EVAL(self->fn, fr);
     value args[argc > 0 ? argc : 1];
-    for (int i = 0; i < argc; i++) args[i] = EVAL(self->args[i], fr);
+    for (int i = 0; i < argc; i++) args[i] = lv_opnd(self->args[i], fr);
     lv_tc.f = f;
     lv_tc.argc = argc;
     if (argc <= LV_TC_MAX) {
@@ -252,7 +252,7 @@ value nc_stail(nodep n_, struct frame *fr)
     N(n_stail);
     int32_t n = self->n;
     value tmp[n > 0 ? n : 1];
-    for (int32_t i = 0; i < n; i++) tmp[i] = EVAL(self->args[i], fr);
+    for (int32_t i = 0; i < n; i++) tmp[i] = lv_opnd(self->args[i], fr);
     if (self->heap) {
         memcpy(lv_tc.buf, tmp, (size_t)n * sizeof(value));
         return LV_SELF;
@@ -269,7 +269,7 @@ value nc_stail(nodep n_, struct frame *fr)
 value nc_stail1(nodep n_, struct frame *fr)
 {
     N(n_stail);
-    value a = EVAL(self->args[0], fr);
+    value a = lv_opnd(self->args[0], fr);
     STAIL_FRAME(self, fr);
     fr->s[self->slot0] = a;
     return LV_SELF;
@@ -278,7 +278,7 @@ value nc_stail1(nodep n_, struct frame *fr)
 value nc_stail2(nodep n_, struct frame *fr)
 {
     N(n_stail);
-    value a = EVAL(self->args[0], fr), b = EVAL(self->args[1], fr);
+    value a = lv_opnd(self->args[0], fr), b = lv_opnd(self->args[1], fr);
     STAIL_FRAME(self, fr);
     fr->s[self->slot0] = a;
     fr->s[self->slot0 + 1] = b;
@@ -288,7 +288,8 @@ value nc_stail2(nodep n_, struct frame *fr)
 value nc_stail3(nodep n_, struct frame *fr)
 {
     N(n_stail);
-    value a = EVAL(self->args[0], fr), b = EVAL(self->args[1], fr), c = EVAL(self->args[2], fr);
+    value a = lv_opnd(self->args[0], fr), b = lv_opnd(self->args[1], fr);
+    value c = lv_opnd(self->args[2], fr);
     STAIL_FRAME(self, fr);
     fr->s[self->slot0] = a;
     fr->s[self->slot0 + 1] = b;

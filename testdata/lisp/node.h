@@ -40,6 +40,17 @@ struct n_program { lv_code code; int32_t size, heap; nodep body; };
 /* node.c: code pointers the emitter picks from */
 value nc_const(nodep, struct frame *);
 value nc_local0(nodep, struct frame *);
+
+/* Evaluate an operand, reading locals of the current frame and constants
+ * directly instead of calling their nodes (the test is on a frozen code
+ * pointer, so a lifter folds it away). */
+static inline value lv_opnd(nodep a, struct frame *fr)
+{
+    if (a->code == nc_local0) return fr->s[((const struct n_local *)a)->idx];
+    if (a->code == nc_const) return ((const struct n_const *)a)->k;
+    return a->code(a, fr);
+}
+
 value nc_local1(nodep, struct frame *);
 value nc_localn(nodep, struct frame *);
 value nc_global(nodep, struct frame *);

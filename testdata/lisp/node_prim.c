@@ -166,7 +166,7 @@ UNARY(k_string_length, {
 static value k_vector_set(nodep n_, struct frame *fr)
 {
     N(n_prim);
-    value v = GET_E(0), k = GET_E(1), x = GET_E(2);
+    value v = lv_opnd(self->a[0], fr), k = lv_opnd(self->a[1], fr), x = lv_opnd(self->a[2], fr);
     /* Constant (quoted) vectors are refused by the slow path. */
     if (VECP(v) && FIXP(k) && (uintptr_t)UNFIX(k) < HDR(v)->len && !(HDR(v)->flags & LV_CONST)) {
         VEC(v)->v[UNFIX(k)] = x;

@@ -31,6 +31,10 @@ void lv_gc_init(void)
 {
     GC_INIT();
     GC_set_warn_proc(GC_ignore_warn_proc);
+    /* Every collection scans the arenas (megabytes of roots): start with a
+     * heap large enough that short-lived garbage does not trigger one every
+     * few hundred kilobytes. */
+    GC_expand_hp((size_t)32 << 20);
     lf_set_root_hook(add_roots);
 }
 
