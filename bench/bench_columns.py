@@ -16,8 +16,9 @@ cost: snapshot or compile time, image size) or a Skip (this program cannot
 run in this column, with the reason).
 
 Invariants:
-  1. Work files (images, compiled peer programs) go under ctx.work, the
-     metadata database under <build>/bench/; never into the source tree.
+  1. Work files (images, compiled peer programs, private copies of the
+     interpreter and lineiform) go under ctx.work, the metadata database
+     under <build>/bench/; never into the source tree.
   2. A missing tool or a missing per-language version of a program is a
      Skip, not an error: the table says n/a and why.
   3. Preparing never checks output; the timed runs do (bench_measure).
@@ -26,7 +27,7 @@ Invariants:
 import os
 import shutil
 
-from bench_measure import spawn
+from bench_measure import spawn, spawn_retrying
 
 
 class Context:
@@ -41,6 +42,19 @@ class Context:
         self.prepare_timeout = prepare_timeout
         self.env = dict(os.environ)
         self.env["LINEIFORM_DB"] = os.path.join(build, "bench", "metadata.db")
+        self.interp = self._private_copy(os.path.join(build, "bin", "lisp"))
+        self.cli = self._private_copy(os.path.join(build, "lineiform"))
+
+    def _private_copy(self, path):
+        """A copy of a built program in the work directory, so that a
+        rebuild of the shared build directory during a run cannot mix two
+        builds (an image is tied to its interpreter's build-id).  Returns
+        the original path when it does not exist."""
+        if not os.access(path, os.X_OK):
+            return path
+        copy = os.path.join(self.workdir("bin"), os.path.basename(path))
+        shutil.copy2(path, copy)
+        return copy
         self.env["GUILE_AUTO_COMPILE"] = "0"
 
     def workdir(self, *parts):
@@ -94,8 +108,8 @@ def _tool_version(ctx, argv, use_stderr=False):
 def _run_prepare_step(ctx, argv, what):
     """Run a preparation command; raise PrepareFailed with its last stderr
     line on failure; return (wall seconds, stdout text)."""
-    status, timed_out, out, err, wall, _ = spawn(argv, ctx.env,
-                                                  ctx.prepare_timeout)
+    status, timed_out, out, err, wall, _ = spawn_retrying(
+        argv, ctx.env, ctx.prepare_timeout)
     if timed_out:
         raise PrepareFailed("%s timed out after %g s" % (what, ctx.prepare_timeout))
     if os.waitstatus_to_exitcode(status) != 0:
@@ -129,7 +143,7 @@ class Interp:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.exe = os.path.join(ctx.build, "bin", "lisp")
+        self.exe = ctx.interp
 
     def probe(self):
         if not os.access(self.exe, os.X_OK):
@@ -137,7 +151,7 @@ class Interp:
         return None
 
     def version(self):
-        return "build/bin/lisp"
+        return None  # the interpreter is identified by its sha256
 
     def prepare(self, prog):
         return Prepared([self.exe, prog.scm])
@@ -151,8 +165,8 @@ class Image:
 
     def __init__(self, ctx, startup_scm):
         self.ctx = ctx
-        self.cli = os.path.join(ctx.build, "lineiform")
-        self.interp = os.path.join(ctx.build, "bin", "lisp")
+        self.cli = ctx.cli
+        self.interp = ctx.interp
         self.startup_scm = startup_scm
         self.analyze_seconds = None
         self.snapshots = {}
@@ -178,7 +192,8 @@ class Image:
         if os.path.exists(img):
             os.unlink(img)
         secs, summary = _run_prepare_step(
-            self.ctx, [self.cli, "snapshot", scm, "-o", img], "lineiform snapshot")
+            self.ctx, [self.cli, "snapshot", scm, "-o", img, "--interp",
+                       self.interp], "lineiform snapshot")
         if not os.path.isfile(img):
             raise PrepareFailed("lineiform snapshot exited 0 but wrote no image")
         self.snapshots[scm] = Prepared(

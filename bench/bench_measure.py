@@ -14,6 +14,7 @@ Invariants:
   3. A run that outlives its timeout is killed with its whole process group.
 """
 
+import errno
 import os
 import re
 import signal
@@ -80,11 +81,25 @@ def spawn(cmd, env, timeout, cwd=None):
         return status, fired.is_set(), out, err.read(), wall, usage
 
 
+def spawn_retrying(cmd, env, timeout, cwd=None, tries=3):
+    """spawn(), retried when the executable cannot be started for a moment
+    (a shared build directory relinks it: ETXTBSY, EACCES, ENOENT)."""
+    for attempt in range(tries):
+        try:
+            return spawn(cmd, env, timeout, cwd)
+        except OSError as exc:
+            if attempt + 1 == tries or exc.errno not in (
+                    errno.ETXTBSY, errno.EACCES, errno.ENOENT):
+                raise
+            time.sleep(2.0)
+
+
 def run_timed(cmd, env, timeout, expected, cwd=None):
     """One timed run.  Returns {wall, user, sys, cpu (user + sys),
     maxrss_kb, ok, detail}."""
     try:
-        status, timed_out, out, err, wall, ru = spawn(cmd, env, timeout, cwd)
+        status, timed_out, out, err, wall, ru = spawn_retrying(cmd, env,
+                                                               timeout, cwd)
     except OSError as exc:
         return {"wall": None, "user": None, "sys": None, "cpu": None,
                 "maxrss_kb": None,
@@ -107,7 +122,8 @@ def run_callgrind(cmd, env, timeout, expected, workdir, cwd=None):
           "--trace-children=yes",
           "--log-file=%s/vg.%%p.log" % logdir]
     try:
-        status, timed_out, out, err, _, _ = spawn(vg + cmd, env, timeout, cwd)
+        status, timed_out, out, err, _, _ = spawn_retrying(vg + cmd, env,
+                                                           timeout, cwd)
         detail = _describe_failure(status, timed_out, out, err, expected)
         total, seen = 0, False
         for name in sorted(os.listdir(logdir)):

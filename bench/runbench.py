@@ -32,6 +32,7 @@ sys.dont_write_bytecode = True
 import argparse
 import datetime
 import glob
+import hashlib
 import os
 import platform
 import shutil
@@ -167,6 +168,14 @@ def loadavg():
         return None
 
 
+def file_digest(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def git_version():
     try:
         rev = subprocess.run(["git", "-C", SRC, "rev-parse", "--short", "HEAD"],
@@ -252,6 +261,7 @@ def build_results(args, ctx, allcols, cols, progs, empty, table):
     mode = "callgrind" if args.callgrind else "time"
     versions = {c.name: c.version() for c in cols}
     versions["lineiform"] = git_version()
+    versions["interpreter sha256"] = file_digest(ctx.interp)
     versions["python"] = platform.python_version()
     image = next((c for c in cols if c.name == "image"), None)
     res = {
@@ -305,9 +315,10 @@ def main(argv):
         return 2
     work = os.path.join(args.build, "bench", "work")
     os.makedirs(work, exist_ok=True)
-    ctx = bc.Context(SRC, args.build, tempfile.mkdtemp(dir=work), args.timeout,
-                     args.prepare_timeout)
+    workdir = tempfile.mkdtemp(dir=work)
     try:
+        ctx = bc.Context(SRC, args.build, workdir, args.timeout,
+                         args.prepare_timeout)
         allcols = [c for c in bc.all_columns(ctx, empty.scm)
                    if c.name in args.columns]
         for c in allcols:
@@ -320,9 +331,12 @@ def main(argv):
         res = build_results(args, ctx, allcols, cols, progs, empty, table)
         res["machine"]["loadavg_at_end"] = loadavg()
         stem = "callgrind" if args.callgrind else "latest"
-        text, chart_reason = br.write_all(res, args.out, stem, ctx.work)
+        text, chart_reason = br.write_all(res, args.out, stem, workdir)
+    except OSError as exc:
+        print("runbench: %s" % exc, file=sys.stderr)
+        return 2
     finally:
-        shutil.rmtree(ctx.work, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     print()
     print(text)
     if chart_reason and not args.callgrind:
