@@ -103,7 +103,9 @@ static int an_prefixes_ok(const ZydisDecodedInstruction *insn,
     for (unsigned i = 0; i < insn->operand_count_visible; i++) {
         if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
         ZydisRegister seg = ops[i].mem.segment;
-        if (seg == ZYDIS_REGISTER_FS && insn->mnemonic == ZYDIS_MNEMONIC_MOV) continue;
+        /* fs: thread-local data and the stack protector's canary, which
+         * gcc also reads with sub/xor/cmp r, fs:0x28 (invariant 2) */
+        if (seg == ZYDIS_REGISTER_FS) continue;
         if (seg != ZYDIS_REGISTER_NONE && seg != ZYDIS_REGISTER_DS &&
             seg != ZYDIS_REGISTER_SS && seg != ZYDIS_REGISTER_ES) return 0;
     }

@@ -7,14 +7,16 @@
  * encoding fails (no row can exist without its test).  For each (row, width,
  * source width) the generator encodes INSN_ENCODINGS concrete instructions
  * with the Zydis encoder (random registers incl. ah..bh and r8..r15,
- * immediates of each size, base+index*scale+disp, rsp-based and rip-relative
- * memory operands into the arena of tests/tutil_insn.h), checks that each
+ * immediates of each size, base+index*scale+disp, rsp-based, rip-relative
+ * and fs-relative memory operands into the buffers of tests/tutil_insn.h),
+ * checks that each
  * decodes back to exactly that row and width, lifts it with
  * lift_snippet_jit, and runs it natively and lifted from random states until
  * at least INSN_STATES states per width are done.  Compared: all 16 GPRs,
  * the flags the instruction defines (Zydis cpu_flags, refined per state for
  * shift and rotate counts), all xmm registers, and every byte of the test
- * buffer and the scratch stack.
+ * buffer, the scratch stack and a thread-local buffer (fs-relative
+ * operands).
  *
  * Snippet shapes (the contract of lift_snippet.h: every path falls off the
  * end):
@@ -76,12 +78,13 @@ struct gcase {
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
     /* the memory operand, if any */
-    int has_mem, agen, mem_rip, mem_stack;
+    int has_mem, agen, mem_rip, mem_stack, mem_fs;
     ZydisRegister base, index;
     unsigned scale, msize;
     int align;                    /* legacy SSE 16-byte operand: must be aligned */
     int64_t disp;
     uint32_t rip_off;             /* rip-relative: fixed target in the data block */
+    uint32_t fs_off;              /* fs-relative: fixed target in the TLS buffer */
     /* what the kind's fixup needs */
     ZydisRegister ind_reg;        /* jmp/call through this register */
     uint64_t ind_target;          /* where jmp/call reg/mem must go */
@@ -90,10 +93,14 @@ struct gcase {
     ZydisInstructionAttributes pfx; /* extra prefixes (fs: for the stack-protector load) */
 };
 
+#define STATE_MEM (TU_DATA_SIZE + TU_TLS_SIZE)
+#define STATE_TLS(st) ((st)->data + TU_DATA_SIZE)
+
 struct gstate {                   /* one random state and where its operand is */
     struct lift_cpu cpu;
-    uint8_t data[TU_DATA_SIZE];
+    uint8_t data[STATE_MEM];      /* the arena's data block, then the TLS buffer */
     uint64_t ea;                  /* effective address of the memory operand */
+    uint8_t *eap;                 /* the operand's bytes in data[] or tls[] */
     unsigned count;               /* shift count in effect */
 };
 
@@ -181,13 +188,22 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
     g->msize = size;
     g->align = size >= 16 && g->fi->mnemonic != ZYDIS_MNEMONIC_MOVUPS &&
                g->fi->mnemonic != ZYDIS_MNEMONIC_MOVDQU;
-    g->mem_rip = g->mem_stack = 0;
+    g->mem_rip = g->mem_stack = g->mem_fs = 0;
     g->index = ZYDIS_REGISTER_NONE;
     g->scale = 1u << tu_rand_below(4);
-    int mode = (variant + (int)tu_rand_below(3)) % 6;
+    int mode = (variant + (int)tu_rand_below(3)) % 7;
     int64_t d[] = { 0, (int64_t)(tu_rand() % 255) - 127,
                     (int64_t)(int32_t)(uint32_t)tu_rand(), 8 * ((int64_t)tu_rand_below(16) - 8) };
     g->disp = d[tu_rand_below(4)];
+    if (mode == 6 && !g->agen) { /* fs-relative: thread-local data */
+        g->mem_fs = 1;
+        g->pfx |= ZYDIS_ATTRIB_HAS_SEGMENT_FS;
+        g->fs_off = tu_rand_below(TU_TLS_SIZE - 16);
+        if (g->align) g->fs_off &= ~15u;
+        g->base = tu_rand() & 1 ? tu_pick_gpr(64, allowed) : ZYDIS_REGISTER_NONE;
+        g->disp = tu_insn_tls_off() + (g->base == ZYDIS_REGISTER_NONE ? g->fs_off : 0);
+        return tu_op_mem(g->base, ZYDIS_REGISTER_NONE, 0, g->disp, size);
+    }
     if (mode == 3) { /* rip-relative into the test buffer (lea: just an address) */
         g->mem_rip = 1;
         g->rip_off = 64 + tu_rand_below(TU_MEM_SIZE - 128);
@@ -412,6 +428,7 @@ static int encode_case(struct gcase *g, int variant)
         ZydisEncoderOperand ops[4];
         unsigned nops = 0;
         g->has_mem = 0;
+        g->pfx = 0;
         g->ind_reg = ZYDIS_REGISTER_NONE;
         g->shift_imm = -1;
         g->agen = g->fi->mnemonic == ZYDIS_MNEMONIC_LEA || g->fi->mnemonic == ZYDIS_MNEMONIC_NOP;
@@ -452,7 +469,7 @@ static void random_state(struct gstate *st)
         uint64_t h[2] = { tu_rand_fp64(), tu_rand_fp64() };
         memcpy(st->cpu.xmm[k], h, 16);
     }
-    for (size_t i = 0; i < TU_DATA_SIZE; i += 8) {
+    for (size_t i = 0; i < STATE_MEM; i += 8) {
         uint64_t v = tu_rand();
         memcpy(st->data + i, &v, 8);
     }
@@ -472,12 +489,28 @@ static uint8_t *data_at(struct gstate *st, uint64_t ea)
     return ea - base <= TU_DATA_SIZE - 16 ? st->data + (ea - base) : NULL;
 }
 
-/* Point the memory operand at the test buffer (or the stack) and put an
- * edge value there. */
+/* An edge value (integer or floating-point, by the form) into 16 bytes at p. */
+static void put_value(const struct gcase *g, uint8_t *p)
+{
+    int sse = strchr(an_shape_name(g->fi->shape), 'X') != NULL;
+    uint64_t v[2] = { sse ? tu_rand_fp64() : tu_rand_int(g->msize * 8),
+                      sse ? tu_rand_fp64() : tu_rand_int(64) };
+    memcpy(p, v, 16);
+}
+
+/* Point the memory operand at the test buffer, the stack or the TLS buffer
+ * and put an edge value there. */
 static void place_mem(const struct gcase *g, struct gstate *st)
 {
     if (!g->has_mem || g->agen) return;
     uint64_t data = (uint64_t)(uintptr_t)tu_insn_data(), iv = 0, ea;
+    if (g->mem_fs) {
+        if (g->base != ZYDIS_REGISTER_NONE) st->cpu.gpr[tu_gpr_index(g->base, NULL)] = g->fs_off;
+        st->ea = (uint64_t)(uintptr_t)tu_insn_tls() + g->fs_off;
+        st->eap = STATE_TLS(st) + g->fs_off;
+        put_value(g, st->eap);
+        return;
+    }
     if (g->mem_rip) {
         ea = data + g->rip_off;
     } else if (g->mem_stack) {
@@ -492,12 +525,9 @@ static void place_mem(const struct gcase *g, struct gstate *st)
     }
     if (g->index != ZYDIS_REGISTER_NONE) st->cpu.gpr[tu_gpr_index(g->index, NULL)] = iv;
     st->ea = ea;
-    uint8_t *p = data_at(st, ea);
-    if (!p) fail_msg("memory operand outside the arena (generator bug)");
-    int sse = strchr(an_shape_name(g->fi->shape), 'X') != NULL;
-    uint64_t v[2] = { sse ? tu_rand_fp64() : tu_rand_int(g->msize * 8),
-                      sse ? tu_rand_fp64() : tu_rand_int(64) };
-    memcpy(p, v, 16);
+    st->eap = data_at(st, ea);
+    if (!st->eap) fail_msg("memory operand outside the arena (generator bug)");
+    put_value(g, st->eap);
 }
 
 static void fix_div(const struct gcase *g, struct gstate *st)
@@ -528,7 +558,7 @@ static void fix_div(const struct gcase *g, struct gstate *st)
         st->cpu.gpr[2] = (st->cpu.gpr[2] & ~mask_w(w)) | (hi & mask_w(w));
     }
     if (g->zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER) tu_set_reg(&st->cpu, g->zo[0].reg.value, d);
-    else memcpy(data_at(st, st->ea), &d, w / 8);
+    else memcpy(st->eap, &d, w / 8);
 }
 
 /* State constraints of the form's kind (see the top of the file). */
@@ -559,7 +589,7 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
     case K_JMP_IND: case K_CALL_IND:
         if (g->kind == K_CALL_IND) st->cpu.rflags &= ~(uint64_t)LIFT_DF;
         if (g->ind_reg != ZYDIS_REGISTER_NONE) tu_set_reg(&st->cpu, g->ind_reg, g->ind_target);
-        else memcpy(data_at(st, st->ea), &g->ind_target, 8);
+        else memcpy(st->eap, &g->ind_target, 8);
         break;
     case K_RET:
         memcpy(data_at(st, rsp), &g->ind_target, 8);
@@ -621,12 +651,12 @@ static void diff_state(char *buf, size_t n, const struct gcase *g, const struct 
         skip_hi = (size_t)(in->cpu.gpr[4] - (uint64_t)(uintptr_t)tu_insn_data());
         skip_lo = skip_hi - 8;
     }
-    if (!memcmp(da, db, TU_DATA_SIZE)) return;
-    for (size_t i = 0; i < TU_DATA_SIZE; i++)
+    if (!memcmp(da, db, STATE_MEM)) return;
+    for (size_t i = 0; i < STATE_MEM; i++)
         if (da[i] != db[i] && (i < skip_lo || i >= skip_hi)) {
-            ADD(" memory[%s+%zu]: in %02x native %02x lifted %02x;",
-                i < TU_MEM_SIZE ? "buf" : "stack", i < TU_MEM_SIZE ? i : i - TU_MEM_SIZE,
-                in->data[i], da[i], db[i]);
+            const char *where = i < TU_MEM_SIZE ? "buf" : i < TU_DATA_SIZE ? "stack" : "tls";
+            size_t at = i < TU_MEM_SIZE ? i : i < TU_DATA_SIZE ? i - TU_MEM_SIZE : i - TU_DATA_SIZE;
+            ADD(" memory[%s+%zu]: in %02x native %02x lifted %02x;", where, at, in->data[i], da[i], db[i]);
             break;
         }
 #undef ADD
@@ -644,16 +674,20 @@ static void report(struct gstats *s, const struct gcase *g, const char *what)
 /* Run one state natively and lifted; count a failure on any difference. */
 static void run_state(struct gstats *s, const struct gcase *g, lift_snippet_fn fn, struct gstate *st)
 {
-    static uint8_t dn[TU_DATA_SIZE], dl[TU_DATA_SIZE];
+    static uint8_t dn[STATE_MEM], dl[STATE_MEM];
     struct lift_cpu cn = st->cpu, cl;
     memcpy(tu_insn_data(), st->data, TU_DATA_SIZE);
+    memcpy(tu_insn_tls(), STATE_TLS(st), TU_TLS_SIZE);
     int sn = tu_insn_run_native(&cn);
     memcpy(dn, tu_insn_data(), TU_DATA_SIZE);
+    memcpy(dn + TU_DATA_SIZE, tu_insn_tls(), TU_TLS_SIZE);
     cl = st->cpu;
     cl.rflags = (cl.rflags & TU_FLAGS_MASK) | 2u;
     memcpy(tu_insn_data(), st->data, TU_DATA_SIZE);
+    memcpy(tu_insn_tls(), STATE_TLS(st), TU_TLS_SIZE);
     int sl = tu_insn_run_lifted(fn, &cl);
     memcpy(dl, tu_insn_data(), TU_DATA_SIZE);
+    memcpy(dl + TU_DATA_SIZE, tu_insn_tls(), TU_TLS_SIZE);
     s->states++;
     char buf[1024];
     if (g->kind == K_TRAP) {

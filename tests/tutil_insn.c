@@ -231,6 +231,17 @@ int tu_insn_init(void)
     return mprotect(tu_code, TU_CODE_SIZE, PROT_READ | PROT_EXEC) != 0 ? -1 : 0;
 }
 
+static __thread uint8_t tu_tls[TU_TLS_SIZE] __attribute__((aligned(16)));
+
+uint8_t *tu_insn_tls(void) { return tu_tls; }
+
+int64_t tu_insn_tls_off(void)
+{
+    uint64_t fs0;
+    __asm__("movq %%fs:0, %0" : "=r"(fs0)); /* the TCB points at itself */
+    return (int64_t)((uint64_t)(uintptr_t)tu_tls - fs0);
+}
+
 uint8_t *tu_insn_snippet(void) { return tu_code + tu_prologue_len; }
 uint8_t *tu_insn_data(void) { return tu_data; }
 

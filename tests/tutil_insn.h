@@ -53,6 +53,12 @@ uint8_t *tu_insn_data(void);
 static inline uint8_t *tu_insn_mem(void) { return tu_insn_data(); }
 static inline uint8_t *tu_insn_stack(void) { return tu_insn_data() + TU_MEM_SIZE; }
 
+/* A thread-local buffer for fs-relative operands: its fs offset (within
+ * disp32), and its bytes (this thread's copy). */
+#define TU_TLS_SIZE 64u
+int64_t tu_insn_tls_off(void);
+uint8_t *tu_insn_tls(void);
+
 /* Put code[0..len) at tu_insn_snippet() between prologue and epilogue. */
 int tu_insn_load(const uint8_t *code, size_t len);
 /* Run the loaded snippet on cpu (in place).  0, or the signal it raised. */
