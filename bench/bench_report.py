@@ -138,11 +138,14 @@ def _compile_note(summary):
         return "entry not compiled"
     m = re.search(r"bailouts\s+(\d+)", summary)
     s = re.search(r"specializations\s+(\d+)", summary)
+    def count(match, noun):
+        n = int(match.group(1))
+        return "%d %s%s" % (n, noun, "" if n == 1 else "s")
     parts = []
     if s:
-        parts.append("%s specializations" % s.group(1))
+        parts.append(count(s, "specialization"))
     if m:
-        parts.append("%s bailouts" % m.group(1))
+        parts.append(count(m, "bailout"))
     return ", ".join(parts)
 
 

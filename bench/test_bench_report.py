@@ -79,6 +79,14 @@ class TestTables(unittest.TestCase):
                       " | **WRONG** |", md)
         self.assertIn("fib, c: WRONG, why", md)
 
+    def test_snapshot_note_counts_specializations_and_bailouts(self):
+        self.assertEqual(br._compile_note(
+            "  specializations  3   inlined calls 2   bailouts 1"),
+            "3 specializations, 1 bailout")
+        self.assertEqual(br._compile_note(
+            "  entry            not compiled: the image runs the interpreter"),
+            "entry not compiled")
+
     def test_write_all_leaves_json_and_md_and_no_temporary_files(self):
         with tempfile.TemporaryDirectory() as d:
             br.write_all(self.res, d, "latest", d)
