@@ -86,20 +86,33 @@ static LLVMValueRef intrinsic1(struct lift_ctx *c, const char *name, LLVMTypeRef
     return LLVMBuildCall2(c->b, ft, fn, &x, 1, "");
 }
 
-/* sqrtsd: op0.low = sqrt(op1.low), op0's upper lane kept. */
+/* sqrtsd/sqrtss: op0.low = sqrt(op1.low), op0's other lanes kept. */
 static enum lf_status fp_sqrt(struct lift_ctx *c, const struct lift_insn *i)
 {
-    LLVMValueRef b = lift_zext(c, lift_get(c, i, 1), 64);
-    LLVMValueRef r = intrinsic1(c, "llvm.sqrt.f64", c->f64, to_fp(c, b));
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef b = lift_zext(c, lift_get(c, i, 1), w);
+    LLVMValueRef r = intrinsic1(c, w == 64 ? "llvm.sqrt.f64" : "llvm.sqrt.f32", fp_type(c, w), to_fp(c, b));
     lift_put(c, i, 0, fp_result(c, b, NULL, r));
     return LF_OK;
 }
 
-/* ucomisd/comisd (invariant 2). */
+/* minsd/maxsd (and ss): op0 < op1 (>) ? op0 : op1 -- so op1 when either is
+ * a NaN or both are zeros, as the CPU does; no NaN is quieted. */
+static enum lf_status fp_minmax(struct lift_ctx *c, const struct lift_insn *i, int max)
+{
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), w);
+    LLVMValueRef t = LLVMBuildFCmp(c->b, max ? LLVMRealOGT : LLVMRealOLT, to_fp(c, a), to_fp(c, b), "");
+    lift_put(c, i, 0, LLVMBuildSelect(c->b, t, a, b, ""));
+    return LF_OK;
+}
+
+/* ucomisd/comisd/ucomiss/comiss (invariant 2). */
 static enum lf_status fp_compare(struct lift_ctx *c, const struct lift_insn *i)
 {
-    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 0), 64));
-    LLVMValueRef b = to_fp(c, lift_zext(c, lift_get(c, i, 1), 64));
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 0), w));
+    LLVMValueRef b = to_fp(c, lift_zext(c, lift_get(c, i, 1), w));
     LLVMValueRef f = LLVMConstInt(c->i1, 0, 0);
     lift_set_flag(c, LIFT_F_ZF, LLVMBuildFCmp(c->b, LLVMRealUEQ, a, b, ""));
     lift_set_flag(c, LIFT_F_PF, LLVMBuildFCmp(c->b, LLVMRealUNO, a, b, ""));
@@ -149,6 +162,16 @@ static enum lf_status move_high(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* movhlps xmm1, xmm2: xmm1's low lane = xmm2's high lane, high lane kept. */
+static enum lf_status move_high_low(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned d = (unsigned)lift_reg_index(i->op[0].reg.value), s = (unsigned)lift_reg_index(i->op[1].reg.value);
+    LLVMValueRef k64 = LLVMConstInt(c->i128, 64, 0);
+    LLVMValueRef hi = LLVMBuildShl(c->b, LLVMBuildLShr(c->b, lift_xmm(c, d), k64, ""), k64, "");
+    lift_set_xmm(c, d, LLVMBuildOr(c->b, hi, LLVMBuildLShr(c->b, lift_xmm(c, s), k64, ""), ""));
+    return LF_OK;
+}
+
 /* Lane k (of w bits) of a 128-bit value, as iw. */
 static LLVMValueRef lane(struct lift_ctx *c, LLVMValueRef v, unsigned w, unsigned k)
 {
@@ -179,6 +202,26 @@ static enum lf_status unpack_low(struct lift_ctx *c, const struct lift_insn *i, 
     return LF_OK;
 }
 
+/* shufpd: low lane = op0 lane imm bit 0, high lane = op1 lane imm bit 1. */
+static enum lf_status shuffle_pd(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_get(c, i, 1), l[2];
+    uint64_t imm = i->op[2].imm.value.u;
+    l[0] = lane(c, a, 64, imm & 1);
+    l[1] = lane(c, b, 64, (imm >> 1) & 1);
+    lift_put(c, i, 0, join(c, l, 2));
+    return LF_OK;
+}
+
+/* paddq: two 64-bit lanes added, each wrapping. */
+static enum lf_status add_q(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_get(c, i, 1), l[2];
+    for (unsigned k = 0; k < 2; k++) l[k] = LLVMBuildAdd(c->b, lane(c, a, 64, k), lane(c, b, 64, k), "");
+    lift_put(c, i, 0, join(c, l, 2));
+    return LF_OK;
+}
+
 /* pshufd: dword k of op0 = dword (imm >> 2k) & 3 of op1. */
 static enum lf_status shuffle_d(struct lift_ctx *c, const struct lift_insn *i)
 {
@@ -205,26 +248,31 @@ static enum lf_status fp_cmp_mask(struct lift_ctx *c, const struct lift_insn *i)
 
 /* -- Conversions -------------------------------------------------------------------- */
 
-/* cvtsi2sd xmm, r/m32|64: low lane = (double)src, upper lane kept. */
-static enum lf_status cvt_si2sd(struct lift_ctx *c, const struct lift_insn *i)
+/* cvtsi2sd/cvtsi2ss xmm, r/m32|64: low lane = (double or float)src,
+ * the other lanes kept; rounding to nearest as MXCSR says by default. */
+static enum lf_status cvt_si2fp(struct lift_ctx *c, const struct lift_insn *i)
 {
-    LLVMValueRef d = LLVMBuildSIToFP(c->b, lift_get(c, i, 1), c->f64, "");
-    lift_put(c, i, 0, LLVMBuildBitCast(c->b, d, c->i64, ""));
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef d = LLVMBuildSIToFP(c->b, lift_get(c, i, 1), fp_type(c, w), "");
+    lift_put(c, i, 0, LLVMBuildBitCast(c->b, d, lift_int(c, w), ""));
     return LF_OK;
 }
 
-/* cvttsd2si r32|64, xmm/m64 (invariant 3). */
-static enum lf_status cvtt_sd2si(struct lift_ctx *c, const struct lift_insn *i)
+/* cvttsd2si/cvttss2si r32|64, xmm/m (invariant 3). */
+static enum lf_status cvtt_fp2si(struct lift_ctx *c, const struct lift_insn *i)
 {
-    unsigned w = lift_width(i, 0);
-    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 1), 64));
-    /* Truncation fits iff -2^(w-1) - 1 < a < 2^(w-1); NaN fails both. */
+    unsigned w = lift_width(i, 0), fw = lift_width(i, 1) == 32 ? 32 : 64;
+    LLVMValueRef a = to_fp(c, lift_zext(c, lift_get(c, i, 1), fw));
+    LLVMTypeRef ft = fp_type(c, fw);
+    /* Truncation fits iff -2^(w-1) - 1 < a < 2^(w-1); NaN fails both.  A
+     * float cannot lie strictly between -2^31 - 1 and -2^31, so for floats
+     * and for 64-bit results the lower test is a >= -2^(w-1). */
     double lim = w == 64 ? 9223372036854775808.0 : 2147483648.0;
-    double lo = w == 64 ? -9223372036854775808.0 : -2147483649.0;
-    LLVMRealPredicate lo_pred = w == 64 ? LLVMRealOGE : LLVMRealOGT;
+    double lo = w == 64 || fw == 32 ? -lim : -2147483649.0;
+    LLVMRealPredicate lo_pred = w == 64 || fw == 32 ? LLVMRealOGE : LLVMRealOGT;
     LLVMValueRef ok = LLVMBuildAnd(c->b,
-        LLVMBuildFCmp(c->b, LLVMRealOLT, a, LLVMConstReal(c->f64, lim), ""),
-        LLVMBuildFCmp(c->b, lo_pred, a, LLVMConstReal(c->f64, lo), ""), "");
+        LLVMBuildFCmp(c->b, LLVMRealOLT, a, LLVMConstReal(ft, lim), ""),
+        LLVMBuildFCmp(c->b, lo_pred, a, LLVMConstReal(ft, lo), ""), "");
     LLVMValueRef v = LLVMBuildFPToSI(c->b, a, lift_int(c, w), "");
     lift_put(c, i, 0, LLVMBuildSelect(c->b, ok, v, lift_const(c, w, 1ull << (w - 1)), ""));
     return LF_OK;
@@ -279,8 +327,8 @@ PAIR_(MOVAPD, move(c, i)) PAIR_(MOVAPS, move(c, i)) PAIR_(MOVSD, move(c, i)) PAI
 SEM_(MOVSD_M_X, move(c, i)) SEM_(MOVSS_M_X, move(c, i))
 SEM_(MOVQ_X_R, move(c, i)) SEM_(MOVQ_R_X, move(c, i)) SEM_(MOVQ_X_M, move(c, i)) SEM_(MOVQ_M_X, move(c, i))
 SEM_(MOVD_X_R, move(c, i)) SEM_(MOVD_R_X, move(c, i))
-SEM_(CVTSI2SD_X_R, cvt_si2sd(c, i)) SEM_(CVTSI2SD_X_M, cvt_si2sd(c, i))
-SEM_(CVTTSD2SI_R_X, cvtt_sd2si(c, i)) SEM_(CVTTSD2SI_R_M, cvtt_sd2si(c, i))
+SEM_(CVTSI2SD_X_R, cvt_si2fp(c, i)) SEM_(CVTSI2SD_X_M, cvt_si2fp(c, i))
+SEM_(CVTTSD2SI_R_X, cvtt_fp2si(c, i)) SEM_(CVTTSD2SI_R_M, cvtt_fp2si(c, i))
 SEM_(CVTSD2SS_X_X, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_X, cvt_ss2sd(c, i))
 SEM_(MOVAPS_M_X, move(c, i)) SEM_(MOVAPD_M_X, move(c, i))
 SEM_(MOVUPS_X_M, move(c, i)) SEM_(MOVUPS_M_X, move(c, i))
@@ -291,3 +339,14 @@ SEM_(MOVHPS_X_M, move_high(c, i))
 PAIR_(PUNPCKLDQ, unpack_low(c, i, 32)) PAIR_(PUNPCKLQDQ, unpack_low(c, i, 64))
 SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
 SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))
+PAIR_(SQRTSS, fp_sqrt(c, i))
+PAIR_(MINSD, fp_minmax(c, i, 0)) PAIR_(MAXSD, fp_minmax(c, i, 1))
+PAIR_(MINSS, fp_minmax(c, i, 0)) PAIR_(MAXSS, fp_minmax(c, i, 1))
+PAIR_(UCOMISS, fp_compare(c, i)) PAIR_(COMISS, fp_compare(c, i))
+PAIR_(ANDPS, bitwise(c, i, B_AND)) PAIR_(ANDNPS, bitwise(c, i, B_ANDN)) PAIR_(ORPS, bitwise(c, i, B_OR))
+PAIR_(UNPCKLPD, unpack_low(c, i, 64)) PAIR_(PADDQ, add_q(c, i))
+SEM_(CVTSI2SS_X_R, cvt_si2fp(c, i)) SEM_(CVTSI2SS_X_M, cvt_si2fp(c, i))
+SEM_(CVTTSS2SI_R_X, cvtt_fp2si(c, i)) SEM_(CVTTSS2SI_R_M, cvtt_fp2si(c, i))
+SEM_(CVTSD2SS_X_M, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_M, cvt_ss2sd(c, i))
+SEM_(MOVHLPS_X_X, move_high_low(c, i))
+SEM_(SHUFPD_X_X_I, shuffle_pd(c, i)) SEM_(SHUFPD_X_M_I, shuffle_pd(c, i))
