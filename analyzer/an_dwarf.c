@@ -11,7 +11,8 @@
  *      error pointer and no handler means abort() inside libdwarf.  Any
  *      DW_DLV_ERROR becomes ERR_DWARF "corrupt DWARF: <libdwarf message>".
  *   2. A subprogram is tied to a function by DW_AT_low_pc == its address, or
- *      (for DW_AT_ranges functions, e.g. with a .cold part) by name.
+ *      (for DW_AT_ranges functions, e.g. with a .cold part) by name; gcc's
+ *      clones (.constprop/.isra/.part) get no prototype (an_is_clone).
  *   3. Types are resolved once per DIE offset (an_tcache), with a depth
  *      limit, so cyclic or deep (malformed) type chains terminate.
  *   4. ABI classes follow the SysV x86-64 psABI 3.2.3: scalars INTEGER/SSE,
@@ -384,6 +385,15 @@ static void an_dw_noreturn_name(struct an_dw *d, Dwarf_Die die)
     if (n && !an_strmap_get(&d->b->noreturn, n)) an_strmap_put(&d->b->noreturn, n, (void *)n);
 }
 
+/* gcc's clones (foo.constprop.0, foo.isra.0, foo.part.0) take other
+ * arguments than the source function their DWARF describes: no prototype
+ * is better than a wrong one for a native call. */
+static int an_is_clone(const char *name)
+{
+    return strstr(name, ".constprop.") || strstr(name, ".isra.") || strstr(name, ".part.") ||
+           strstr(name, ".cold");
+}
+
 static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
 {
     Dwarf_Die origin = an_dw_ref(d, die, DW_AT_abstract_origin, NULL);
@@ -400,7 +410,7 @@ static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
         if (n) f = an_strmap_get(&d->b->by_name, n);
     }
     an_dw_noreturn_name(d, decl);
-    if (f && !f->has_proto && !f->is_plt) an_dw_attach(d, f, die, decl);
+    if (f && !f->has_proto && !f->is_plt && !an_is_clone(f->name)) an_dw_attach(d, f, die, decl);
     if (origin) dwarf_dealloc_die(origin);
 }
 

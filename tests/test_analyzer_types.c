@@ -1,7 +1,7 @@
-/* test_analyzer_types.c -- DWARF type resolution at scale: a program with
- * 600 distinct struct types (more than the type cache's first sizes) gets
- * every prototype, each with the class its struct layout implies.  A cache
- * that did not grow once hung here. */
+/* test_analyzer_types.c -- DWARF prototypes beyond the fixture: a program
+ * with 600 distinct struct types (more than the type cache's first sizes)
+ * gets every prototype, each with the class its struct layout implies (a
+ * cache that did not grow once hung here); a gcc clone gets none. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,10 +63,41 @@ static void test_types_600_structs_all_classified(void **state)
     an_close(b);
 }
 
+/* gcc -O2 turns fx_scale into fx_scale.constprop.0, which takes only x:
+ * its DWARF (three parameters) must not become its prototype. */
+static void test_types_gcc_clone_gets_no_prototype(void **state)
+{
+    (void)state;
+    static const char src[] =
+        "#include <stdio.h>\n"
+        "static __attribute__((noinline)) long fx_scale(long x, int k, const char *tag)\n"
+        "{ if (tag[0] == 'q') puts(tag); return x * k + 1; }\n"
+        "__attribute__((noinline)) long fx_use1(long a) { return fx_scale(a, 3, \"p\"); }\n"
+        "__attribute__((noinline)) long fx_use2(long a) { return fx_scale(a + 1, 3, \"p\"); }\n"
+        "int main(int argc, char **argv) { (void)argv; return (int)(fx_use1(argc) + fx_use2(argc)); }\n";
+    char c[512], bin[512];
+    snprintf(c, sizeof c, "%s/clone.c", tu_tmpdir());
+    snprintf(bin, sizeof bin, "%s/clone", tu_tmpdir());
+    assert_int_equal(tu_write_file(c, src, sizeof src - 1), 0);
+    assert_int_equal(tu_run(tu_fmt("gcc -O2 -g -o %s %s", bin, c), NULL, NULL), 0);
+    struct an_binary *b;
+    char e[256];
+    assert_int_equal(an_open(bin, 0, &b, e, sizeof e), LF_OK);
+    const struct an_func *clone = an_func_by_name(b, "fx_scale.constprop.0");
+    assert_non_null(clone);
+    assert_int_equal(clone->has_proto, 0);
+    assert_int_equal(clone->nparams, 0);
+    const struct an_func *use = an_func_by_name(b, "fx_use1");
+    assert_int_equal(use->has_proto, 1);
+    assert_int_equal(use->nparams, 1);
+    an_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_600_structs_all_classified),
+        cmocka_unit_test(test_types_gcc_clone_gets_no_prototype),
     };
     alarm(120); /* a hang is a failure, not a stuck `make test` */
     return cmocka_run_group_tests_name("analyzer_types", tests, NULL, NULL);
