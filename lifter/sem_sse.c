@@ -1,8 +1,8 @@
 /* sem_sse.c -- SSE2 semantics: scalar double/float arithmetic and square
  * root, compares into flags and into masks (cmpsd), conversions, bitwise
  * sign tricks, xmm moves (scalar, 16-byte aligned and unaligned, movhps),
- * and the shuffles compilers use to pack doubles and structs (punpckldq,
- * punpcklqdq, pshufd).
+ * and the shuffles compilers use to pack doubles and structs or vectorize
+ * byte loops (punpck*, pshufd/pshuflw/pshufhw, shufpd, packuswb).
  *
  * Values: xmm registers are i128 (lift_xmm / lift_set_xmm); lift_get on an
  * xmm operand gives its low N bits, N = the operand's width as Zydis decodes
@@ -178,7 +178,7 @@ static LLVMValueRef lane(struct lift_ctx *c, LLVMValueRef v, unsigned w, unsigne
     return lift_trunc(c, LLVMBuildLShr(c->b, v, LLVMConstInt(c->i128, (uint64_t)w * k, 0), ""), w);
 }
 
-/* Build a 128-bit value from four 32-bit or two 64-bit lanes. */
+/* Build a 128-bit value from n lanes of 128/n bits. */
 static LLVMValueRef join(struct lift_ctx *c, LLVMValueRef *l, unsigned n)
 {
     unsigned w = 128 / n;
@@ -189,16 +189,57 @@ static LLVMValueRef join(struct lift_ctx *c, LLVMValueRef *l, unsigned n)
     return r;
 }
 
-/* punpckldq / punpcklqdq: interleave the low halves of op0 and op1. */
-static enum lf_status unpack_low(struct lift_ctx *c, const struct lift_insn *i, unsigned w)
+/* All 128 bits of operand n: Zydis gives some register sources of the
+ * unpack instructions the width 64, which lift_get would cut to the low
+ * half. */
+static LLVMValueRef xmm_full(struct lift_ctx *c, const struct lift_insn *i, unsigned n)
 {
-    LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), 128), l[4];
-    unsigned n = 128 / w;
+    if (i->op[n].type == ZYDIS_OPERAND_TYPE_REGISTER)
+        return lift_xmm(c, (unsigned)lift_reg_index(i->op[n].reg.value));
+    return lift_zext(c, lift_get(c, i, n), 128);
+}
+
+/* punpckl* / punpckh* (and unpcklpd): interleave the w-bit lanes of the low
+ * (high = 0) or high (high = 1) halves of op0 and op1. */
+static enum lf_status unpack(struct lift_ctx *c, const struct lift_insn *i, unsigned w, int high)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[16];
+    unsigned n = 128 / w, base = high ? n / 2 : 0;
     for (unsigned k = 0; k < n; k += 2) {
-        l[k] = lane(c, a, w, k / 2);
-        l[k + 1] = lane(c, b, w, k / 2);
+        l[k] = lane(c, a, w, base + k / 2);
+        l[k + 1] = lane(c, b, w, base + k / 2);
     }
-    lift_put(c, i, 0, join(c, l, n));
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, n));
+    return LF_OK;
+}
+
+/* pshuflw (high = 0) / pshufhw (1): the four words of one half of op1
+ * shuffled by imm, the other half copied. */
+static enum lf_status shuffle_w(struct lift_ctx *c, const struct lift_insn *i, int high)
+{
+    LLVMValueRef src = xmm_full(c, i, 1), l[8];
+    uint64_t imm = i->op[2].imm.value.u;
+    unsigned base = high ? 4 : 0;
+    for (unsigned k = 0; k < 8; k++) l[k] = lane(c, src, 16, k);
+    for (unsigned k = 0; k < 4; k++) l[base + k] = lane(c, src, 16, base + ((unsigned)(imm >> (2 * k)) & 3));
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 8));
+    return LF_OK;
+}
+
+/* packuswb: the eight signed words of op0 then of op1, each saturated to
+ * an unsigned byte. */
+static enum lf_status pack_us_wb(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef v[2] = { xmm_full(c, i, 0), xmm_full(c, i, 1) }, l[16];
+    for (unsigned k = 0; k < 16; k++) {
+        LLVMValueRef w = lane(c, v[k / 8], 16, k % 8);
+        LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, w, lift_const(c, 16, 0), "");
+        LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntSGT, w, lift_const(c, 16, 255), "");
+        LLVMValueRef b = lift_trunc(c, w, 8);
+        b = LLVMBuildSelect(c->b, big, lift_const(c, 8, 255), b, "");
+        l[k] = LLVMBuildSelect(c->b, neg, lift_const(c, 8, 0), b, "");
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 16));
     return LF_OK;
 }
 
@@ -336,7 +377,11 @@ SEM_(MOVDQU_X_M, move(c, i)) SEM_(MOVDQU_M_X, move(c, i))
 SEM_(MOVDQA_X_X, move(c, i)) SEM_(MOVDQA_X_M, move(c, i)) SEM_(MOVDQA_M_X, move(c, i))
 SEM_(MOVD_X_M, move(c, i)) SEM_(MOVD_M_X, move(c, i))
 SEM_(MOVHPS_X_M, move_high(c, i))
-PAIR_(PUNPCKLDQ, unpack_low(c, i, 32)) PAIR_(PUNPCKLQDQ, unpack_low(c, i, 64))
+PAIR_(PUNPCKLDQ, unpack(c, i, 32, 0)) PAIR_(PUNPCKLQDQ, unpack(c, i, 64, 0))
+PAIR_(PUNPCKLBW, unpack(c, i, 8, 0)) PAIR_(PUNPCKHBW, unpack(c, i, 8, 1))
+PAIR_(PACKUSWB, pack_us_wb(c, i))
+SEM_(PSHUFLW_X_X_I, shuffle_w(c, i, 0)) SEM_(PSHUFLW_X_M_I, shuffle_w(c, i, 0))
+SEM_(PSHUFHW_X_X_I, shuffle_w(c, i, 1)) SEM_(PSHUFHW_X_M_I, shuffle_w(c, i, 1))
 SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
 SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))
 PAIR_(SQRTSS, fp_sqrt(c, i))
@@ -344,7 +389,7 @@ PAIR_(MINSD, fp_minmax(c, i, 0)) PAIR_(MAXSD, fp_minmax(c, i, 1))
 PAIR_(MINSS, fp_minmax(c, i, 0)) PAIR_(MAXSS, fp_minmax(c, i, 1))
 PAIR_(UCOMISS, fp_compare(c, i)) PAIR_(COMISS, fp_compare(c, i))
 PAIR_(ANDPS, bitwise(c, i, B_AND)) PAIR_(ANDNPS, bitwise(c, i, B_ANDN)) PAIR_(ORPS, bitwise(c, i, B_OR))
-PAIR_(UNPCKLPD, unpack_low(c, i, 64)) PAIR_(PADDQ, add_q(c, i))
+PAIR_(UNPCKLPD, unpack(c, i, 64, 0)) PAIR_(PADDQ, add_q(c, i))
 SEM_(CVTSI2SS_X_R, cvt_si2fp(c, i)) SEM_(CVTSI2SS_X_M, cvt_si2fp(c, i))
 SEM_(CVTTSS2SI_R_X, cvtt_fp2si(c, i)) SEM_(CVTTSS2SI_R_M, cvtt_fp2si(c, i))
 SEM_(CVTSD2SS_X_M, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_M, cvt_ss2sd(c, i))
