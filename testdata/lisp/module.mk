@@ -16,3 +16,7 @@ ALL_TARGETS += $(BUILD)/bin/lisp
 INSTALL_BINS += $(BUILD)/bin/lisp
 endif
 endif
+# `make fuzz-lisp FUZZ_SECONDS=60`: fuzz the reader and compiler (fuzz.py).
+.PHONY: fuzz-lisp
+fuzz-lisp: $(BUILD)/bin/lisp
+	python3 testdata/lisp/fuzz/fuzz.py --lisp $(BUILD)/bin/lisp --seconds $(or $(FUZZ_SECONDS),60)
