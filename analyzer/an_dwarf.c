@@ -10,8 +10,9 @@
  *   1. Every libdwarf call gets a Dwarf_Error *: with the old API a NULL
  *      error pointer and no handler means abort() inside libdwarf.  Any
  *      DW_DLV_ERROR becomes ERR_DWARF "corrupt DWARF: <libdwarf message>".
- *   2. A subprogram is tied to a function by DW_AT_low_pc == its address, or
- *      (for DW_AT_ranges functions, e.g. with a .cold part) by name; gcc's
+ *   2. A subprogram is tied to a function by DW_AT_low_pc == its address,
+ *      or for DW_AT_ranges functions (e.g. with a .cold part) by the start
+ *      of their DWARF 5 ranges (by name for DWARF 4 range lists); gcc's
  *      clones (.constprop/.isra/.part) get no prototype (an_is_clone).
  *   3. Types are resolved once per DIE offset (an_tcache), with a depth
  *      limit, so cyclic or deep (malformed) type chains terminate.
@@ -394,6 +395,48 @@ static int an_is_clone(const char *name)
            strstr(name, ".cold");
 }
 
+/* The function a DWARF 5 DW_AT_ranges subprogram starts: the first range
+ * whose start is a function's address and not a split-off part; the other
+ * ranges that start a ".cold" function make it a part of that function
+ * (exact where two static functions share a name).  NULL when the ranges
+ * cannot be read (DWARF 4 .debug_ranges: matched by name). */
+static struct an_func *an_dw_ranges_func(struct an_dw *d, Dwarf_Die die)
+{
+    Dwarf_Attribute a;
+    Dwarf_Half form = 0;
+    Dwarf_Unsigned val = 0, count = 0, goff = 0;
+    Dwarf_Off off = 0;
+    Dwarf_Rnglists_Head head = NULL;
+    struct an_func *f = NULL, *cold[4];
+    unsigned n_cold = 0;
+    if (dwarf_attr(die, DW_AT_ranges, &a, &d->err) != DW_DLV_OK) return NULL;
+    int ok = dwarf_whatform(a, &form, &d->err) == DW_DLV_OK;
+    if (ok && form == DW_FORM_sec_offset) { ok = dwarf_global_formref(a, &off, &d->err) == DW_DLV_OK; val = off; }
+    else if (ok && form == DW_FORM_rnglistx) ok = dwarf_formudata(a, &val, &d->err) == DW_DLV_OK;
+    else ok = 0;
+    if (ok && dwarf_rnglists_get_rle_head(a, form, val, &head, &count, &goff, &d->err) == DW_DLV_OK) {
+        for (Dwarf_Unsigned i = 0; i < count; i++) {
+            unsigned len = 0, code = 0;
+            Dwarf_Unsigned r1, r2, lo = 0, hi = 0;
+            Dwarf_Bool unavailable = 0;
+            if (dwarf_get_rnglists_entry_fields_a(head, i, &len, &code, &r1, &r2, &unavailable, &lo, &hi,
+                                                  &d->err) != DW_DLV_OK || unavailable)
+                continue;
+            if (code != DW_RLE_offset_pair && code != DW_RLE_start_end && code != DW_RLE_start_length &&
+                code != DW_RLE_startx_endx && code != DW_RLE_startx_length)
+                continue;
+            const struct an_func *c = an_func_at(&d->b->pub, lo);
+            if (!c || c->addr != lo) continue;
+            if (strstr(c->name, ".cold")) { if (n_cold < 4) cold[n_cold++] = (struct an_func *)c; }
+            else if (!f) f = (struct an_func *)c;
+        }
+        dwarf_dealloc_rnglists_head(head);
+    }
+    dwarf_dealloc(d->dbg, a, DW_DLA_ATTR);
+    for (unsigned i = 0; f && i < n_cold; i++) cold[i]->parent_addr = f->addr;
+    return f;
+}
+
 static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
 {
     Dwarf_Die origin = an_dw_ref(d, die, DW_AT_abstract_origin, NULL);
@@ -406,7 +449,8 @@ static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
         const struct an_func *cf = an_func_at(&d->b->pub, lo);
         if (cf && cf->addr == lo) f = (struct an_func *)cf;
     } else if (r == DW_DLV_NO_ENTRY && an_dw_flag(d, die, DW_AT_ranges)) {
-        const char *n = an_dw_name(d, decl);
+        f = an_dw_ranges_func(d, die);
+        const char *n = f ? NULL : an_dw_name(d, decl);
         if (n) f = an_strmap_get(&d->b->by_name, n);
     }
     an_dw_noreturn_name(d, decl);

@@ -12,6 +12,7 @@
  *   per function with a prototype: u32 index, u8 variadic, u8 noreturn,
  *     u32 nparams, param ret, param[nparams]
  *   u32 0xffffffff, u32 n, str name[n]   (noreturn names)
+ *   u32 n, (u32 index, u64 parent_addr)[n] (.cold parts tied by DWARF ranges)
  *   param = str name, str ctype, u64 size, u8 cls0, u8 cls1;  str = u32 len, bytes
  * Invariants:
  *   1. The child leaves with _exit: no atexit handler or stdio buffer of
@@ -73,6 +74,14 @@ static void an_child(struct an_bin *b, const char *path, int fd)
     an_w32(f, (uint32_t)b->noreturn.n);
     for (size_t i = 0; i < b->noreturn.cap; i++)
         if (b->noreturn.keys && b->noreturn.keys[i]) an_wstr(f, b->noreturn.keys[i]);
+    uint32_t ties = 0;
+    for (size_t i = 0; i < b->funcs.n; i++) ties += fn[i].parent_addr != 0;
+    an_w32(f, ties);
+    for (size_t i = 0; i < b->funcs.n; i++) {
+        if (!fn[i].parent_addr) continue;
+        an_w32(f, (uint32_t)i);
+        fwrite(&fn[i].parent_addr, 8, 1, f);
+    }
     _exit(fclose(f) == 0 ? 0 : 3);
 }
 
@@ -140,6 +149,12 @@ static enum lf_status an_apply(struct an_bin *b, struct an_rd *r)
         const char *name = an_getstr(b, r);
         if (!r->bad && !an_strmap_get(&b->noreturn, name) && an_strmap_put(&b->noreturn, name, (void *)name) < 0)
             return LF_ERR_NOMEM;
+    }
+    uint32_t ties = (uint32_t)an_get(r, 4);
+    for (uint32_t k = 0; k < ties && !r->bad; k++) {
+        uint32_t i = (uint32_t)an_get(r, 4);
+        uint64_t parent = an_get(r, 8);
+        if (!r->bad && i < b->funcs.n) fn[i].parent_addr = parent;
     }
     return r->bad ? an_fail(b, LF_ERR_DWARF, "corrupt DWARF: reader output truncated") : LF_OK;
 }

@@ -93,11 +93,63 @@ static void test_types_gcc_clone_gets_no_prototype(void **state)
     an_close(b);
 }
 
+/* Two static functions named fx_dup in two files; only the second (two
+ * doubles) has a .cold part.  Its DWARF has DW_AT_ranges instead of a low
+ * pc: the ranges, not the name, must find it and tie fx_dup.cold to it. */
+static void check_namesakes(const char *bin, unsigned flags)
+{
+    struct an_binary *b;
+    char e[256];
+    assert_int_equal(an_open(bin, flags, &b, e, sizeof e), LF_OK);
+    const struct an_func *i1 = NULL, *d2 = NULL;
+    for (unsigned k = 0; k < b->n_funcs; k++) {
+        const struct an_func *f = &b->funcs[k];
+        if (strcmp(f->name, "fx_dup") != 0) continue;
+        assert_int_equal(f->has_proto, 1);
+        if (f->nparams == 1) i1 = f;
+        if (f->nparams == 2) d2 = f;
+    }
+    assert_non_null(i1);
+    assert_non_null(d2);
+    assert_int_equal(i1->params[0].cls[0], AN_ABI_INTEGER);
+    assert_int_equal(d2->params[0].cls[0], AN_ABI_SSE);
+    assert_int_equal(d2->ret.cls[0], AN_ABI_SSE);
+    const struct an_func *cold = an_func_by_name(b, "fx_dup.cold");
+    assert_non_null(cold);
+    assert_int_equal(cold->parent_addr, d2->addr);
+    an_close(b);
+}
+
+static void test_types_static_namesakes_matched_by_dwarf_ranges(void **state)
+{
+    (void)state;
+    static const char a[] =
+        "__attribute__((noinline)) static int fx_dup(int x) { return x * 2 + 1; }\n"
+        "__attribute__((noinline)) int fx_a(int x) { return fx_dup(x) + 1; }\n";
+    static const char bsrc[] =
+        "#include <stdio.h>\n#include <stdlib.h>\nint fx_a(int x);\n"
+        "__attribute__((cold, noinline)) void fx_warn(const char *m) { fputs(m, stderr); }\n"
+        "static __attribute__((noinline)) double fx_dup(double y, double z)\n"
+        "{ if (y < 0) { fx_warn(\"c\"); fx_warn(\"d\"); abort(); } return y * z; }\n"
+        "__attribute__((noinline)) double fx_b(double x) { return fx_dup(x, x * 0.5) + 1; }\n"
+        "int main(int argc, char **argv) { (void)argv; return fx_a(argc) + (int)fx_b(argc); }\n";
+    char pa[512], pb[512], bin[512];
+    snprintf(pa, sizeof pa, "%s/dupa.c", tu_tmpdir());
+    snprintf(pb, sizeof pb, "%s/dupb.c", tu_tmpdir());
+    snprintf(bin, sizeof bin, "%s/dup", tu_tmpdir());
+    assert_int_equal(tu_write_file(pa, a, sizeof a - 1), 0);
+    assert_int_equal(tu_write_file(pb, bsrc, sizeof bsrc - 1), 0);
+    assert_int_equal(tu_run(tu_fmt("gcc -O2 -g -o %s %s %s", bin, pa, pb), NULL, NULL), 0);
+    check_namesakes(bin, 0);
+    check_namesakes(bin, AN_OPEN_ISOLATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_600_structs_all_classified),
         cmocka_unit_test(test_types_gcc_clone_gets_no_prototype),
+        cmocka_unit_test(test_types_static_namesakes_matched_by_dwarf_ranges),
     };
     alarm(120); /* a hang is a failure, not a stuck `make test` */
     return cmocka_run_group_tests_name("analyzer_types", tests, NULL, NULL);
