@@ -140,8 +140,12 @@ static int cli_analyze_run(const struct cli_an_opts *o, const char *abspath, dou
         cli_error("%s", err);
         goto out;
     }
-    if (an_db_open(dbpath, 0, &db, err, sizeof err) != LF_OK ||
-        an_db_store(db, abspath, b, cli_now_ms() - t0, err, sizeof err) != LF_OK) {
+    int show = isatty(2) && (pr.shown || cli_now_ms() - t0 > 1000);
+    if (show) fputs("storing in the database...", stderr);
+    enum lf_status st = an_db_open(dbpath, 0, &db, err, sizeof err);
+    if (st == LF_OK) st = an_db_store(db, abspath, b, cli_now_ms() - t0, err, sizeof err);
+    if (show) fputs("\r\033[K", stderr);
+    if (st != LF_OK) {
         cli_error("%s", err);
         goto out;
     }
