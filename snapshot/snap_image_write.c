@@ -217,20 +217,17 @@ static size_t wr_add_scn(Elf *e, struct wr_elf *x, const char *name, GElf_Shdr s
     return ++x->nsec;
 }
 
-static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_image_spec *sp,
-                                    uint64_t *file_size)
+/* Every section, at file offsets chosen here; *shstr_idx gets the index of
+ * the section-name table. */
+static enum lf_status wr_sections(struct wr *w, Elf *e, const struct snap_image_spec *sp, size_t *shstr_idx)
 {
     struct wr_elf *x = &w->x;
     *x = (struct wr_elf){ .shstr_len = 1 };
-    size_t nph = w->nsegs + 1, code_shndx = 0;
-    GElf_Ehdr eh;
-    if (!gelf_newehdr(e, ELFCLASS64) || !gelf_newphdr(e, nph) || !gelf_getehdr(e, &eh))
-        return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
-    x->off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
+    size_t code_shndx = 0;
+    x->off = sizeof(Elf64_Ehdr) + (w->nsegs + 1) * sizeof(Elf64_Phdr);
     size_t note_idx = wr_add_scn(e, x, ".note.lineiform", (GElf_Shdr){ .sh_type = SHT_NOTE },
                                  w->note, w->note_len, 4); /* 4: gABI note padding */
-    uint64_t note_off = x->off - w->note_len;
-    w->note_off = note_off; /* 8-aligned: the headers before it are */
+    w->note_off = x->off - w->note_len; /* 8-aligned: the headers before it are */
     for (size_t i = 0; i < w->nsegs; i++) {
         struct wr_seg *s = &w->segs[i];
         GElf_Shdr sh = { .sh_type = SHT_PROGBITS, .sh_addr = s->vaddr,
@@ -248,7 +245,7 @@ static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_imag
                                              .sh_info = 1, .sh_entsize = sizeof(Elf64_Sym) },
                                 NULL, w->nsyms * sizeof(Elf64_Sym), 8);
     wr_add_scn(e, x, ".strtab", (GElf_Shdr){ .sh_type = SHT_STRTAB }, w->strtab, w->strtab_len, 1);
-    size_t shstr_idx = x->nsec + 1;
+    *shstr_idx = x->nsec + 1;
     wr_str(x->shstr, &x->shstr_len, ".shstrtab");
     size_t shstr_name = x->shstr_len - sizeof ".shstrtab";
     if (!note_idx || !sym_idx || !wr_scn(e, shstr_name, &(GElf_Shdr){ .sh_type = SHT_STRTAB,
@@ -263,7 +260,16 @@ static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_imag
     sd->d_buf = calloc(w->nsyms, sizeof(Elf64_Sym));
     if (!sd->d_buf) return wr_fail(w, LF_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->nsyms; i++) gelf_update_sym(sd, (int)i, &w->syms[i]);
+    return LF_OK;
+}
 
+/* ELF header and program headers, after wr_sections placed everything. */
+static enum lf_status wr_headers(struct wr *w, Elf *e, const struct snap_image_spec *sp, size_t shstr_idx,
+                                 uint64_t *file_size)
+{
+    struct wr_elf *x = &w->x;
+    GElf_Ehdr eh;
+    if (!gelf_getehdr(e, &eh)) return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
     eh.e_ident[EI_DATA] = ELFDATA2LSB;
     eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
     eh.e_type = ET_EXEC;
@@ -275,7 +281,7 @@ static enum lf_status wr_elf_layout(struct wr *w, Elf *e, const struct snap_imag
     eh.e_shstrndx = (Elf64_Half)shstr_idx;
     *file_size = eh.e_shoff + (x->nsec + 1) * sizeof(Elf64_Shdr);
 
-    GElf_Phdr ph = { .p_type = PT_NOTE, .p_offset = note_off, .p_filesz = w->note_len,
+    GElf_Phdr ph = { .p_type = PT_NOTE, .p_offset = w->note_off, .p_filesz = w->note_len,
                      .p_memsz = 0, .p_flags = PF_R, .p_align = 4 };
     if (!gelf_update_ehdr(e, &eh) || !gelf_update_phdr(e, 0, &ph))
         return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
@@ -298,7 +304,11 @@ static enum lf_status wr_emit(struct wr *w, int fd, const struct snap_image_spec
     Elf *e = elf_begin(fd, ELF_C_WRITE, NULL);
     if (!e) return wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
     elf_flagelf(e, ELF_C_SET, ELF_F_LAYOUT);
-    enum lf_status s = wr_elf_layout(w, e, sp, size);
+    size_t shstr_idx = 0;
+    enum lf_status s = gelf_newehdr(e, ELFCLASS64) && gelf_newphdr(e, w->nsegs + 1) ? LF_OK
+                       : wr_fail(w, LF_ERR_IO, "libelf: %s", elf_errmsg(-1));
+    if (s == LF_OK) s = wr_sections(w, e, sp, &shstr_idx);
+    if (s == LF_OK) s = wr_headers(w, e, sp, shstr_idx, size);
     if (s == LF_OK) {
         struct snap_note_hdr *h = (struct snap_note_hdr *)w->desc;
         h->file_size = *size;
