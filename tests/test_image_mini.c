@@ -155,6 +155,21 @@ static void test_failing_script_gives_its_error_and_no_image(void **state)
     free(ls);
 }
 
+static void test_summary_names_every_phase_and_count(void **state)
+{
+    (void)state;
+    const char *mini = build_mini("gcc", "mini-gcc", "");
+    char *out = NULL;
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot --db '%s/meta.db' --interp '%s' '%s' -o '%s/sum.img'", lineiform,
+                                   tu_tmpdir(), mini, script("f3.txt", "3\n"), tu_tmpdir()), &out, NULL), 0);
+    static const char *const words[] = { "specializations", "inlined calls", "native calls", "bailouts",
+                                          "code", "imports", "frozen", "persistent", "analyze", "run",
+                                          "lift", "link", "write", "build-id" };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (!strstr(out, words[i])) fail_msg("summary lacks '%s':\n%s", words[i], out);
+    free(out);
+}
+
 static void test_usage_errors_exit_2(void **state)
 {
     (void)state;
@@ -283,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_gcc_built_interpreter_and_its_image_agree),
         cmocka_unit_test(test_clang_built_interpreter_and_its_image_agree),
         cmocka_unit_test(test_failing_script_gives_its_error_and_no_image),
+        cmocka_unit_test(test_summary_names_every_phase_and_count),
         cmocka_unit_test(test_usage_errors_exit_2),
         cmocka_unit_test(test_damaged_images_exit_2_with_one_line),
         cmocka_unit_test(test_flipped_code_and_arena_bytes_exit_2),
