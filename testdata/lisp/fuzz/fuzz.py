@@ -2,10 +2,12 @@
 """fuzz.py -- fuzz the reference Scheme interpreter's reader and compiler
 (and, with what survives them, its run time).
 
-Two sources of inputs, alternating:
+Three sources of inputs, in turn:
   mutate   a script from testdata/lisp/tests/ with random edits (delete,
            duplicate or swap a slice, insert a token such as ( ) " #| ,@ #\\)
   generate a random program from the forms and builtins the interpreter has
+  splice   top-level forms of several scripts, shuffled (programs that mostly
+           run, so the run time is fuzzed too)
 
 Each input runs as `lisp FILE` with a time limit.  A failure is: death by a
 signal, an exit status other than 0, 1, 2 or one the program asked for, or
@@ -105,6 +107,14 @@ def mutate(r, text):
     return text
 
 
+def splice(r, seeds):
+    forms = []
+    for text in r.sample(seeds, min(len(seeds), r.randrange(1, 5))):
+        forms += [f for f in re.split(r'\n(?=\()', text) if f.startswith('(')]
+    r.shuffle(forms)
+    return '\n'.join(forms[:r.randrange(1, 40)]) + '\n'
+
+
 def allowed_exit(src, rc):
     if rc in (0, 1, 2):
         return True
@@ -119,14 +129,18 @@ def main():
     ap.add_argument('--out', default=os.path.join(tempfile.gettempdir(), 'lisp-fuzz'))
     a = ap.parse_args()
     r = random.Random(a.seed)
-    seeds = [open(p, encoding='latin-1').read() for p in sorted(glob.glob(os.path.join(HERE, '../tests/*.scm')))]
+    paths = sorted(glob.glob(os.path.join(HERE, '../tests/*.scm')))
+    seeds = [open(p, encoding='latin-1').read() for p in paths]
+    runnable = [open(p, encoding='latin-1').read() for p in paths
+                if not os.path.basename(p).startswith('err_')]
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix='lisp-fuzz-')
     path = os.path.join(work, 'in.scm')
     runs = fails = timeouts = errors = 0
     end = time.time() + a.seconds
     while time.time() < end:
-        src = generate(r) if runs % 2 else mutate(r, r.choice(seeds))
+        kind = runs % 3
+        src = generate(r) if kind == 1 else splice(r, runnable) if kind == 2 else mutate(r, r.choice(seeds))
         with open(path, 'w', encoding='latin-1') as f:
             f.write(src)
         runs += 1
