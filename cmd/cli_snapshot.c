@@ -120,6 +120,13 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         cli_error("snapshot: %s: %s", o->script, strerror(errno));
         return CLI_EXIT_FAIL;
     }
+    char dir[PATH_MAX];
+    const char *slash = strrchr(o->out, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o->out) + 1 : 1, slash ? o->out : ".");
+    if (access(dir, W_OK) != 0) { /* fail before the work, not after it */
+        cli_error("snapshot: %s: cannot write in %s: %s", o->out, dir, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
     return 0;
 }
 
