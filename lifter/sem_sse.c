@@ -287,6 +287,72 @@ static enum lf_status fp_cmp_mask(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* -- Packed integers ---------------------------------------------------------------- */
+
+enum lop { L_ADD, L_SUB, L_EQ, L_GT };
+
+/* padd*, psub*, pcmpeq*, pcmpgt*: lane by lane over w-bit lanes. */
+static enum lf_status lanes(struct lift_ctx *c, const struct lift_insn *i, unsigned w, enum lop op)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[16];
+    for (unsigned k = 0; k < 128 / w; k++) {
+        LLVMValueRef x = lane(c, a, w, k), y = lane(c, b, w, k);
+        switch (op) {
+        case L_ADD: l[k] = LLVMBuildAdd(c->b, x, y, ""); break;
+        case L_SUB: l[k] = LLVMBuildSub(c->b, x, y, ""); break;
+        default:
+            l[k] = LLVMBuildSExt(c->b, LLVMBuildICmp(c->b, op == L_EQ ? LLVMIntEQ : LLVMIntSGT, x, y, ""),
+                                 lift_int(c, w), "");
+            break;
+        }
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 128 / w));
+    return LF_OK;
+}
+
+enum sop { S_SHL, S_SHR, S_SAR };
+
+/* psll/psrl/psra by an immediate: a count past the lane width gives 0
+ * (logical) or the sign in every bit (arithmetic). */
+static enum lf_status shift_lanes(struct lift_ctx *c, const struct lift_insn *i, unsigned w, enum sop op)
+{
+    LLVMValueRef a = lift_get(c, i, 0), l[8];
+    uint64_t n = i->op[1].imm.value.u & 0xff;
+    for (unsigned k = 0; k < 128 / w; k++) {
+        LLVMValueRef x = lane(c, a, w, k);
+        if (n >= w && op != S_SAR) { l[k] = lift_const(c, w, 0); continue; }
+        LLVMValueRef cnt = lift_const(c, w, n >= w ? w - 1 : n);
+        l[k] = op == S_SHL ? LLVMBuildShl(c->b, x, cnt, "") : op == S_SHR ? LLVMBuildLShr(c->b, x, cnt, "")
+                                                                      : LLVMBuildAShr(c->b, x, cnt, "");
+    }
+    lift_put(c, i, 0, join(c, l, 128 / w));
+    return LF_OK;
+}
+
+/* pslldq/psrldq: the whole register shifted by imm bytes (> 15: zero). */
+static enum lf_status shift_bytes(struct lift_ctx *c, const struct lift_insn *i, int left)
+{
+    uint64_t n = i->op[1].imm.value.u & 0xff;
+    LLVMValueRef a = lift_get(c, i, 0), cnt = LLVMConstInt(c->i128, 8 * n, 0);
+    LLVMValueRef r = n > 15 ? LLVMConstNull(c->i128)
+                   : left ? LLVMBuildShl(c->b, a, cnt, "") : LLVMBuildLShr(c->b, a, cnt, "");
+    lift_put(c, i, 0, r);
+    return LF_OK;
+}
+
+/* pmovmskb (w = 8) / movmskpd (w = 64): the sign bit of each lane of op1
+ * into bit k of the (zero-extended) GPR op0. */
+static enum lf_status move_mask(struct lift_ctx *c, const struct lift_insn *i, unsigned w)
+{
+    LLVMValueRef x = xmm_full(c, i, 1), r = lift_const(c, 32, 0);
+    for (unsigned k = 0; k < 128 / w; k++) {
+        LLVMValueRef bit = LLVMBuildICmp(c->b, LLVMIntSLT, lane(c, x, w, k), lift_const(c, w, 0), "");
+        r = LLVMBuildOr(c->b, r, LLVMBuildShl(c->b, lift_zext(c, bit, 32), lift_const(c, 32, k), ""), "");
+    }
+    lift_put(c, i, 0, lift_zext(c, r, lift_width(i, 0)));
+    return LF_OK;
+}
+
 /* -- Conversions -------------------------------------------------------------------- */
 
 /* cvtsi2sd/cvtsi2ss xmm, r/m32|64: low lane = (double or float)src,
@@ -382,6 +448,21 @@ PAIR_(PUNPCKLBW, unpack(c, i, 8, 0)) PAIR_(PUNPCKHBW, unpack(c, i, 8, 1))
 PAIR_(PACKUSWB, pack_us_wb(c, i))
 SEM_(PSHUFLW_X_X_I, shuffle_w(c, i, 0)) SEM_(PSHUFLW_X_M_I, shuffle_w(c, i, 0))
 SEM_(PSHUFHW_X_X_I, shuffle_w(c, i, 1)) SEM_(PSHUFHW_X_M_I, shuffle_w(c, i, 1))
+PAIR_(PUNPCKLWD, unpack(c, i, 16, 0)) PAIR_(PUNPCKHWD, unpack(c, i, 16, 1))
+PAIR_(PUNPCKHDQ, unpack(c, i, 32, 1)) PAIR_(PUNPCKHQDQ, unpack(c, i, 64, 1))
+PAIR_(UNPCKHPD, unpack(c, i, 64, 1))
+PAIR_(PAND, bitwise(c, i, B_AND)) PAIR_(PANDN, bitwise(c, i, B_ANDN)) PAIR_(POR, bitwise(c, i, B_OR))
+PAIR_(PADDB, lanes(c, i, 8, L_ADD)) PAIR_(PADDW, lanes(c, i, 16, L_ADD)) PAIR_(PADDD, lanes(c, i, 32, L_ADD))
+PAIR_(PSUBB, lanes(c, i, 8, L_SUB)) PAIR_(PSUBW, lanes(c, i, 16, L_SUB)) PAIR_(PSUBD, lanes(c, i, 32, L_SUB))
+PAIR_(PSUBQ, lanes(c, i, 64, L_SUB))
+PAIR_(PCMPEQB, lanes(c, i, 8, L_EQ)) PAIR_(PCMPEQW, lanes(c, i, 16, L_EQ)) PAIR_(PCMPEQD, lanes(c, i, 32, L_EQ))
+PAIR_(PCMPGTB, lanes(c, i, 8, L_GT)) PAIR_(PCMPGTW, lanes(c, i, 16, L_GT)) PAIR_(PCMPGTD, lanes(c, i, 32, L_GT))
+SEM_(PSLLW_X_I, shift_lanes(c, i, 16, S_SHL)) SEM_(PSLLD_X_I, shift_lanes(c, i, 32, S_SHL))
+SEM_(PSLLQ_X_I, shift_lanes(c, i, 64, S_SHL)) SEM_(PSRLW_X_I, shift_lanes(c, i, 16, S_SHR))
+SEM_(PSRLD_X_I, shift_lanes(c, i, 32, S_SHR)) SEM_(PSRLQ_X_I, shift_lanes(c, i, 64, S_SHR))
+SEM_(PSRAW_X_I, shift_lanes(c, i, 16, S_SAR)) SEM_(PSRAD_X_I, shift_lanes(c, i, 32, S_SAR))
+SEM_(PSLLDQ_X_I, shift_bytes(c, i, 1)) SEM_(PSRLDQ_X_I, shift_bytes(c, i, 0))
+SEM_(PMOVMSKB_R_X, move_mask(c, i, 8)) SEM_(MOVMSKPD_R_X, move_mask(c, i, 64))
 SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
 SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))
 PAIR_(SQRTSS, fp_sqrt(c, i))

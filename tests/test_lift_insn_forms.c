@@ -162,6 +162,10 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
         int c = counts[variant % 8];
         return c == -1 ? (int64_t)w - 1 : c == -2 ? (int64_t)w : c;
     }
+    if (g->fi->shape == AN_SH_X_I) { /* packed shift counts: 0, 1, lane widths -1/0/+1, > 127 */
+        static const int counts[] = { 0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255 };
+        return tu_rand_below(4) ? counts[tu_rand_below(15)] : (int64_t)tu_rand_below(256);
+    }
     if (g->fi->mnemonic == ZYDIS_MNEMONIC_CMPSD) /* every predicate; bits 7:3 are ignored */
         return (variant & 7) | (int64_t)(tu_rand_below(2) ? tu_rand() & 0x78 : 0);
     /* only mov r64, imm64 takes a 64-bit immediate; the rest sign-extend imm32 */
