@@ -2,8 +2,9 @@
  * symbols, PLT stubs named after their relocation ("memcpy@plt").
  *
  * Input: the file mapped privately in b->map (the whole file).  Output:
- * b->pub.segments/sections/build_id/..., and raw entries in b->funcs (not
- * yet sorted; an_funcs_finish in an_funcs.c sorts, merges and completes).
+ * b->pub.segments/sections/build_id/..., raw entries in b->funcs (not yet
+ * sorted; an_funcs_finish in an_funcs.c sorts, merges and completes), and
+ * the load-time relocations an_read_u64 applies (b->relocs).
  *
  * Invariants:
  *   1. Every header field used to index the file is checked against
@@ -304,6 +305,47 @@ static enum lf_status an_load_plt(struct an_bin *b, const struct an_vec *slots)
     return LF_OK;
 }
 
+/* -- Load-time relocations ------------------------------------------------- */
+
+static int an_reloc_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct an_reloc *)a)->offset, y = ((const struct an_reloc *)b)->offset;
+    return x < y ? -1 : x > y;
+}
+
+/* What the dynamic loader writes into the image, as link-time values: a
+ * RELATIVE relocation's addend, a defined symbol's address (+ addend) for
+ * R_X86_64_64 and GLOB_DAT.  Imports and IRELATIVE are left out: their
+ * value is not known before the program runs. */
+static enum lf_status an_load_relocs(struct an_bin *b, Elf *elf)
+{
+    for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
+        GElf_Shdr sh, symsh;
+        if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_RELA || !(sh.sh_flags & SHF_ALLOC)) continue;
+        Elf_Data *d = elf_getdata(s, NULL), *sd = NULL;
+        Elf_Scn *symscn = sh.sh_link ? elf_getscn(elf, sh.sh_link) : NULL;
+        if (symscn && gelf_getshdr(symscn, &symsh)) sd = elf_getdata(symscn, NULL);
+        for (size_t i = 0; d && i < d->d_size / sizeof(Elf64_Rela); i++) {
+            GElf_Rela r;
+            GElf_Sym sym;
+            if (!gelf_getrela(d, (int)i, &r)) continue;
+            unsigned t = GELF_R_TYPE(r.r_info);
+            uint64_t v;
+            if (t == R_X86_64_RELATIVE) v = (uint64_t)r.r_addend;
+            else if ((t == R_X86_64_64 || t == R_X86_64_GLOB_DAT) && sd &&
+                     gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym) && sym.st_shndx != SHN_UNDEF)
+                v = sym.st_value + (uint64_t)r.r_addend;
+            else continue;
+            struct an_reloc *rl = an_vec_push(&b->relocs);
+            if (!rl) return LF_ERR_NOMEM;
+            rl->offset = r.r_offset;
+            rl->value = v;
+        }
+    }
+    if (b->relocs.n) qsort(b->relocs.data, b->relocs.n, sizeof(struct an_reloc), an_reloc_cmp);
+    return LF_OK;
+}
+
 enum lf_status an_elf_funcs(struct an_bin *b)
 {
     Elf *elf = elf_memory((char *)b->map, b->map_len);
@@ -317,6 +359,7 @@ enum lf_status an_elf_funcs(struct an_bin *b)
     struct an_vec slots = AN_VEC(struct an_slot);
     if (s == LF_OK) s = an_got_slots(elf, &slots);
     if (s == LF_OK) s = an_load_plt(b, &slots);
+    if (s == LF_OK) s = an_load_relocs(b, elf);
     an_vec_free(&slots);
     elf_end(elf);
     return s;

@@ -194,3 +194,23 @@ const uint8_t *an_bytes_at(const struct an_binary *pb, uint64_t vaddr, size_t *l
     if (len) *len = (size_t)(s->filesz - (vaddr - s->vaddr));
     return b->map + s->offset + (vaddr - s->vaddr);
 }
+
+int an_read_u64(const struct an_binary *pb, uint64_t vaddr, uint64_t *out)
+{
+    const struct an_bin *b = (const struct an_bin *)pb;
+    const struct an_reloc *r = b ? b->relocs.data : NULL;
+    size_t lo = 0, hi = b ? b->relocs.n : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r[mid].offset < vaddr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (b && lo < b->relocs.n && r[lo].offset == vaddr) { *out = r[lo].value; return 1; }
+    const struct an_segment *s = an_segment_at(pb, vaddr);
+    if (!s || vaddr + 8 > s->vaddr + s->memsz || vaddr + 8 < vaddr) return 0;
+    size_t len;
+    const uint8_t *p = an_bytes_at(pb, vaddr, &len);
+    *out = 0;
+    if (p) memcpy(out, p, len < 8 ? len : 8); /* the rest of a partly file-backed word is .bss: zero */
+    return 1;
+}

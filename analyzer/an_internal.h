@@ -56,6 +56,7 @@ double an_now_ms(void);
 struct an_dwarf_proto;  /* an_dwarf.c */
 
 struct an_alias { const char *name; uint64_t addr; };
+struct an_reloc { uint64_t offset, value; };
 
 struct an_bin {
     struct an_binary pub;          /* first: an_binary * <-> an_bin * */
@@ -66,6 +67,7 @@ struct an_bin {
     struct an_vec funcs;           /* struct an_func, sorted after an_elf_funcs */
     struct an_strmap by_name;      /* name (and alias) -> struct an_func * */
     struct an_vec aliases;         /* struct an_alias, until an_funcs_finish */
+    struct an_vec relocs;          /* struct an_reloc, sorted by offset */
     struct an_strmap noreturn;     /* names DWARF marks noreturn (+ libc's) */
     uint64_t text_lo, text_hi;     /* executable PT_LOAD range */
     char *err;

@@ -148,10 +148,10 @@ static int an_entry(const struct an_bin *b, const struct an_jtab_raw *t, uint64_
         int32_t e;
         memcpy(&e, p, 4);
         *target = t->table + (uint64_t)(int64_t)e;
-    } else {
-        memcpy(target, p, 8);
+        return 1;
     }
-    return 1;
+    /* absolute entries of a PIE are written by RELATIVE relocations */
+    return an_read_u64(&b->pub, t->table + i * 8, target);
 }
 
 static int an_jtab_record(struct an_bin *b, struct an_scratch *s, struct an_ins *in, struct an_jtab_raw *t,

@@ -103,6 +103,7 @@ enum lf_status an_open_progress(const char *path, unsigned flags, an_progress_fn
     b->errlen = errlen;
     b->funcs = (struct an_vec)AN_VEC(struct an_func);
     b->aliases = (struct an_vec)AN_VEC(struct an_alias);
+    b->relocs = (struct an_vec)AN_VEC(struct an_reloc);
     b->pub.path = an_strdup(&b->arena, path);
     enum lf_status s = b->pub.path ? an_run(b, path, fn, ctx) : LF_ERR_NOMEM;
     b->err = NULL;
@@ -128,6 +129,7 @@ void an_close(struct an_binary *pb)
     if (b->map) munmap((void *)b->map, b->map_len);
     an_vec_free(&b->funcs);
     an_vec_free(&b->aliases);
+    an_vec_free(&b->relocs);
     an_strmap_free(&b->by_name);
     an_strmap_free(&b->noreturn);
     an_arena_free(&b->arena);

@@ -7,6 +7,7 @@
  *   an_func_by_name(b, name)                a function by symbol name
  *   an_func_cfg(b, f)                       its blocks, edges, loops, sites
  *   an_bytes_at(b, vaddr, &len)             the file bytes mapped at vaddr
+ *   an_read_u64(b, vaddr, &v)               a pointer-size word, relocations applied
  *   an_close(b)
  *
  * Inputs: an ELF64 x86-64 executable or shared object, PIE or not, stripped
@@ -207,6 +208,13 @@ const struct an_func *an_func_by_name(const struct an_binary *b, const char *nam
 /* The file bytes at vaddr: *len is how many are mapped contiguously (from
  * the same PT_LOAD segment's file image), NULL if vaddr is not file-backed. */
 const uint8_t *an_bytes_at(const struct an_binary *b, uint64_t vaddr, size_t *len);
+
+/* The 8 bytes at vaddr as the program sees them when it starts: the
+ * link-time value a load-time relocation writes there (RELATIVE, or a
+ * defined symbol for R_X86_64_64/GLOB_DAT: function pointer tables in
+ * .data.rel.ro of a PIE), else the file bytes (zero in .bss).  Add the load
+ * bias to get a runtime pointer.  0 when vaddr..vaddr+8 is not mapped. */
+int an_read_u64(const struct an_binary *b, uint64_t vaddr, uint64_t *out);
 
 /* The PT_LOAD segment containing vaddr, NULL if none. */
 const struct an_segment *an_segment_at(const struct an_binary *b, uint64_t vaddr);
