@@ -53,14 +53,20 @@ LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name)
 static int blk_find(struct lift_job *j, uint64_t pc, int ctx, int var)
 {
     for (int k = j->nblk - 1; k >= 0; k--)
-        if (j->blk[k].pc == pc && j->blk[k].ctx == ctx && j->blk[k].var == var) return k;
+        if (j->blk[k].pc == pc && j->blk[k].ctx == ctx && j->blk[k].var == var && !j->blk[k].poly) return k;
     return -1;
 }
+
+static int blk_new(struct lift_job *j, uint64_t pc, int ctx, int var, int poly);
 
 static int blk_get(struct lift_job *j, uint64_t pc, int ctx, int var)
 {
     int k = blk_find(j, pc, ctx, var);
-    if (k >= 0) return k;
+    return k >= 0 ? k : blk_new(j, pc, ctx, var, 0);
+}
+
+static int blk_new(struct lift_job *j, uint64_t pc, int ctx, int var, int poly)
+{
     if (j->nblk == j->capblk) {
         j->capblk = j->capblk ? 2 * j->capblk : 64;
         j->blk = realloc(j->blk, (size_t)j->capblk * sizeof *j->blk);
@@ -71,6 +77,7 @@ static int blk_get(struct lift_job *j, uint64_t pc, int ctx, int var)
     b->pc = pc;
     b->ctx = ctx;
     b->var = var;
+    b->poly = poly;
     b->is_exit = j->snippet && pc == j->snip_hi;
     return j->nblk++;
 }
@@ -191,7 +198,7 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
     c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 };
     c->ctx_id = b->ctx;
     c->blk_var = b->var;
-    c->frame_escaped = j->frame_escaped;
+    c->esc = j->esc;
 }
 
 /* The LLVM block of b with its phis (emission). */
@@ -262,9 +269,72 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 }
 
 /* Successors of the block just lifted (indices), from c->term. */
-enum { MAX_SUCC = 1024 };
+enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
 
-static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC])
+static int aval_eq(struct lift_aval a, struct lift_aval b);
+
+static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
+{
+    for (int k = 0; k < j->nmono; k++)
+        if (j->mono[k].pc == pc && j->mono[k].ctx == ctx) return 1;
+    return 0;
+}
+
+/* Polyvariance: a block reached with different known registers gets one
+ * copy per register vector, so a loop whose trip count is known (a walk
+ * over a frozen array or list) unrolls and each iteration keeps its
+ * constants.  A block whose copies exceed POLY_LIMIT is a loop that does
+ * not end at lift time: it becomes monovariant and the analysis restarts. */
+static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const struct lift_aval *gpr)
+{
+    if (j->nopoly || j->snippet || is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
+    int n = 0;
+    for (int k = 0; k < j->nblk; k++) {
+        const struct lift_blk *b = &j->blk[k];
+        if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
+        n++;
+        int same = 1;
+        for (int r = 0; r < 16 && same; r++) same = aval_eq(b->in.gpr[r], gpr[r]);
+        if (same) return k;
+    }
+    if (n < POLY_LIMIT) return blk_new(j, pc, ctx, var, n + 1);
+    if (!j->emitting) {
+        if (j->nmono == j->capmono) {
+            j->capmono = j->capmono ? 2 * j->capmono : 16;
+            j->mono = realloc(j->mono, (size_t)j->capmono * sizeof *j->mono);
+            LF_ASSERT(j->mono, "out of memory");
+        }
+        j->mono[j->nmono].pc = pc;
+        j->mono[j->nmono++].ctx = ctx;
+        j->poly_restart = 1;
+    }
+    return blk_get(j, pc, ctx, var);
+}
+
+static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val);
+static int blk_succ_keys(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC]);
+
+/* Successors of the block just lifted, from c->term and the exit state
+ * (its known registers choose the polyvariant copy). */
+static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], const struct lift_astate *exit)
+{
+    int n = blk_succ_keys(j, c, out);
+    if (n <= 0 || j->snippet) return n;
+    struct lift_astate edge;
+    for (int k = 0; k < n; k++) {
+        const struct lift_astate *e = exit;
+        if (c->term.kind == LIFT_T_SPLIT) {
+            edge = *exit;
+            astate_refine(c, &edge, k == 0);
+            e = &edge;
+        }
+        const struct lift_blk *b = &j->blk[out[k]];
+        out[k] = blk_poly(j, b->pc, b->ctx, b->var, e->gpr);
+    }
+    return n;
+}
+
+static int blk_succ_keys(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC])
 {
     const struct lift_term *t = &c->term;
     uint64_t k = 0;
@@ -344,7 +414,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     astate_join(&j->blk[b0], &s0);
     work = malloc(sizeof *work * (capwork = 64));
     work[nwork++] = b0;
-    int escaped0 = j->frame_escaped;
+    struct lift_esc esc0 = j->esc;
     while (nwork > 0 && st == LF_OK) {
         int bi = work[--nwork];
         struct lift_blk *b = &j->blk[bi];
@@ -353,11 +423,20 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         blk_enter(j, c, b);
         st = blk_body(j, c, b);
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
-        if (c->frame_escaped && !escaped0) { j->frame_escaped = 1; break; }
+        if (memcmp(&c->esc, &esc0, sizeof esc0) != 0) { j->esc = c->esc; break; }
         b = &j->blk[bi];
         b->fuse = c->flags_used;
         b->fdef = c->flags_defined;
-        int nsucc = blk_succs(j, c, succ);   /* may move j->blk */
+        struct lift_astate out, edge;
+        astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
+        LF_DEBUG(4, "lineiform: blk 0x%llx ctx %d var %d poly %d: rbp in %d/%lld out %d, rsp in %d out %d, slots in %d esc %d\n",
+                 (unsigned long long)b->pc, b->ctx, b->var, b->poly, b->in.gpr[5].kind, (long long)b->in.gpr[5].off, out.gpr[5].kind,
+                 b->in.gpr[4].kind, out.gpr[4].kind, b->in.nslot, c->esc.n);
+        if (lift_trace() >= 5)
+            for (int q = 0; q < b->in.nslot; q++)
+                fprintf(stderr, "   slot %lld/%u kind %d priv %d\n", (long long)b->in.slot[q].off, b->in.slot[q].bits,
+                        b->in.slot[q].v.kind, b->in.slot[q].priv);
+        int nsucc = blk_succs(j, c, succ, &out);   /* may move j->blk */
         b = &j->blk[bi];
         b->nsucc = nsucc;
         free(b->succ);
@@ -365,8 +444,6 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         LF_ASSERT(b->succ, "out of memory");
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         if (!b->nsucc) continue;
-        struct lift_astate out, edge;
-        astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
         for (int k = 0; k < b->nsucc; k++) {
             const struct lift_astate *o = &out;
             if (c->term.kind == LIFT_T_SPLIT) {
@@ -379,15 +456,18 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
             work[nwork++] = succ[k];
         }
         if (j->nblk > j->mod->max_blocks * 4) {
+            if (!j->nopoly) { j->nopoly = 1; j->poly_restart = 1; break; }
             st = lift_fail(c, "more than %d blocks", j->mod->max_blocks * 4);
             j->failed_ctx = 0;
         }
+        if (j->poly_restart) break;
     }
     free(work);
     free(succ);
     job_clear_body(scratch);
     LLVMDeleteFunction(scratch);
-    if (st == LF_OK && j->frame_escaped && !escaped0) return LF_ERR_STATE;  /* restart */
+    if (st == LF_OK && (memcmp(&j->esc, &esc0, sizeof esc0) != 0 || j->poly_restart))
+        return LF_ERR_STATE;  /* restart */
     j->min_sp = c->min_sp;
     return st;
 }
@@ -448,7 +528,9 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         st = blk_body(j, c, b);
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
         j->insns += b->ninsn;
-        int nb = j->nblk, n = blk_succs(j, c, succ);
+        struct lift_astate out;
+        astate_of(c, &out, 0);
+        int nb = j->nblk, n = blk_succs(j, c, succ, &out);
         if (j->nblk != nb) { st = lift_fail(c, "emission left the analysed blocks"); break; }
         if (n == 0) continue;
         unsigned live = 0;
@@ -502,8 +584,10 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
         j->ndec = 0;
         j->emitting = 0;
         j->failed_ctx = 0;
+        j->poly_restart = 0;
+        if (round == 12) j->nopoly = 1;
         st = job_analyze(j, c);
-        if (st != LF_ERR_STATE || round > 2) break;
+        if (st != LF_ERR_STATE || round > 14) break;
     }
     if (st != LF_OK) return st;
     job_liveness(j);
@@ -549,6 +633,9 @@ void lift_job_release(struct lift_job *j)
     free(j->blk);
     free(j->fr);
     free(j->dec);
+    free(j->mono);
+    j->mono = NULL;
+    j->nmono = j->capmono = 0;
     j->blk = NULL;
     j->fr = NULL;
     j->dec = NULL;

@@ -113,7 +113,7 @@ void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, 
     c->mod = m;
     c->bad = 0;
     c->min_sp = 0;
-    c->frame_escaped = j->frame_escaped;
+    c->esc = j->esc;
     c->frame = c->sp0 = NULL;
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, fn, "entry"));
     if (!c->pe) return;
@@ -349,8 +349,20 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
         lift_jump(c, ra);
         return c->bad ? LF_ERR_UNSUPPORTED : LF_OK;
     }
-    if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry)
-        return lift_fail(c, "ret with rsp not at the frame's return address");
+    if (!lift_stack_off(c, c->gpr[4], &off) || off != f->sp_entry) {
+        if (lift_trace() >= 3) {
+            char *v = LLVMPrintValueToString(c->gpr[4]);
+            fprintf(stderr, "lineiform: unknown rsp = %.300s\n", v);
+            LLVMDisposeMessage(v);
+            v = LLVMPrintValueToString(c->gpr[5]);
+            fprintf(stderr, "lineiform: rbp = %.300s\n", v);
+            LLVMDisposeMessage(v);
+        }
+        if (!lift_stack_off(c, c->gpr[4], &off))
+            return lift_fail(c, "ret at 0x%llx with an unknown rsp", (unsigned long long)(c->insn ? c->insn->pc : 0));
+        return lift_fail(c, "ret at 0x%llx with rsp at sp%+lld, not sp%+lld", (unsigned long long)(c->insn ? c->insn->pc : 0),
+                         (long long)off, (long long)f->sp_entry);
+    }
     LLVMValueRef ra = lift_load(c, c->gpr[4], 64, ZYDIS_REGISTER_NONE);
     lift_set_gpr64(c, 4, lift_stack_addr(c, off + 8 + (int64_t)imm));
     if (f->parent >= 0) {

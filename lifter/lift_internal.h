@@ -97,8 +97,17 @@ struct lift_slot {
     LLVMValueRef v;
     int priv;                   /* written by push: no C pointer reaches it */
 };
-#define LIFT_MAX_SLOTS 64
+#define LIFT_MAX_SLOTS 160
 #define LIFT_MAX_FSRC 256
+
+/* Frame bytes a pointer that left the lifted code may reach: from the
+ * escaped address up to the top of the (inline) frame holding it, since a
+ * C object extends upwards from its address and never past its frame. */
+#define LIFT_MAX_ESC 16
+struct lift_esc {
+    int n;
+    struct { int64_t lo, hi; } r[LIFT_MAX_ESC];
+};
 
 /* How the current block ends (set by lift_jump & co.). */
 enum lift_term_kind { LIFT_T_NONE, LIFT_T_JUMP, LIFT_T_BRANCH, LIFT_T_RET,
@@ -145,7 +154,7 @@ struct lift_ctx {
     LLVMValueRef frame;         /* the frame alloca (i8 array), NULL without pe */
     LLVMValueRef sp0;           /* i64: rsp at the specialization's entry */
     int64_t frame_top;          /* byte offset of sp0 inside frame */
-    int frame_escaped;          /* a stack address left the lifted code */
+    struct lift_esc esc;        /* frame ranges reachable through escaped addresses */
     int64_t min_sp;             /* lowest rsp offset seen (frame sizing) */
 
     /* Current instruction, block and job. */

@@ -38,6 +38,7 @@ struct lift_blk {
     uint64_t pc;
     int ctx;
     int var;                    /* 0, or 1/2: entered under a split's cond = 1/0 */
+    int poly;                   /* 0, or the variant for its known registers */
     int seen;                   /* in-state valid */
     int is_exit;                /* snippet mode: the exit */
     struct lift_astate in;
@@ -86,8 +87,11 @@ struct lift_job {
     int ndec, capdec;
 
     int emitting;
+    struct { uint64_t pc; int ctx; } *mono; /* blocks not to unroll (their variants never ended) */
+    int nmono, capmono;
+    int nopoly, poly_restart;
     int64_t min_sp;
-    int frame_escaped;
+    struct lift_esc esc;        /* as lift_ctx.esc, for the whole job */
     unsigned insns;             /* instructions in the emitted blocks */
     int failed_ctx;             /* context of the refusal */
     char why[200];

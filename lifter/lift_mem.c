@@ -16,6 +16,7 @@
  *      caller's frame) are not ours: touching them refuses the lift. */
 #include "lifter/lift_internal.h"
 #include "lifter/lift_aot.h"
+#include "lifter/lift_job.h"
 
 #include <string.h>
 
@@ -61,7 +62,11 @@ static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v, int p
 {
     unsigned bits = lift_bits(v);
     lift_slot_kill(c, off, bits / 8);
-    if (c->nslot == LIFT_MAX_SLOTS) memmove(c->slot, c->slot + 1, --c->nslot * sizeof c->slot[0]);
+    if (c->nslot == LIFT_MAX_SLOTS) {   /* forget the oldest spill, saved registers last */
+        int k = 0;
+        while (k < c->nslot - 1 && c->slot[k].priv) k++;
+        memmove(c->slot + k, c->slot + k + 1, (size_t)(--c->nslot - k) * sizeof c->slot[0]);
+    }
     c->slot[c->nslot++] = (struct lift_slot){ off, bits, v, priv };
 }
 
@@ -78,17 +83,49 @@ static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits
 
 void lift_clobber_mem(struct lift_ctx *c)
 {
-    if (!c->frame_escaped) return;
     int j = 0;
-    for (int k = 0; k < c->nslot; k++)
-        if (c->slot[k].priv) c->slot[j++] = c->slot[k];
+    for (int k = 0; k < c->nslot; k++) {
+        const struct lift_slot *s = &c->slot[k];
+        int hit = 0;
+        for (int e = 0; e < c->esc.n && !hit; e++)
+            hit = s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8);
+        if (s->priv || !hit) c->slot[j++] = *s;
+    }
     c->nslot = j;
+}
+
+/* The frame holding offset k: the innermost inline frame whose return
+ * address lies above k (lift_frame.sp_entry). */
+static int64_t lift_frame_top(const struct lift_ctx *c, int64_t k)
+{
+    const struct lift_job *j = c->job;
+    for (int x = c->ctx_id; j && x >= 0; x = j->fr[x].parent)
+        if (k < j->fr[x].sp_entry) return j->fr[x].sp_entry;
+    return 8;
+}
+
+static void lift_escape_range(struct lift_ctx *c, int64_t k)
+{
+    int64_t hi = lift_frame_top(c, k);
+    struct lift_esc *e = &c->esc;
+    for (int q = 0; q < e->n; q++)
+        if (e->r[q].lo <= k && hi <= e->r[q].hi) return;   /* already covered */
+    if (e->n == LIFT_MAX_ESC) {                           /* merge into one hull */
+        for (int q = 1; q < e->n; q++) {
+            if (e->r[q].lo < e->r[0].lo) e->r[0].lo = e->r[q].lo;
+            if (e->r[q].hi > e->r[0].hi) e->r[0].hi = e->r[q].hi;
+        }
+        e->n = 1;
+    }
+    e->r[e->n].lo = k;
+    e->r[e->n++].hi = hi;
 }
 
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
 {
     int64_t k;
-    if (lift_bits(v) == 64 && lift_stack_off(c, v, &k)) c->frame_escaped = 1;
+    if (lift_bits(v) != 64 || !lift_stack_off(c, v, &k)) return;
+    lift_escape_range(c, k);
 }
 
 /* -- Accesses -------------------------------------------------------------------- */

@@ -169,8 +169,7 @@ static LLVMValueRef lift_dynamic_alloca(struct lift_ctx *c, LLVMValueRef old, LL
 {
     LLVMValueRef n = LLVMBuildSub(c->b, old, v64, "");
     LLVMValueRef p = LLVMBuildArrayAlloca(c->b, c->i8, LLVMBuildAdd(c->b, n, lift_const(c, 64, 16), ""), "vla");
-    LLVMSetAlignment(p, 16);
-    c->frame_escaped = 1;
+    LLVMSetAlignment(p, 16);   /* a separate object: pointers into it cannot reach the frame */
     return LLVMBuildPtrToInt(c->b, p, c->i64, "");
 }
 

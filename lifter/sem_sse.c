@@ -78,6 +78,27 @@ static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, en
     return LF_OK;
 }
 
+/* addpd/subpd/mulpd/divpd: fp_arith on both 64-bit lanes. */
+static LLVMValueRef lane(struct lift_ctx *c, LLVMValueRef v, unsigned w, unsigned k);
+static LLVMValueRef join(struct lift_ctx *c, LLVMValueRef *l, unsigned n);
+
+static enum lf_status fp_arith_pd(struct lift_ctx *c, const struct lift_insn *i, enum fop op)
+{
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_get(c, i, 1), l[2];
+    for (unsigned k = 0; k < 2; k++) {
+        LLVMValueRef x = lane(c, a, 64, k), y = lane(c, b, 64, k), fx = to_fp(c, x), fy = to_fp(c, y), r;
+        switch (op) {
+        case F_ADD: r = LLVMBuildFAdd(c->b, fx, fy, ""); break;
+        case F_SUB: r = LLVMBuildFSub(c->b, fx, fy, ""); break;
+        case F_MUL: r = LLVMBuildFMul(c->b, fx, fy, ""); break;
+        default: r = LLVMBuildFDiv(c->b, fx, fy, ""); break;
+        }
+        l[k] = fp_result(c, x, y, r);
+    }
+    lift_put(c, i, 0, join(c, l, 2));
+    return LF_OK;
+}
+
 static LLVMValueRef intrinsic1(struct lift_ctx *c, const char *name, LLVMTypeRef t, LLVMValueRef x)
 {
     LLVMTypeRef ft = LLVMFunctionType(t, &t, 1, 0);
@@ -159,6 +180,15 @@ static enum lf_status move_high(struct lift_ctx *c, const struct lift_insn *i)
     LLVMValueRef lo = lift_zext(c, lift_trunc(c, lift_xmm(c, x), 64), 128);
     LLVMValueRef hi = LLVMBuildShl(c->b, lift_zext(c, lift_get(c, i, 1), 128), LLVMConstInt(c->i128, 64, 0), "");
     lift_set_xmm(c, x, LLVMBuildOr(c->b, lo, hi, ""));
+    return LF_OK;
+}
+
+/* movhps m64, xmm: store the high lane.  (Zydis gives the xmm operand the
+ * width 128 here but 64 in the load form.) */
+static enum lf_status store_high(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef x = lift_xmm(c, (unsigned)lift_reg_index(i->op[1].reg.value));
+    lift_put(c, i, 0, lift_trunc(c, LLVMBuildLShr(c->b, x, LLVMConstInt(c->i128, 64, 0), ""), 64));
     return LF_OK;
 }
 
@@ -463,6 +493,9 @@ SEM_(PSRLD_X_I, shift_lanes(c, i, 32, S_SHR)) SEM_(PSRLQ_X_I, shift_lanes(c, i, 
 SEM_(PSRAW_X_I, shift_lanes(c, i, 16, S_SAR)) SEM_(PSRAD_X_I, shift_lanes(c, i, 32, S_SAR))
 SEM_(PSLLDQ_X_I, shift_bytes(c, i, 1)) SEM_(PSRLDQ_X_I, shift_bytes(c, i, 0))
 SEM_(PMOVMSKB_R_X, move_mask(c, i, 8)) SEM_(MOVMSKPD_R_X, move_mask(c, i, 64))
+PAIR_(ADDPD, fp_arith_pd(c, i, F_ADD)) PAIR_(SUBPD, fp_arith_pd(c, i, F_SUB))
+PAIR_(MULPD, fp_arith_pd(c, i, F_MUL)) PAIR_(DIVPD, fp_arith_pd(c, i, F_DIV))
+SEM_(MOVUPD_X_M, move(c, i)) SEM_(MOVUPD_M_X, move(c, i)) SEM_(MOVHPS_M_X, store_high(c, i))
 SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
 SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))
 PAIR_(SQRTSS, fp_sqrt(c, i))
