@@ -46,6 +46,16 @@ def fmt_seconds(s):
     return "%.1f ms" % (s * 1000)
 
 
+def fmt_range(med, lo, hi):
+    """"784 ms (762–803)": median, then min–max in the median's unit."""
+    text = fmt_seconds(med)
+    num, unit = text.split(" ")
+    scale = 1000.0 if unit == "ms" else 1.0
+    digits = len(num.split(".")[1]) if "." in num else 0
+    return "%s (%.*f–%.*f) %s" % (num, digits, lo * scale, digits, hi * scale,
+                                  unit)
+
+
 def fmt_count(n):
     for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if n >= scale:
@@ -76,8 +86,7 @@ def _cell_text(res, cell):
         return fmt_count(s["median"])
     if s["n"] == 1:
         return fmt_seconds(s["median"])
-    return "%s (%s–%s)" % (fmt_seconds(s["median"]), fmt_seconds(s["min"]),
-                           fmt_seconds(s["max"]))
+    return fmt_range(s["median"], s["min"], s["max"])
 
 
 def _table(header, rows):
@@ -267,7 +276,9 @@ def chart(res, path, workdir):
         "set logscale y 10", "set grid ytics",
         "set xtics rotate by -30", "set key outside right top",
         "set title 'Speed-up over %s (its time / column time; log scale)"
-        " - %s'" % (label[base], res["date"]),
+        " - %s'" % ("the interpreter" if base == "interp" else label[base],
+                    res["date"]),
+        "set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2",
         "set ylabel 'speed-up (x)'",
         "plot " + plots, ""])
     try:

@@ -140,7 +140,7 @@ def discover(args):
     return progs, empty
 
 
-def machine_info():
+def machine_info(load_at_start):
     cpu, mem = platform.processor() or "unknown CPU", "unknown memory"
     try:
         with open("/proc/cpuinfo") as f:
@@ -153,11 +153,10 @@ def machine_info():
             mem = "%.1f GiB RAM" % (kb / (1 << 20))
     except OSError:
         pass
-    load = loadavg()
     return {"cpu": cpu, "cores": os.cpu_count() or 0, "memory": mem,
             "kernel": "%s %s %s" % (platform.system(), platform.release(),
                                     platform.machine()),
-            "loadavg_at_start": load}
+            "loadavg_at_start": load_at_start, "loadavg_at_end": loadavg()}
 
 
 def loadavg():
@@ -266,9 +265,8 @@ def build_results(args, ctx, allcols, cols, progs, empty, table):
     image = next((c for c in cols if c.name == "image"), None)
     res = {
         "schema": 1, "mode": mode, "quick": args.quick,
-        "date": datetime.datetime.now(datetime.timezone.utc)
-                .strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine_info(),
+        "date": args.start_date,
+        "machine": machine_info(args.load_at_start),
         "versions": {k: v for k, v in versions.items() if v},
         "settings": {"runs": args.runs, "metric": args.metric, "startup_runs_per_round":
                      args.startup_runs, "timeout_seconds": args.timeout,
@@ -316,6 +314,9 @@ def main(argv):
     work = os.path.join(args.build, "bench", "work")
     os.makedirs(work, exist_ok=True)
     workdir = tempfile.mkdtemp(dir=work)
+    args.load_at_start = loadavg()
+    args.start_date = (datetime.datetime.now(datetime.timezone.utc)
+                       .strftime("%Y-%m-%d %H:%M UTC"))
     try:
         ctx = bc.Context(SRC, args.build, workdir, args.timeout,
                          args.prepare_timeout)
@@ -329,7 +330,6 @@ def main(argv):
         table = prepare_cells(cols, progs, empty)
         run_rounds(cols, progs, empty, table, ctx, args)
         res = build_results(args, ctx, allcols, cols, progs, empty, table)
-        res["machine"]["loadavg_at_end"] = loadavg()
         stem = "callgrind" if args.callgrind else "latest"
         text, chart_reason = br.write_all(res, args.out, stem, workdir)
     except OSError as exc:

@@ -47,6 +47,11 @@ class TestSummaries(unittest.TestCase):
         self.assertEqual(bm.summarize([run(4.0), run(1.0), run(2.0),
                                        run(3.0)])["median"], 2.5)
 
+    def test_range_is_printed_in_the_median_unit(self):
+        self.assertEqual(br.fmt_range(0.784, 0.7621, 0.8033),
+                         "784 (762–803) ms")
+        self.assertEqual(br.fmt_range(1.5, 0.98, 2.0), "1.50 (0.98–2.00) s")
+
     def test_failed_runs_do_not_count(self):
         self.assertEqual(bm.summarize([run(9.0, ok=False), run(1.0)])["max"],
                          1.0)
@@ -75,7 +80,7 @@ class TestTables(unittest.TestCase):
 
     def test_cell_shows_median_min_max_and_wrong_never_a_number(self):
         md = br.markdown(self.res)
-        self.assertIn("| fib | 5.00 s (4.00 s–6.00 s) | 2.00 s (1.00 s–3.00 s)"
+        self.assertIn("| fib | 5.00 (4.00–6.00) s | 2.00 (1.00–3.00) s"
                       " | **WRONG** |", md)
         self.assertIn("fib, c: WRONG, why", md)
 
