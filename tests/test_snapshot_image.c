@@ -28,8 +28,10 @@ static const char fixture_src[] =
     "struct clo { long (*code)(struct clo *, long); long k; const char *s; };\n"
     "static const long tab[8] = { 3, 1, 4, 1, 5, 9, 2, 6 };\n"
     "__attribute__((noinline)) double fx_scale(double x) { return fmod(x, 7.0) * 1.25 + 0.5; }\n"
+    "static volatile long calls = 100, zeroed;\n" /* .data and .bss: must start as written */
     "long fx_entry(struct clo *c, long n)\n"
-    "{ return c->k * n + (long)strlen(c->s) + (long)fx_scale((double)n) + tab[n & 7]; }\n";
+    "{ long bad = (calls++ < 100) * 1000 + (zeroed++ < 0) * 2000;\n"
+    "  return bad + c->k * n + (long)strlen(c->s) + (long)fx_scale((double)n) + tab[n & 7]; }\n";
 
 struct clo { long (*code)(struct clo *, long); long k; const char *s; };
 
@@ -118,7 +120,7 @@ static void test_link_turns_externals_into_imports_and_places_pools(void **state
     assert_true(l.entry >= SNAP_CODE_BASE && l.entry < SNAP_CODE_LIMIT);
     int kinds = 0;
     for (size_t i = 0; i < l.nsegs; i++) kinds |= 1 << l.segs[i].kind;
-    assert_int_equal(kinds, (1 << SNAP_SEG_CODE) | (1 << SNAP_SEG_RODATA) | (1 << SNAP_SEG_GOT));
+    assert_int_equal(kinds, (1 << SNAP_SEG_CODE) | (1 << SNAP_SEG_RODATA) | (1 << SNAP_SEG_DATA) | (1 << SNAP_SEG_GOT));
     snap_linked_free(&l);
 }
 
@@ -334,6 +336,23 @@ static int maps_perm(uint64_t addr, char perm[5])
     return found;
 }
 
+/* No mapping in the code window is writable and executable at once. */
+static int code_window_never_wx(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], perm[5];
+    int n = 0, ok = 1;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3 || lo < SNAP_CODE_BASE || lo >= SNAP_CODE_LIMIT)
+            continue;
+        n++;
+        if (perm[1] == 'w' && perm[2] == 'x') ok = 0;
+    }
+    if (f) fclose(f);
+    return ok && n >= 3; /* code, rodata, data (+ GOT) */
+}
+
 static int child_load_and_run(const char *img)
 {
     void *code, *entry, *roots;
@@ -351,6 +370,7 @@ static int child_load_and_run(const char *img)
     if (!maps_perm((uint64_t)(uintptr_t)code, perm) || strcmp(perm, "r-xp")) return 14;
     if (!maps_perm((uint64_t)(uintptr_t)entry, perm) || perm[1] != '-') return 15;
     if (!lf_is_frozen(entry)) return 16;
+    if (!code_window_never_wx()) return 17;
     return 0;
 }
 
