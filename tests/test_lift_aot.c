@@ -1,0 +1,124 @@
+/* test_lift_aot.c -- lift_aot_compile turns a frozen closure chain into a
+ * relocatable ELF object: one function symbol per specialization, the
+ * entry symbol among them, PLT calls as undefined symbols, and bad input
+ * refused with a reason instead of a crash. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+
+#include "lifter/lift_aot.h"
+#include "lifter/lift_proc.h"
+#include "tests/tutil.h"
+
+typedef struct node node;
+struct node { long (*fn)(const node *, long); const node *l, *r; long k; const char *s; };
+
+__attribute__((noinline)) static long ev_k(const node *n, long x) { (void)x; return n->k; }
+__attribute__((noinline)) static long ev_add(const node *n, long x) { return n->l->fn(n->l, x) + n->r->fn(n->r, x); }
+__attribute__((noinline)) static long ev_len(const node *n, long x) { return (long)strlen(n->s) + x; }
+
+static const node *mk(long (*fn)(const node *, long), const node *l, const node *r, long k, const char *s)
+{
+    node n = { fn, l, r, k, s };
+    return lf_freeze(&n, sizeof n);
+}
+
+/* Compile the closure at root with this process as the snapshot. */
+static enum lf_status compile(const node *root, struct lift_aot_result *out, char *why, size_t len)
+{
+    struct lift_proc p;
+    assert_int_equal(lift_proc_open(&p, (uint64_t)(uintptr_t)root->fn), LF_OK);
+    struct lift_memmap maps[256];
+    size_t n = 0;
+    for (size_t k = 0; k < p.nmaps && n < 250; k++) maps[n++] = p.maps[k];
+    /* The frozen arena: its used part, as the heap dump would hold it. */
+    maps[n++] = (struct lift_memmap){ (uintptr_t)root & ~0xfffull, 1 << 16, (const void *)((uintptr_t)root & ~0xfffull), 1 };
+    struct lift_aot_input in = { maps, n, "/proc/self/exe", p.bias, (uintptr_t)root, 2 };
+    enum lf_status st = lift_aot_compile(&in, out, why, len);
+    lift_proc_close(&p);
+    return st;
+}
+
+/* 1 when the object defines (want_defined) or references name. */
+static int obj_has_symbol(const struct lift_aot_result *r, const char *name, int want_defined)
+{
+    elf_version(EV_CURRENT);
+    Elf *e = elf_memory((char *)r->obj, r->obj_len);
+    assert_non_null(e);
+    GElf_Ehdr eh;
+    assert_non_null(gelf_getehdr(e, &eh));
+    assert_int_equal(eh.e_type, ET_REL);
+    int found = 0;
+    for (Elf_Scn *s = NULL; (s = elf_nextscn(e, s)) != NULL;) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_SYMTAB) continue;
+        Elf_Data *d = elf_getdata(s, NULL);
+        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Sym sym;
+            gelf_getsym(d, (int)i, &sym);
+            if (strcmp(elf_strptr(e, sh.sh_link, sym.st_name), name) != 0) continue;
+            found = want_defined ? sym.st_shndx != SHN_UNDEF : sym.st_shndx == SHN_UNDEF;
+        }
+    }
+    elf_end(e);
+    return found;
+}
+
+static void test_aot_object_defines_the_entry_specialization(void **state)
+{
+    (void)state;
+    const node *root = mk(ev_add, mk(ev_k, NULL, NULL, 3, NULL), mk(ev_k, NULL, NULL, 4, NULL), 0, NULL);
+    struct lift_aot_result r;
+    char why[256] = "";
+    assert_int_equal(compile(root, &r, why, sizeof why), LF_OK);
+    assert_true(r.obj_len > 64);
+    assert_true(r.nsyms >= 1);
+    int listed = 0;
+    for (size_t k = 0; k < r.nsyms; k++) listed |= strcmp(r.syms[k].name, r.entry_sym) == 0;
+    assert_true(listed);
+    assert_true(obj_has_symbol(&r, r.entry_sym, 1));
+    assert_non_null(strstr(r.entry_sym, "ev_add@0x"));
+    assert_int_equal(r.report.inlined, 2);
+    lift_aot_result_free(&r);
+}
+
+static void test_aot_plt_call_becomes_an_undefined_symbol(void **state)
+{
+    (void)state;
+    const char *text = lf_freeze("frozen text", 12);
+    const node *root = mk(ev_len, NULL, NULL, 0, text);
+    struct lift_aot_result r;
+    char why[256] = "";
+    assert_int_equal(compile(root, &r, why, sizeof why), LF_OK);
+    assert_true(obj_has_symbol(&r, "strlen", 0));
+    lift_aot_result_free(&r);
+}
+
+static void test_aot_refuses_an_entry_outside_the_snapshot(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[64];
+    struct lift_memmap map = { 0x1000, sizeof bytes, bytes, 1 };
+    struct lift_aot_input in = { &map, 1, "/proc/self/exe", 0, 0xdead0000, 2 };
+    struct lift_aot_result r;
+    char why[256] = "";
+    assert_int_not_equal(lift_aot_compile(&in, &r, why, sizeof why), LF_OK);
+    assert_true(why[0] != 0);
+    assert_null(r.obj);
+    assert_int_equal(lift_aot_compile(NULL, &r, why, sizeof why), LF_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_aot_object_defines_the_entry_specialization),
+        cmocka_unit_test(test_aot_plt_call_becomes_an_undefined_symbol),
+        cmocka_unit_test(test_aot_refuses_an_entry_outside_the_snapshot),
+    };
+    return cmocka_run_group_tests_name("lift_aot", tests, NULL, NULL);
+}
