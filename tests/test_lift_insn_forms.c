@@ -39,7 +39,7 @@
  *                     always raises #DE), nor does a memory operand's base
  *   shifts by cl      rcx is not used as base or index of the memory operand
  *   128-bit SSE memory operands are 16-byte aligned (legacy SSE faults
- *                     otherwise) except for movups/movdqu, which get any
+ *                     otherwise) except for movups/movupd/movdqu: any
  *                     address; no absolute [index*scale+disp32] operands
  *                     (the arena is not in the low 2 GB).
  * Environment: LF_INSN_STATES (default 1000 per width), LF_INSN_SEED,
@@ -191,7 +191,7 @@ static ZydisEncoderOperand pick_mem(struct gcase *g, unsigned size, int variant)
     unsigned allowed = 0xffffu & ~reserved_addr_gprs(g);
     g->msize = size;
     g->align = size >= 16 && g->fi->mnemonic != ZYDIS_MNEMONIC_MOVUPS &&
-               g->fi->mnemonic != ZYDIS_MNEMONIC_MOVDQU;
+               g->fi->mnemonic != ZYDIS_MNEMONIC_MOVUPD && g->fi->mnemonic != ZYDIS_MNEMONIC_MOVDQU;
     g->mem_rip = g->mem_stack = g->mem_fs = 0;
     g->index = ZYDIS_REGISTER_NONE;
     g->scale = 1u << tu_rand_below(4);
