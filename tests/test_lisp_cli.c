@@ -95,13 +95,15 @@ static void test_lisp_ten_million_tail_calls_use_constant_stack(void **state)
         "(define (ev? n) (if (= n 0) #t (od? (- n 1))))\n"
         "(define (od? n) (if (= n 0) #f (ev? (- n 1))))\n"
         "(display (ev? 10000000))\n"
-        "(display (let loop ((i 0)) (if (< i 10000000) (loop (+ i 1)) i)))\n");
+        "(display (let loop ((i 0)) (if (< i 10000000) (loop (+ i 1)) i)))\n"
+        "(define (ap n) (if (= n 0) 'ap (apply ap (list (- n 1)))))\n"
+        "(display (ap 1000000))\n");
     char *out, *err;
     int st = tu_run(tu_fmt("ulimit -s 1024 && LISP_STACK_RAISED=1 '%s' '%s'", tu_build("bin/lisp"), s),
                     &out, &err);
     assert_string_equal(err, "");
     assert_int_equal(st, 0);
-    assert_string_equal(out, "#t10000000");
+    assert_string_equal(out, "#t10000000ap");
     free(out);
     free(err);
 }

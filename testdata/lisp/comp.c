@@ -304,7 +304,10 @@ static struct ast *comp_call(struct ctx *c, value x, int tail, struct lv_pos pos
         struct gvar *g = gvar_of(head);
         if (g->inline_ok) {
             struct ast *a = comp_args_call(c, mk_const((value)g->prim, pos), CDR(x), tail, pos);
-            if (a->n >= g->prim->min && (g->prim->max < 0 || a->n <= g->prim->max)) {
+            /* apply in tail position stays a tail call (its callee runs in
+             * the caller's trampoline, not a nested one). */
+            int tail_apply = tail && strcmp(g->prim->name, "apply") == 0;
+            if (!tail_apply && a->n >= g->prim->min && (g->prim->max < 0 || a->n <= g->prim->max)) {
                 a->k = A_PRIM;
                 a->prim = g->prim;
             }
