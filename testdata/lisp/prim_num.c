@@ -109,7 +109,7 @@ PRIM(p_mul)
 
 PRIM(p_sub)
 {
-    if (argc == 1) return lv_num_sub(FIX(0), a[0]);
+    if (argc == 1) return FLOP(a[0]) ? lv_flo(-FLO(a[0])) : lv_num_sub(FIX(0), a[0]);
     value r = a[0];
     for (int i = 1; i < argc; i++) r = lv_num_sub(r, a[i]);
     return r;
