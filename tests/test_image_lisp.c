@@ -5,10 +5,9 @@
  * clang.  And the compiled fib keeps no indirect call whose target is loaded
  * from memory (disassembled with Zydis).
  *
- * Test programs are compared with a live interpreter run; bench programs
- * (seconds each) with their .out files, which the interpreter's own tests
- * hold it to, to halve the time.  The metadata database is kept in the build
- * directory so the interpreter is analyzed once, not per test run. */
+ * Every program is compared with a live run of the same interpreter build.
+ * The metadata database is kept in the build directory so each interpreter
+ * build is analyzed once, not per test run. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,14 +33,15 @@ static int setup(void **state)
     snprintf(lineiform, sizeof lineiform, "%s", tu_build("lineiform"));
     snprintf(lisp_gcc, sizeof lisp_gcc, "%s", tu_build("bin/lisp"));
     snprintf(db, sizeof db, "%s", tu_build("tests/image-lisp-metadata.db"));
-    snprintf(lisp_clang, sizeof lisp_clang, "%s/lisp-clang", tu_tmpdir());
+    snprintf(lisp_clang, sizeof lisp_clang, "%s", tu_build("tests/lisp-clang")); /* stable path: analysis cached */
     if (access(lineiform, X_OK) || access(lisp_gcc, X_OK)) {
         fprintf(stderr, "test_image_lisp: %s or %s missing\n", lineiform, lisp_gcc);
         return -1;
     }
     char *err = NULL;
-    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s' %s/*.c '%s' -lgc -lm", tu_src("include"),
-                           lisp_clang, tu_src("testdata/lisp"), tu_build("liblineiform-rt.a")), NULL, &err);
+    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s/lisp-clang' %s/*.c '%s' -lgc -lm && "
+                           "mv -f '%s/lisp-clang' '%s'", tu_src("include"), tu_tmpdir(), tu_src("testdata/lisp"),
+                           tu_build("liblineiform-rt.a"), tu_tmpdir(), lisp_clang), NULL, &err);
     if (rc) fprintf(stderr, "test_image_lisp: building the interpreter with clang: %s\n", err);
     free(err);
     return rc;
@@ -68,20 +68,21 @@ static int snapshot(const char *interp, const char *scr, const char *img, char *
     return rc;
 }
 
-static void image_matches_interpreter(const char *interp, const char *scr)
+/* Run scr with the interpreter and as an image, both from dir: same stdout,
+ * same exit status.  A script that fails before its snapshot point must
+ * fail when interpreted too, and leave no image. */
+static void image_matches_interpreter(const char *interp, const char *dir, const char *scr)
 {
-    const char *img = tu_fmt("%s/t.img", tu_tmpdir());
-    char *o1 = NULL, *o2 = NULL, *e2 = NULL;
-    char im[1024];
-    snprintf(im, sizeof im, "%s", img);
-    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", tu_src("testdata/lisp/tests"), interp, scr), &o1, NULL);
+    char im[1024], *o1 = NULL, *o2 = NULL, *e2 = NULL;
+    snprintf(im, sizeof im, "%s/t.img", tu_tmpdir());
+    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", dir, interp, scr), &o1, NULL);
     int rc = snapshot(interp, scr, im, NULL);
-    if (rc == 1) { /* failed before its snapshot point: so must the interpreter */
+    if (rc == 1) {
         if (s1 == 0) fail_msg("%s: snapshot failed but the interpreter succeeds", scr);
         free(o1);
         return;
     }
-    int s2 = tu_run(tu_fmt("cd '%s' && '%s' run '%s'", tu_src("testdata/lisp/tests"), lineiform, im), &o2, &e2);
+    int s2 = tu_run(tu_fmt("cd '%s' && '%s' run '%s'", dir, lineiform, im), &o2, &e2);
     if (s1 != s2 || strcmp(o1, o2))
         fail_msg("%s (%s): interpreter status %d, image status %d (%s)\n--- interpreter\n%s--- image\n%s", scr,
                  interp, s1, s2, e2, o1, o2);
@@ -90,41 +91,21 @@ static void image_matches_interpreter(const char *interp, const char *scr)
     free(e2);
 }
 
-static void every_test_program(const char *interp)
+static void every_program(const char *interp, const char *rel)
 {
     glob_t g;
-    size_t n = scripts("testdata/lisp/tests", &g);
-    for (size_t i = 0; i < n; i++) image_matches_interpreter(interp, g.gl_pathv[i]);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", tu_src(rel));
+    size_t n = scripts(rel, &g);
+    for (size_t i = 0; i < n; i++) image_matches_interpreter(interp, dir, g.gl_pathv[i]);
     globfree(&g);
-    if (n == 0) skip(); /* the interpreter's tests have not landed */
+    if (n == 0) skip(); /* no programs there yet */
 }
 
-static void every_bench_program(const char *interp)
-{
-    glob_t g;
-    size_t n = scripts("testdata/lisp/bench", &g);
-    assert_true(n > 0);
-    for (size_t i = 0; i < n; i++) {
-        const char *scr = g.gl_pathv[i];
-        char want_path[1024], img[1024], *want, *got = NULL, *err = NULL;
-        snprintf(want_path, sizeof want_path, "%.*s.out", (int)(strlen(scr) - 4), scr);
-        snprintf(img, sizeof img, "%s/b.img", tu_tmpdir());
-        assert_non_null(want = tu_read_file(want_path, NULL));
-        if (snapshot(interp, scr, img, NULL) != 0) fail_msg("%s: snapshot failed", scr);
-        int st = tu_run(tu_fmt("'%s' run '%s'", lineiform, img), &got, &err);
-        if (st != 0 || strcmp(want, got))
-            fail_msg("%s (%s): image status %d (%s)\n--- expected\n%s--- image\n%s", scr, interp, st, err, want, got);
-        free(want);
-        free(got);
-        free(err);
-    }
-    globfree(&g);
-}
-
-static void test_test_programs_gcc_interpreter(void **state) { (void)state; every_test_program(lisp_gcc); }
-static void test_test_programs_clang_interpreter(void **state) { (void)state; every_test_program(lisp_clang); }
-static void test_bench_programs_gcc_interpreter(void **state) { (void)state; every_bench_program(lisp_gcc); }
-static void test_bench_programs_clang_interpreter(void **state) { (void)state; every_bench_program(lisp_clang); }
+static void test_test_programs_gcc_interpreter(void **state) { (void)state; every_program(lisp_gcc, "testdata/lisp/tests"); }
+static void test_test_programs_clang_interpreter(void **state) { (void)state; every_program(lisp_clang, "testdata/lisp/tests"); }
+static void test_bench_programs_gcc_interpreter(void **state) { (void)state; every_program(lisp_gcc, "testdata/lisp/bench"); }
+static void test_bench_programs_clang_interpreter(void **state) { (void)state; every_program(lisp_clang, "testdata/lisp/bench"); }
 
 /* -- The compiled fib: no indirect call through loaded memory ------------- */
 

@@ -130,6 +130,29 @@ static void test_gcc_built_interpreter_and_its_image_agree(void **state)
     same_as_interpreter(mini, script("f1.txt", "1\n"), tu_fmt("%s/f1.img", tu_tmpdir()));
 }
 
+static void test_every_optimization_level_gives_the_same_output(void **state)
+{
+    (void)state;
+    const char *mini = build_mini("gcc", "mini-gcc", "");
+    const char *scr = script("f18.txt", "18\n");
+    char *o1 = NULL, m[1024], sc[1024];
+    snprintf(m, sizeof m, "%s", mini);
+    snprintf(sc, sizeof sc, "%s", scr);
+    int s1 = tu_run(tu_fmt("'%s' '%s'", m, sc), &o1, NULL);
+    for (int level = 0; level <= 3; level++) {
+        char *o2 = NULL, *e = NULL;
+        const char *img = tu_fmt("%s/o%d.img", tu_tmpdir(), level);
+        int rc = tu_run(tu_fmt("'%s' snapshot -q -O%d --db '%s/meta.db' --interp '%s' '%s' -o '%s'", lineiform, level,
+                               tu_tmpdir(), m, sc, img), NULL, &e);
+        if (rc != 0) fail_msg("-O%d: snapshot failed (%d): %s", level, rc, e);
+        free(e);
+        int s2 = tu_run(tu_fmt("'%s' run '%s/o%d.img'", lineiform, tu_tmpdir(), level), &o2, NULL);
+        if (s1 != s2 || strcmp(o1, o2)) fail_msg("-O%d: interpreter %d '%s', image %d '%s'", level, s1, o1, s2, o2);
+        free(o2);
+    }
+    free(o1);
+}
+
 static void test_clang_built_interpreter_and_its_image_agree(void **state)
 {
     (void)state;
@@ -297,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gcc_built_interpreter_and_its_image_agree),
         cmocka_unit_test(test_clang_built_interpreter_and_its_image_agree),
+        cmocka_unit_test(test_every_optimization_level_gives_the_same_output),
         cmocka_unit_test(test_failing_script_gives_its_error_and_no_image),
         cmocka_unit_test(test_summary_names_every_phase_and_count),
         cmocka_unit_test(test_usage_errors_exit_2),
