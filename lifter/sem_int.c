@@ -170,6 +170,45 @@ SHIFT_ROWS_(SAR, shift(c, i, LIFT_FOP_SAR))
 SHIFT_ROWS_(ROL, rotate(c, i, 1))
 SHIFT_ROWS_(ROR, rotate(c, i, 0))
 
+/* Double-precision shifts: shld dst, src, n = the high half of dst:src << n;
+ * shrd dst, src, n = the low half of src:dst >> n.  Flags as the single
+ * shifts of dst (CF = last bit out); OF of a 1-bit shrd is the sign change. */
+static enum lf_status dshift(struct lift_ctx *c, const struct lift_insn *i, int left)
+{
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef a = lift_get(c, i, 0), s = lift_get(c, i, 1);
+    LLVMValueRef n = LLVMBuildAnd(c->b, lift_zext(c, lift_get(c, i, 2), 64),
+                                  lift_const(c, 64, w == 64 ? 63 : 31), "");
+    char name[32];
+    LLVMTypeRef t = LLVMTypeOf(a), ps[3] = { t, t, t };
+    snprintf(name, sizeof name, "llvm.%s.i%u", left ? "fshl" : "fshr", w);
+    LLVMTypeRef ft = LLVMFunctionType(t, ps, 3, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, name);
+    if (!fn) fn = LLVMAddFunction(c->m, name, ft);
+    LLVMValueRef args[3] = { left ? a : s, left ? s : a, lift_zext(c, n, w) };
+    LLVMValueRef r = LLVMBuildCall2(c->b, ft, fn, args, 3, "");
+    LLVMValueRef old_of = left ? NULL : lift_flag(c, LIFT_F_OF);
+    lift_flags_op(c, left ? LIFT_FOP_SHL : LIFT_FOP_SHR, w, a, n, r, NULL);
+    uint64_t k;
+    if (!left && !(lift_is_const(n, &k) && k == 0)) {
+        LLVMValueRef zero = LLVMConstNull(t);
+        LLVMValueRef of = LLVMBuildXor(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, r, zero, ""),
+                                       LLVMBuildICmp(c->b, LLVMIntSLT, a, zero, ""), "");
+        LLVMValueRef nz = LLVMBuildICmp(c->b, LLVMIntNE, n, lift_const(c, 64, 0), "");
+        lift_set_flag(c, LIFT_F_OF, LLVMBuildSelect(c->b, nz, of, old_of, ""));
+    }
+    lift_put(c, i, 0, r);
+    return LF_OK;
+}
+
+#define DSHIFT_ROWS_(OP, L) \
+    enum lf_status lift_sem_##OP##_R_R_I(struct lift_ctx *c, const struct lift_insn *i) { return dshift(c, i, L); } \
+    enum lf_status lift_sem_##OP##_R_R_CL(struct lift_ctx *c, const struct lift_insn *i) { return dshift(c, i, L); } \
+    enum lf_status lift_sem_##OP##_M_R_I(struct lift_ctx *c, const struct lift_insn *i) { return dshift(c, i, L); } \
+    enum lf_status lift_sem_##OP##_M_R_CL(struct lift_ctx *c, const struct lift_insn *i) { return dshift(c, i, L); }
+DSHIFT_ROWS_(SHLD, 1)
+DSHIFT_ROWS_(SHRD, 0)
+
 /* -- multiply ---------------------------------------------------------------------- */
 
 /* Two/three-operand imul: dst = x * y truncated; CF = OF = lost bits. */

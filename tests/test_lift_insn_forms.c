@@ -136,7 +136,8 @@ static enum kind kind_of(const struct an_form_info *fi)
 {
     switch (fi->mnemonic) {
     case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
-    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR: return K_SHIFT;
+    case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD: return K_SHIFT;
     case ZYDIS_MNEMONIC_DIV: return K_DIV;
     case ZYDIS_MNEMONIC_IDIV: return K_IDIV;
     case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
