@@ -230,6 +230,30 @@ static void test_parse_rejects_truncation_anywhere(void **state)
     free(b);
 }
 
+/* A foreign note whose padding steps past the end of the file must not be
+ * read beyond it (ASan sees the over-read in `make test-asan`). */
+static void test_parse_stops_at_the_end_of_the_last_note(void **state)
+{
+    (void)state;
+    size_t len = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr) + 17;
+    uint8_t *b = calloc(1, len);
+    Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+                      .e_phoff = sizeof eh, .e_ehsize = sizeof eh, .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = 2 };
+    memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64, eh.e_ident[EI_DATA] = ELFDATA2LSB, eh.e_ident[EI_VERSION] = EV_CURRENT;
+    Elf64_Phdr ph[2] = { { .p_type = PT_NOTE, .p_offset = len - 17, .p_filesz = 17 }, { .p_type = PT_LOAD } };
+    Elf64_Nhdr nh = { 4, 1, NT_GNU_BUILD_ID };
+    memcpy(b, &eh, sizeof eh);
+    memcpy(b + sizeof eh, ph, sizeof ph);
+    memcpy(b + len - 17, &nh, sizeof nh);
+    memcpy(b + len - 5, "GNU", 4);
+    struct snap_image_info info;
+    char why[256];
+    assert_int_equal(rt_image_parse(b, len, &info, why, sizeof why), LF_ERR_FORMAT);
+    assert_non_null(strstr(why, "no lineiform note"));
+    free(b);
+}
+
 /* Edit a field, re-stamp the checksum: the structural checks must still refuse. */
 static enum lf_status parse_edited(uint8_t *b, size_t len, void (*edit)(uint8_t *, struct snap_image_info *),
                                    char *why, size_t whylen)
@@ -454,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_every_flipped_byte_of_headers_and_note),
         cmocka_unit_test(test_parse_rejects_truncation_anywhere),
         cmocka_unit_test(test_parse_checks_every_field_behind_the_checksum),
+        cmocka_unit_test(test_parse_stops_at_the_end_of_the_last_note),
         cmocka_unit_test(test_loader_maps_code_rx_and_runs_it),
         cmocka_unit_test(test_loader_refuses_a_taken_address_range),
         cmocka_unit_test(test_loader_refuses_another_interpreter_build),

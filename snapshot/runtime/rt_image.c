@@ -121,7 +121,7 @@ static enum lf_status rt_img_note(const uint8_t *buf, size_t len, const Elf64_Ph
     if (!rt_img_fits(ph->p_offset, ph->p_filesz, len))
         RT_IMG_FAIL(LF_ERR_TRUNCATED, "note beyond end of file");
     uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
-    while (end - off >= sizeof(Elf64_Nhdr)) {
+    while (off <= end && end - off >= sizeof(Elf64_Nhdr)) { /* padding may step past end */
         Elf64_Nhdr nh;
         memcpy(&nh, buf + off, sizeof nh);
         uint64_t name_off = off + sizeof nh;
