@@ -83,7 +83,7 @@ static LLVMValueRef lift_f_cf(struct lift_ctx *c, const struct lift_fsrc *s)
     case LIFT_FOP_ADC:
         return LLVMBuildOr(B, LLVMBuildICmp(B, LLVMIntULT, s->r, s->a, ""),
                            LLVMBuildAnd(B, s->cin, LLVMBuildICmp(B, LLVMIntEQ, s->r, s->a, ""), ""), "");
-    case LIFT_FOP_SUB: return LLVMBuildICmp(B, LLVMIntULT, s->a, s->b, "");
+    case LIFT_FOP_SUB: return lift_icmp(c, LLVMIntULT, s->a, s->b);
     case LIFT_FOP_SBB:
         return LLVMBuildOr(B, LLVMBuildICmp(B, LLVMIntULT, s->a, s->b, ""),
                            LLVMBuildAnd(B, s->cin, LLVMBuildICmp(B, LLVMIntEQ, s->a, s->b, ""), ""), "");
@@ -197,7 +197,7 @@ static LLVMValueRef lift_cond_sub(struct lift_ctx *c, unsigned cc)
     }
     c->flags_used |= ((1u << LIFT_F_ZF) | (1u << LIFT_F_CF) | (1u << LIFT_F_SF) |
                       (1u << LIFT_F_OF)) & ~c->flags_defined;
-    return LLVMBuildICmp(c->b, pred[cc], c->fsrc[s].a, c->fsrc[s].b, "");
+    return lift_icmp(c, pred[cc], c->fsrc[s].a, c->fsrc[s].b);
 }
 
 LLVMValueRef lift_cond(struct lift_ctx *c, unsigned cc)

@@ -225,6 +225,8 @@ LLVMValueRef lift_and(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b);
 /* 1 and *off = k when v is the stack address sp0 + k. */
 int lift_stack_off(const struct lift_ctx *c, LLVMValueRef v, int64_t *off);
 LLVMValueRef lift_stack_addr(struct lift_ctx *c, int64_t off);
+/* icmp p a, b, folded when both are addresses in the frame (lift_frame.c). */
+LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b);
 
 /* -- Memory (lift_mem.c) ------------------------------------------------------ */
 
