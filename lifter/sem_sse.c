@@ -284,6 +284,17 @@ static enum lf_status shuffle_pd(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* shufps: dwords 0, 1 from op0 and 2, 3 from op1, each picked by two bits
+ * of imm. */
+static enum lf_status shuffle_ps(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = lift_get(c, i, 0), b = lift_get(c, i, 1), l[4];
+    uint64_t imm = i->op[2].imm.value.u;
+    for (unsigned k = 0; k < 4; k++) l[k] = lane(c, k < 2 ? a : b, 32, (unsigned)(imm >> (2 * k)) & 3);
+    lift_put(c, i, 0, join(c, l, 4));
+    return LF_OK;
+}
+
 /* paddq: two 64-bit lanes added, each wrapping. */
 static enum lf_status add_q(struct lift_ctx *c, const struct lift_insn *i)
 {
@@ -509,3 +520,4 @@ SEM_(CVTTSS2SI_R_X, cvtt_fp2si(c, i)) SEM_(CVTTSS2SI_R_M, cvtt_fp2si(c, i))
 SEM_(CVTSD2SS_X_M, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_M, cvt_ss2sd(c, i))
 SEM_(MOVHLPS_X_X, move_high_low(c, i))
 SEM_(SHUFPD_X_X_I, shuffle_pd(c, i)) SEM_(SHUFPD_X_M_I, shuffle_pd(c, i))
+SEM_(SHUFPS_X_X_I, shuffle_ps(c, i)) SEM_(SHUFPS_X_M_I, shuffle_ps(c, i))

@@ -128,7 +128,7 @@ static unsigned reserved_gprs(enum kind k)
 static unsigned reserved_addr_gprs(const struct gcase *g)
 {
     unsigned r = reserved_gprs(g->kind) | 1u << 4;
-    if (g->fi->shape == AN_SH_R_CL || g->fi->shape == AN_SH_M_CL) r |= 1u << 1;
+    if (strstr(an_shape_name(g->fi->shape), "CL")) r |= 1u << 1;
     return r;
 }
 
