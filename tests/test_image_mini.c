@@ -130,6 +130,13 @@ static void test_gcc_built_interpreter_and_its_image_agree(void **state)
     same_as_interpreter(mini, script("f1.txt", "1\n"), tu_fmt("%s/f1.img", tu_tmpdir()));
 }
 
+static void test_non_pie_interpreter_and_its_image_agree(void **state)
+{
+    (void)state;
+    const char *mini = build_mini("gcc", "mini-nopie", "-no-pie -fno-pie");
+    same_as_interpreter(mini, script("f22.txt", "22\n"), tu_fmt("%s/nopie.img", tu_tmpdir()));
+}
+
 static void test_every_optimization_level_gives_the_same_output(void **state)
 {
     (void)state;
@@ -320,6 +327,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gcc_built_interpreter_and_its_image_agree),
         cmocka_unit_test(test_clang_built_interpreter_and_its_image_agree),
+        cmocka_unit_test(test_non_pie_interpreter_and_its_image_agree),
         cmocka_unit_test(test_every_optimization_level_gives_the_same_output),
         cmocka_unit_test(test_failing_script_gives_its_error_and_no_image),
         cmocka_unit_test(test_summary_names_every_phase_and_count),
