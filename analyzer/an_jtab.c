@@ -116,15 +116,44 @@ static struct an_val an_resolve(const struct an_scratch *s, ZydisRegister r64, u
     return v;
 }
 
-/* Entries from the cmp/ja guarding index idx before position k; 0 unknown. */
+/* The same memory operand (an index loaded from the word a cmp checked). */
+static int an_same_mem(const ZydisDecodedOperand *a, const ZydisDecodedOperand *b)
+{
+    return a->type == ZYDIS_OPERAND_TYPE_MEMORY && b->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+           a->size == b->size && a->mem.base == b->mem.base && a->mem.index == b->mem.index &&
+           a->mem.scale == b->mem.scale && a->mem.disp.value == b->mem.disp.value &&
+           a->mem.segment == b->mem.segment;
+}
+
+/* 1 when e may change the memory operand m (a store, or a new base/index). */
+static int an_clobbers_mem(const struct an_ring *e, const ZydisDecodedOperand *m)
+{
+    for (unsigned i = 0; i < e->d.operand_count; i++)
+        if (e->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && (e->ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+            return 1;
+    return (m->mem.base != ZYDIS_REGISTER_NONE && an_writes_reg(e, an_r64(m->mem.base))) ||
+           (m->mem.index != ZYDIS_REGISTER_NONE && an_writes_reg(e, an_r64(m->mem.index)));
+}
+
+/* Entries from the cmp/ja guarding index idx before position k; 0 unknown.
+ * The index may be loaded (mov/movzx) from a word the cmp checked in
+ * memory (`cmpw $6, (%rsi); ja; movzwl (%rsi), %eax`). */
 static uint64_t an_bound(const struct an_scratch *s, ZydisRegister idx, unsigned k)
 {
     int pending = 0; /* 1 ja seen, 2 jae seen */
+    const ZydisDecodedOperand *mem = NULL;  /* idx was loaded from here */
     for (long j = (long)k - 1; j >= (long)an_oldest(s); j--) {
         const struct an_ring *e = an_at(s, (unsigned)j);
         ZydisMnemonic m = e->d.mnemonic;
         if (m == ZYDIS_MNEMONIC_JNBE) { pending = 1; continue; }
         if (m == ZYDIS_MNEMONIC_JNB) { pending = 2; continue; }
+        if (mem && m == ZYDIS_MNEMONIC_CMP && an_same_mem(&e->ops[0], mem) &&
+            e->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && pending)
+            return pending == 1 ? e->ops[1].imm.value.u + 1 : e->ops[1].imm.value.u;
+        if (mem) {
+            if (an_clobbers_mem(e, mem)) return 0;
+            continue;
+        }
         if (m == ZYDIS_MNEMONIC_CMP && e->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
             an_r64(e->ops[0].reg.value) == idx && e->ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && pending)
             return pending == 1 ? e->ops[1].imm.value.u + 1 : e->ops[1].imm.value.u;
@@ -132,6 +161,11 @@ static uint64_t an_bound(const struct an_scratch *s, ZydisRegister idx, unsigned
         if ((m == ZYDIS_MNEMONIC_MOV || m == ZYDIS_MNEMONIC_MOVZX) &&
             e->ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
             idx = an_r64(e->ops[1].reg.value); /* a copy (mov eax, eax zero-extends) */
+            continue;
+        }
+        if ((m == ZYDIS_MNEMONIC_MOV || m == ZYDIS_MNEMONIC_MOVZX) &&
+            e->ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY && e->ops[1].mem.base != ZYDIS_REGISTER_RIP) {
+            mem = &e->ops[1];
             continue;
         }
         return 0;

@@ -6,7 +6,8 @@
  * interpreter's nodes (VLA argument buffers filled by a loop, nested VLA
  * frames, frames sized by a frozen count); it is built with gcc and clang at
  * -O1/-O2/-O3, linked with liblineiform.a, and every case must match the
- * closures, be specialized and count no bailout. */
+ * closures, be specialized and count no bailout.  The analyzer must bound
+ * the jump table of its switch on a tag in memory by the cmp on that word. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,11 +60,34 @@ static void test_lift_interp_vla_frames_lift_without_bailout_clang(void **s)
     frames_at("clang", "-O3");
 }
 
+/* The jump table of a switch on a 16-bit tag in memory is bounded by the
+ * cmp on that memory word (7 cases), not read on into unrelated bytes. */
+static void test_lift_interp_jump_table_bounded_by_cmp_on_memory(void **s)
+{
+    (void)s;
+    frames_at("gcc", "-O2");
+    const char *db = tu_fmt("%s/frames.db", tu_tmpdir());
+    char *out = NULL, *err = NULL;
+    int st = tu_run(tu_fmt("LINEIFORM_DB=%s %s analyze %s/frames_gcc-O2", db, tu_build("lineiform"), tu_tmpdir()),
+                    NULL, &err);
+    if (st != 0) fail_msg("analyze: %s", err ? err : "");
+    free(err);
+    err = NULL;
+    st = tu_run(tu_fmt("LINEIFORM_DB=%s %s query \"SELECT 'entries=' || j.n_entries || ' bounded=' || j.bounded "
+                       "FROM jump_tables j JOIN functions f ON f.id = j.function_id WHERE f.name = 'ev_tag'\"",
+                       db, tu_build("lineiform")), &out, &err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(out, "entries=7 bounded=1"));
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lift_interp_vla_frames_lift_without_bailout_gcc),
         cmocka_unit_test(test_lift_interp_vla_frames_lift_without_bailout_clang),
+        cmocka_unit_test(test_lift_interp_jump_table_bounded_by_cmp_on_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

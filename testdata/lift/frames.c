@@ -9,7 +9,9 @@
  *     then `lea rsp, [rbp-k]` in the epilogue), filled by a loop that ends
  *     on a pointer comparison inside the buffer, handed to a primitive;
  *   - the same nested, so one VLA frame is inlined inside another;
- *   - a frame of locals sized by a frozen count, escaping into the body.
+ *   - a frame of locals sized by a frozen count, escaping into the body;
+ *   - a jump table indexed by a 16-bit tag in mutable memory, whose bound
+ *     check compares the memory word itself (`cmpw $6, (%rsi); ja`).
  * A case passes when the specialized code returns what the closures return
  * over many inputs, lf_optimize specialized it (did not return fn itself)
  * and the report counts no bailout.  Exit status 0 when every case passes;
@@ -71,6 +73,22 @@ NOINLINE static long ev_frame(const node *n, long *env)  /* locals sized by a fr
     return r;
 }
 
+struct obj { uint16_t tag; long v; };
+NOINLINE static long ev_tag(const node *n, long *env)  /* switch on a tag in mutable memory */
+{
+    const struct obj *o = (const struct obj *)env[4];
+    switch (o->tag) {
+    case 0: return o->v + n->k;
+    case 1: return o->v * 3;
+    case 2: return o->v - 7;
+    case 3: return o->v ^ 0x55;
+    case 4: return n->arg[0]->fn(n->arg[0], env);
+    case 5: return -o->v;
+    case 6: return o->v / 3;
+    default: return 0;
+    }
+}
+
 /* -- Building frozen trees ----------------------------------------------------------------- */
 
 static const node *mk(eval_fn fn, int nargs, prim_fn prim, const node *a0, const node *a1,
@@ -90,7 +108,8 @@ static void check(const char *name, const node *root)
     const struct lf_report *r = lf_last_report();
     int bad = 0;
     for (long x = -50; x <= 50 && bad < 3; x++) {
-        long env[8] = { x, x * 3, -x, 7 };
+        struct obj o = { (uint16_t)((x + 50) % 9), x };
+        long env[8] = { x, x * 3, -x, 7, (long)&o };
         long want = root->fn(root, env), got = opt(root, env);
         if (want != got) {
             printf("FAIL %s: x=%ld: closures give %ld, specialized %ld\n", name, x, want, got);
@@ -121,6 +140,7 @@ int main(void)
     const node *body = mk(ev_prim, 3, p_poly, mk(ev_local, 0, NULL, NULL, NULL, NULL, 2),
                           mk(ev_local, 0, NULL, NULL, NULL, NULL, 3), x, 0);
     check("frame of locals sized by a frozen count", mk(ev_frame, 3, NULL, body, NULL, NULL, 0));
+    check("switch on a 16-bit tag the bound check reads from memory", mk(ev_tag, 0, NULL, body, NULL, NULL, 2));
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
     return failures ? 1 : 0;
 }
