@@ -449,7 +449,7 @@ static int encode_case(struct gcase *g, int variant)
         g->pre_undef = 0;
         if ((variant & 1) && reads_flags(g->fi)) {
             unsigned avoid = 0;
-            if (g->has_mem && !g->mem_rip) avoid |= 1u << tu_gpr_index(g->base, NULL);
+            if (g->has_mem && tu_gpr_index(g->base, NULL) >= 0) avoid |= 1u << tu_gpr_index(g->base, NULL);
             if (g->has_mem && g->index != ZYDIS_REGISTER_NONE) avoid |= 1u << tu_gpr_index(g->index, NULL);
             if (!put_producer(g, avoid)) continue;
         }
