@@ -50,9 +50,36 @@ LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name)
 
 /* -- Blocks ------------------------------------------------------------------------ */
 
+static unsigned blk_hash(const struct lift_job *j, uint64_t pc, int ctx, int var)
+{
+    uint64_t h = (pc * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ctx * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)var;
+    return (unsigned)(h >> 32) & (unsigned)(j->hsize - 1);
+}
+
+/* The first block of the chain for (pc, ctx, var), -1 if none. */
+static int blk_chain(const struct lift_job *j, uint64_t pc, int ctx, int var)
+{
+    return j->hsize ? j->hash[blk_hash(j, pc, ctx, var)] : -1;
+}
+
+static void blk_rehash(struct lift_job *j)
+{
+    if (j->nblk * 2 < j->hsize) return;
+    free(j->hash);
+    j->hsize = j->hsize ? 2 * j->hsize : 1024;
+    j->hash = malloc(sizeof *j->hash * (size_t)j->hsize);
+    LF_ASSERT(j->hash, "out of memory");
+    for (int k = 0; k < j->hsize; k++) j->hash[k] = -1;
+    for (int k = 0; k < j->nblk; k++) {
+        unsigned h = blk_hash(j, j->blk[k].pc, j->blk[k].ctx, j->blk[k].var);
+        j->blk[k].hnext = j->hash[h];
+        j->hash[h] = k;
+    }
+}
+
 static int blk_find(struct lift_job *j, uint64_t pc, int ctx, int var)
 {
-    for (int k = j->nblk - 1; k >= 0; k--)
+    for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext)
         if (j->blk[k].pc == pc && j->blk[k].ctx == ctx && j->blk[k].var == var && !j->blk[k].poly) return k;
     return -1;
 }
@@ -78,8 +105,16 @@ static int blk_new(struct lift_job *j, uint64_t pc, int ctx, int var, int poly)
     b->ctx = ctx;
     b->var = var;
     b->poly = poly;
+    b->hnext = -1;
     b->is_exit = j->snippet && pc == j->snip_hi;
-    return j->nblk++;
+    int k = j->nblk++;
+    blk_rehash(j);
+    unsigned h = blk_hash(j, pc, ctx, var);
+    if (j->blk[k].hnext == -1 && j->hash[h] != k) {
+        j->blk[k].hnext = j->hash[h];
+        j->hash[h] = k;
+    }
+    return k;
 }
 
 /* -- Abstract values ------------------------------------------------------------------ */
@@ -289,7 +324,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
 {
     if (j->nopoly || j->snippet || is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
     int n = 0;
-    for (int k = 0; k < j->nblk; k++) {
+    for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext) {
         const struct lift_blk *b = &j->blk[k];
         if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
         n++;
@@ -580,12 +615,18 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
     for (int round = 0;; round++) {
         for (int k = 0; k < j->nblk; k++) free(j->blk[k].succ);
         j->nblk = 0;
+        for (int k = 0; k < j->hsize; k++) j->hash[k] = -1;
         j->nfr = 1;
         j->ndec = 0;
         j->emitting = 0;
         j->failed_ctx = 0;
         j->poly_restart = 0;
-        if (round == 12) j->nopoly = 1;
+        if (round == 10) j->nopoly = 1;
+        if (round == 12) {  /* stop refining: every frame byte may be reached */
+            j->esc.n = 1;
+            j->esc.r[0].lo = INT64_MIN / 4;
+            j->esc.r[0].hi = INT64_MAX / 4;
+        }
         st = job_analyze(j, c);
         if (st != LF_ERR_STATE || round > 14) break;
     }
@@ -634,6 +675,9 @@ void lift_job_release(struct lift_job *j)
     free(j->fr);
     free(j->dec);
     free(j->mono);
+    free(j->hash);
+    j->hash = NULL;
+    j->hsize = 0;
     j->mono = NULL;
     j->nmono = j->capmono = 0;
     j->blk = NULL;

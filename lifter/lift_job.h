@@ -48,6 +48,7 @@ struct lift_blk {
     LLVMBasicBlockRef bb;       /* emission */
     LLVMValueRef phi_gpr[16], phi_xmm[16], phi_flag[LIFT_NFLAGS];
     int emitted;
+    int hnext;                  /* next block with the same hash (lift_block.c) */
 };
 
 struct lift_frame {
@@ -81,6 +82,8 @@ struct lift_job {
 
     struct lift_blk *blk;
     int nblk, capblk;
+    int *hash;                  /* (pc, ctx, var) -> first block, chained by hnext */
+    int hsize;
     struct lift_frame *fr;
     int nfr, capfr;
     struct lift_decision *dec;
