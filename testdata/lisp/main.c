@@ -36,6 +36,14 @@ static void raise_stack(char **argv)
             rl.rlim_cur = want;
             if (setrlimit(RLIMIT_STACK, &rl) == 0) {
                 setenv("LISP_STACK_RAISED", "1", 1);
+                /* The resolved path first: under valgrind /proc/self/exe
+                 * is the tool, while readlink gives the interpreter. */
+                char self[4096];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+                if (n > 0) {
+                    self[n] = 0;
+                    execv(self, argv);
+                }
                 execv("/proc/self/exe", argv);
             }
         }
