@@ -42,6 +42,7 @@ class Context:
         self.prepare_timeout = prepare_timeout
         self.env = dict(os.environ)
         self.env["LINEIFORM_DB"] = os.path.join(build, "bench", "metadata.db")
+        self.env["GUILE_AUTO_COMPILE"] = "0"
         self.interp = self._private_copy(os.path.join(build, "bin", "lisp"))
         self.cli = self._private_copy(os.path.join(build, "lineiform"))
 
@@ -55,7 +56,6 @@ class Context:
         copy = os.path.join(self.workdir("bin"), os.path.basename(path))
         shutil.copy2(path, copy)
         return copy
-        self.env["GUILE_AUTO_COMPILE"] = "0"
 
     def workdir(self, *parts):
         path = os.path.join(self.work, *parts)

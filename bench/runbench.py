@@ -228,7 +228,7 @@ def measure(cell, prep, prog, ctx, args):
         return "WRONG"
     if args.callgrind:
         return br.fmt_count(run["instructions"])
-    return br.fmt_seconds(run["wall"])
+    return br.fmt_seconds(run[args.metric])
 
 
 def run_rounds(cols, progs, empty, table, ctx, args):
