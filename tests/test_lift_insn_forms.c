@@ -273,18 +273,6 @@ static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *n
     return 1;
 }
 
-/* Flags a shift or rotate by count leaves undefined (a zero masked count
- * leaves every flag alone). */
-static unsigned shift_undef(ZydisMnemonic m, unsigned w, unsigned count)
-{
-    unsigned c = count & (w == 64 ? 63 : 31);
-    if (c == 0) return 0;
-    unsigned u = c != 1 ? LIFT_OF : 0;
-    if (m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR) return u;
-    u |= LIFT_AF;
-    if (m != ZYDIS_MNEMONIC_SAR && c >= w) u |= LIFT_CF;
-    return u;
-}
 
 static unsigned flags_written(const ZydisDecodedInstruction *zi)
 {
@@ -379,51 +367,21 @@ static int reads_flags(const struct an_form_info *fi)
             fi->mnemonic != ZYDIS_MNEMONIC_CALL);
 }
 
-/* Encode a random flag producer at the snippet's start, writing no register
- * in avoid (a GPR index mask); sets pre_len and pre_undef. */
+/* A random flag producer at the snippet's start (tu_flag_producer), one
+ * of the table's forms, writing no register in avoid; sets pre_len and
+ * pre_undef. */
 static int put_producer(struct gcase *g, unsigned avoid)
 {
-    static const ZydisMnemonic prod[] = {
-        ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_CMP, ZYDIS_MNEMONIC_AND,
-        ZYDIS_MNEMONIC_OR, ZYDIS_MNEMONIC_XOR, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_INC,
-        ZYDIS_MNEMONIC_DEC, ZYDIS_MNEMONIC_NEG, ZYDIS_MNEMONIC_SHL, ZYDIS_MNEMONIC_SHR,
-        ZYDIS_MNEMONIC_SAR, ZYDIS_MNEMONIC_ROL, ZYDIS_MNEMONIC_ROR, ZYDIS_MNEMONIC_IMUL,
-        ZYDIS_MNEMONIC_ADC, ZYDIS_MNEMONIC_SBB, ZYDIS_MNEMONIC_UCOMISD,
-    };
-    static const unsigned ws[] = { 8, 16, 32, 64 };
-    /* cmp/sub first: compilers pair them with a condition, and the lifter
-     * turns that pair into one compare */
-    ZydisMnemonic m = prod[tu_rand_below(2) ? tu_rand_below(3) : tu_rand_below(sizeof prod / sizeof prod[0])];
-    unsigned w = ws[tu_rand_below(4)], n = 2, count = 0;
-    int shift = m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR || m == ZYDIS_MNEMONIC_SAR ||
-                m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR;
-    ZydisEncoderOperand ops[2];
-    ops[0] = tu_op_reg(tu_pick_gpr(w, 0xffffu & ~avoid & ~(1u << 4)));
-    if (m == ZYDIS_MNEMONIC_UCOMISD) {
-        ops[0] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
-        ops[1] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
-    } else if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG) {
-        n = 1;
-    } else if (shift) {
-        static const unsigned counts[] = { 0, 1, 2, 7, 8, 31, 63 };
-        count = counts[tu_rand_below(7)];
-        ops[1] = tu_op_imm(count);
-    } else if (tu_rand() & 1 || m == ZYDIS_MNEMONIC_IMUL) {
-        ops[1] = tu_op_reg(tu_pick_gpr(w, 0xffffu));
-    } else {
-        ops[1] = tu_op_imm((int64_t)(int8_t)tu_rand_int(8));
-    }
-    uint8_t *p = g->code;
-    size_t len = tu_encode(p, (uint64_t)(uintptr_t)tu_insn_snippet(), m, 0, n, ops);
-    if (!len) return 0;
+    unsigned undef;
+    size_t len = tu_flag_producer(g->code, (uint64_t)(uintptr_t)tu_insn_snippet(), avoid, &undef);
     ZydisDecoder d;
     ZydisDecodedInstruction zi;
     ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, p, len, &zi, zo)) || !an_form_classify(&zi, zo)) return 0;
+    if (!len || !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, g->code, len, &zi, zo)) ||
+        !an_form_classify(&zi, zo)) return 0;
     g->pre_len = len;
-    g->pre_undef = shift ? shift_undef(m, zo[0].size, count)
-                         : zi.cpu_flags ? (unsigned)zi.cpu_flags->undefined : 0;
+    g->pre_undef = undef;
     return 1;
 }
 
@@ -613,7 +571,7 @@ static unsigned undefined_flags(const struct gcase *g, const struct gstate *st)
 {
     unsigned u = g->zi.cpu_flags ? (unsigned)g->zi.cpu_flags->undefined : 0;
     if (g->kind == K_CALL || g->kind == K_CALL_IND) return TU_FLAGS_MASK & ~LIFT_DF;
-    if (g->kind == K_SHIFT) u = shift_undef(g->fi->mnemonic, g->zo[0].size, st->count);
+    if (g->kind == K_SHIFT) u = tu_shift_undef(g->fi->mnemonic, g->zo[0].size, st->count);
     return u | (g->pre_undef & ~flags_written(&g->zi));
 }
 

@@ -426,3 +426,60 @@ void tu_hex(char *out, size_t n, const uint8_t *b, size_t len)
     for (size_t i = 0; i < len && o + 4 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x ", b[i]);
     if (o) out[o - 1] = 0; else if (n) out[0] = 0;
 }
+
+/* -- Flag producers ------------------------------------------------------------------ */
+
+unsigned tu_shift_undef(ZydisMnemonic m, unsigned w, unsigned count)
+{
+    unsigned c = count & (w == 64 ? 63 : 31);
+    if (c == 0) return 0;
+    unsigned u = c != 1 ? LIFT_OF : 0;
+    if (m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR) return u;
+    u |= LIFT_AF;
+    if (m != ZYDIS_MNEMONIC_SAR && c >= w) u |= LIFT_CF;
+    return u;
+}
+
+size_t tu_flag_producer(uint8_t *out, uint64_t addr, unsigned avoid, unsigned *undef)
+{
+    static const ZydisMnemonic prod[] = {
+        ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_CMP, ZYDIS_MNEMONIC_AND,
+        ZYDIS_MNEMONIC_OR, ZYDIS_MNEMONIC_XOR, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_INC,
+        ZYDIS_MNEMONIC_DEC, ZYDIS_MNEMONIC_NEG, ZYDIS_MNEMONIC_SHL, ZYDIS_MNEMONIC_SHR,
+        ZYDIS_MNEMONIC_SAR, ZYDIS_MNEMONIC_ROL, ZYDIS_MNEMONIC_ROR, ZYDIS_MNEMONIC_IMUL,
+        ZYDIS_MNEMONIC_ADC, ZYDIS_MNEMONIC_SBB, ZYDIS_MNEMONIC_UCOMISD,
+    };
+    static const unsigned ws[] = { 8, 16, 32, 64 };
+    /* cmp/sub first: compilers pair them with a condition, and lifters
+     * turn that pair into one compare */
+    ZydisMnemonic m = prod[tu_rand_below(2) ? tu_rand_below(3) : tu_rand_below(sizeof prod / sizeof prod[0])];
+    unsigned w = ws[tu_rand_below(4)], n = 2, count = 0;
+    int shift = m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR || m == ZYDIS_MNEMONIC_SAR ||
+                m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR;
+    ZydisEncoderOperand ops[2];
+    ops[0] = tu_op_reg(tu_pick_gpr(w, 0xffffu & ~avoid & ~(1u << 4)));
+    if (m == ZYDIS_MNEMONIC_UCOMISD) {
+        ops[0] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
+        ops[1] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
+    } else if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC || m == ZYDIS_MNEMONIC_NEG) {
+        n = 1;
+    } else if (shift) {
+        static const unsigned counts[] = { 0, 1, 2, 7, 8, 31, 63 };
+        count = counts[tu_rand_below(7)];
+        ops[1] = tu_op_imm(count);
+    } else if (tu_rand() & 1 || m == ZYDIS_MNEMONIC_IMUL) {
+        ops[1] = tu_op_reg(tu_pick_gpr(w, 0xffffu));
+    } else {
+        ops[1] = tu_op_imm((int64_t)(int8_t)tu_rand_int(8));
+    }
+    size_t len = tu_encode(out, addr, m, 0, n, ops);
+    if (!len) return 0;
+    ZydisDecoder d;
+    ZydisDecodedInstruction zi;
+    ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, out, len, &zi, zo))) return 0;
+    *undef = shift ? tu_shift_undef(m, zo[0].size, count)
+                   : zi.cpu_flags ? (unsigned)zi.cpu_flags->undefined : 0;
+    return len;
+}

@@ -104,4 +104,15 @@ void tu_set_reg(struct lift_cpu *c, ZydisRegister r, uint64_t v);
 /* "48 01 d8" style hex of b[0..len) into out. */
 void tu_hex(char *out, size_t n, const uint8_t *b, size_t len);
 
+/* Flags (LIFT_* bits) a shift or rotate (m: SHL SHR SAR ROL ROR SHLD SHRD)
+ * of a w-bit operand by count leaves undefined; none for a zero masked
+ * count, which leaves every flag alone. */
+unsigned tu_shift_undef(ZydisMnemonic m, unsigned w, unsigned count);
+/* Encode at out (runtime address addr) a random flag-setting instruction
+ * (add sub cmp and or xor test inc dec neg shifts rotates imul adc sbb
+ * ucomisd; cmp/sub half of the time) that writes neither rsp nor a GPR in
+ * the index mask avoid.  Returns its length (0: try again) and the flags it
+ * leaves undefined in *undef. */
+size_t tu_flag_producer(uint8_t *out, uint64_t addr, unsigned avoid, unsigned *undef);
+
 #endif
