@@ -296,7 +296,7 @@ static value read_list(struct lv_reader *r, struct lv_pos p, int close, int dept
 static value read_datum(struct lv_reader *r, int depth)
 {
     char here_;
-    if (depth > 100000) lv_die(here(r), "nesting too deep");
+    if (depth > 1000000) lv_die(here(r), "nesting too deep");
     LV_STACK_CHECK(&here_);
     int c = skip_ws(r, depth);
     struct lv_pos p = here(r);
