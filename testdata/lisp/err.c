@@ -11,6 +11,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#define LV_SHOW_MAX 200
+
 const struct lv_pos lv_nopos = { 0, 0 };
 struct lv_pos lv_cur_pos;
 char *lv_stack_limit;
@@ -48,7 +50,16 @@ _Noreturn void lv_type_error(const char *who, const char *what, value got)
     prefix(lv_nopos);
     fprintf(stderr, "%s: expected %s, got ", who, what);
     lv_stack_limit = NULL;              /* printing a deep value may recurse */
-    lv_print(stderr, got, 1);
+    /* At most LV_SHOW_MAX bytes of the value: the message stays readable. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        lv_print(m, got, 1);
+        fclose(m);
+        if (len > LV_SHOW_MAX) fprintf(stderr, "%.*s ...", LV_SHOW_MAX, buf);
+        else fputs(buf, stderr);
+    }
     fputc('\n', stderr);
     exit(1);
 }
