@@ -69,25 +69,29 @@ static int snapshot(const char *interp, const char *scr, const char *img, char *
 }
 
 /* Run scr with the interpreter and as an image, both from dir: same stdout,
- * same exit status.  A script that fails before its snapshot point must
+ * stderr and exit status.  A script that fails before its snapshot point must
  * fail when interpreted too, and leave no image. */
 static void image_matches_interpreter(const char *interp, const char *dir, const char *scr)
 {
-    char im[1024], *o1 = NULL, *o2 = NULL, *e2 = NULL;
+    char im[1024], *o1 = NULL, *o2 = NULL, *e1 = NULL, *e2 = NULL;
     snprintf(im, sizeof im, "%s/t.img", tu_tmpdir());
-    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", dir, interp, scr), &o1, NULL);
+    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", dir, interp, scr), &o1, &e1);
     int rc = snapshot(interp, scr, im, NULL);
     if (rc == 1) {
         if (s1 == 0) fail_msg("%s: snapshot failed but the interpreter succeeds", scr);
         free(o1);
+        free(e1);
         return;
     }
     int s2 = tu_run(tu_fmt("cd '%s' && '%s' run '%s'", dir, lineiform, im), &o2, &e2);
     if (s1 != s2 || strcmp(o1, o2))
         fail_msg("%s (%s): interpreter status %d, image status %d (%s)\n--- interpreter\n%s--- image\n%s", scr,
                  interp, s1, s2, e2, o1, o2);
+    if (strcmp(e1, e2)) /* error messages too: they name procedures and values, not modes */
+        fail_msg("%s (%s): stderr differs\n--- interpreter\n%s--- image\n%s", scr, interp, e1, e2);
     free(o1);
     free(o2);
+    free(e1);
     free(e2);
 }
 
