@@ -1,0 +1,1 @@
+(display (exact 2.5))

@@ -1,0 +1,1 @@
+(display (length '(1 2 . 3)))

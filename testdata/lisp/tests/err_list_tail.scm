@@ -1,0 +1,1 @@
+(display (list-tail '(1 2) 5))

@@ -1,0 +1,1 @@
+(display (symbol->string "s"))
