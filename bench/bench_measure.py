@@ -71,10 +71,17 @@ def spawn(cmd, env, timeout, cwd=None):
 
         timer = threading.Timer(timeout, expire)
         timer.start()
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            out = proc.stdout.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            # Interrupted (SIGINT/SIGTERM): the child runs in its own
+            # session, so it would outlive us unless killed here.
+            _kill_group(proc)
+            raise
+        finally:
+            timer.cancel()
         wall = time.perf_counter() - start
-        timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         proc.stdout.close()
         err.seek(0)

@@ -36,6 +36,7 @@ import hashlib
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -213,22 +214,31 @@ def prepare_cells(cols, progs, empty):
 
 
 def measure(cell, prep, prog, ctx, args):
-    """One run of one cell (time or callgrind); marks the cell wrong on a
+    """One run of one cell: timed, or in callgrind mode a plain run that
+    checks the result and then the counted run.  Marks the cell wrong on a
     bad result.  Returns a short text for the progress line."""
     if cell["status"] != "ok":
         return "-"
-    if args.callgrind:
-        run = bm.run_callgrind(prep.cmd, ctx.env, args.timeout * 50,
-                               prog.expected, ctx.work)
-    else:
-        run = bm.run_timed(prep.cmd, ctx.env, args.timeout, prog.expected)
-    cell["runs"].append(run)
+    run = bm.run_timed(prep.cmd, ctx.env, args.timeout, prog.expected)
     if not run["ok"]:
+        cell["runs"].append(run)
         cell["status"], cell["detail"] = "wrong", run["detail"]
         return "WRONG"
-    if args.callgrind:
-        return br.fmt_count(run["instructions"])
-    return br.fmt_seconds(run[args.metric])
+    if not args.callgrind:
+        cell["runs"].append(run)
+        return br.fmt_seconds(run[args.metric])
+    # The plain run above proved the result; a command that then fails
+    # under valgrind (e.g. an image that needs its interpreter at a fixed
+    # load address) has no count, which is not a wrong result.
+    cell["check_run"] = run
+    run = bm.run_callgrind(prep.cmd, ctx.env, args.timeout * 50,
+                           prog.expected, ctx.work)
+    cell["runs"].append(run)
+    if not run["ok"]:
+        cell["status"] = "n/a"
+        cell["detail"] = "n/a (fails under valgrind: %s)" % run["detail"]
+        return "n/a"
+    return br.fmt_count(run["instructions"])
 
 
 def run_rounds(cols, progs, empty, table, ctx, args):
@@ -305,6 +315,9 @@ def wrong_cells(res):
 
 
 def main(argv):
+    # SIGTERM unwinds like SIGINT: the running child is killed and the work
+    # directory removed, and no partial result file is written.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         args = parse_args(argv)
         progs, empty = discover(args)
