@@ -381,6 +381,26 @@ static enum lf_status shift_bytes(struct lift_ctx *c, const struct lift_insn *i,
     return LF_OK;
 }
 
+/* pinsrw xmm, r32/m16, imm: word lane imm & 7 = the low 16 bits of op1. */
+static enum lf_status insert_w(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef x = lift_get(c, i, 0), l[8];
+    unsigned k = (unsigned)(i->op[2].imm.value.u & 7);
+    for (unsigned j = 0; j < 8; j++) l[j] = lane(c, x, 16, j);
+    l[k] = lift_trunc(c, lift_get(c, i, 1), 16);
+    lift_put(c, i, 0, join(c, l, 8));
+    return LF_OK;
+}
+
+/* pextrw r32, xmm, imm: the word lane imm & 7, zero-extended. */
+static enum lf_status extract_w(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef x = xmm_full(c, i, 1);
+    LLVMValueRef v = lane(c, x, 16, (unsigned)(i->op[2].imm.value.u & 7));
+    lift_put(c, i, 0, lift_zext(c, v, lift_width(i, 0)));
+    return LF_OK;
+}
+
 /* pmovmskb (w = 8) / movmskpd (w = 64): the sign bit of each lane of op1
  * into bit k of the (zero-extended) GPR op0. */
 static enum lf_status move_mask(struct lift_ctx *c, const struct lift_insn *i, unsigned w)
@@ -507,6 +527,7 @@ SEM_(PMOVMSKB_R_X, move_mask(c, i, 8)) SEM_(MOVMSKPD_R_X, move_mask(c, i, 64))
 PAIR_(ADDPD, fp_arith_pd(c, i, F_ADD)) PAIR_(SUBPD, fp_arith_pd(c, i, F_SUB))
 PAIR_(MULPD, fp_arith_pd(c, i, F_MUL)) PAIR_(DIVPD, fp_arith_pd(c, i, F_DIV))
 SEM_(MOVUPD_X_M, move(c, i)) SEM_(MOVUPD_M_X, move(c, i)) SEM_(MOVHPS_M_X, store_high(c, i))
+SEM_(PINSRW_X_R_I, insert_w(c, i)) SEM_(PINSRW_X_M_I, insert_w(c, i)) SEM_(PEXTRW_R_X_I, extract_w(c, i))
 SEM_(PSHUFD_X_X_I, shuffle_d(c, i)) SEM_(PSHUFD_X_M_I, shuffle_d(c, i))
 SEM_(CMPSD_X_X_I, fp_cmp_mask(c, i)) SEM_(CMPSD_X_M_I, fp_cmp_mask(c, i))
 PAIR_(SQRTSS, fp_sqrt(c, i))
