@@ -233,6 +233,7 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
     c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 };
     c->ctx_id = b->ctx;
     c->blk_var = b->var;
+    c->blk_poly = b->poly;
     c->esc = j->esc;
 }
 
@@ -308,10 +309,14 @@ enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
 
 static int aval_eq(struct lift_aval a, struct lift_aval b);
 
+/* Keyed by pc alone: context numbers change when the analysis restarts,
+ * and a loop that does not end at lift time in one context seldom does in
+ * another. */
 static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
 {
+    (void)ctx;
     for (int k = 0; k < j->nmono; k++)
-        if (j->mono[k].pc == pc && j->mono[k].ctx == ctx) return 1;
+        if (j->mono[k].pc == pc) return 1;
     return 0;
 }
 
@@ -495,7 +500,6 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
             st = lift_fail(c, "more than %d blocks", j->mod->max_blocks * 4);
             j->failed_ctx = 0;
         }
-        if (j->poly_restart) break;
     }
     free(work);
     free(succ);
@@ -626,6 +630,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
             j->esc.n = 1;
             j->esc.r[0].lo = INT64_MIN / 4;
             j->esc.r[0].hi = INT64_MAX / 4;
+            j->esc.r[0].entry = 0;
         }
         st = job_analyze(j, c);
         if (st != LF_ERR_STATE || round > 14) break;

@@ -254,8 +254,8 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     /* Keyed by the target too: a later, less precise state may no longer
      * know the target the first decision was made for. */
     for (int k = 0; k < j->ndec; k++)
-        if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].site == site &&
-            j->dec[k].target == t)
+        if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].poly == c->blk_poly &&
+            j->dec[k].site == site && j->dec[k].target == t)
             return &j->dec[k];
     if (j->ndec == j->capdec) {
         j->capdec = j->capdec ? 2 * j->capdec : 32;
@@ -263,7 +263,9 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         LF_ASSERT(j->dec, "out of memory");
     }
     struct lift_decision *d = &j->dec[j->ndec++];
-    *d = (struct lift_decision){ c->ctx_id, c->blk_var, site, t, LIFT_CALL_NATIVE, -1, -1 };
+    /* One inline context per calling copy: an unrolled iteration's callee
+     * keeps that iteration's constants (saved registers included). */
+    *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, LIFT_CALL_NATIVE, -1, -1 };
     int64_t off;
     if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
         return d;

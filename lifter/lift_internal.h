@@ -103,10 +103,14 @@ struct lift_slot {
 /* Frame bytes a pointer that left the lifted code may reach: from the
  * escaped address up to the top of the (inline) frame holding it, since a
  * C object extends upwards from its address and never past its frame. */
-#define LIFT_MAX_ESC 16
+#define LIFT_MAX_ESC 64
 struct lift_esc {
     int n;
-    struct { int64_t lo, hi; } r[LIFT_MAX_ESC];
+    struct {
+        int64_t lo, hi;
+        uint64_t entry;         /* owner frame: its function (0: any frame) ... */
+        int64_t top;            /* ... and its sp_entry (lift_frame.c) */
+    } r[LIFT_MAX_ESC];
 };
 
 /* How the current block ends (set by lift_jump & co.). */
@@ -161,6 +165,7 @@ struct lift_ctx {
     const struct lift_insn *insn;
     int ctx_id;                 /* inline context of the current block */
     int blk_var;                /* 0, or 1/2: block entered under split cond = 1/0 */
+    int blk_poly;               /* the block's polyvariant copy (lift_block.c) */
     struct lift_term term;
     struct lift_job *job;
     struct lift_mod *mod;
@@ -227,6 +232,17 @@ int lift_stack_off(const struct lift_ctx *c, LLVMValueRef v, int64_t *off);
 LLVMValueRef lift_stack_addr(struct lift_ctx *c, int64_t off);
 /* icmp p a, b, folded when both are addresses in the frame (lift_frame.c). */
 LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b);
+/* rsp goes from old to v64: note a VLA area of the current frame (lift_frame.c). */
+void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64);
+/* The top of what an escaped frame address k can reach, given top, the top
+ * of the frame holding it: the top of k's VLA area when it lies in one. */
+int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top);
+/* x * scale for an index register; (S >> log2 scale) * scale of a frame address S is S & -scale. */
+LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale);
+/* The function of the inline frame on the current chain starting at top (0 if none). */
+uint64_t lift_frame_owner(const struct lift_ctx *c, int64_t top);
+/* 1 when the frame (entry, top) is on the current inline chain, or entry is 0. */
+int lift_frame_live(const struct lift_ctx *c, uint64_t entry, int64_t top);
 
 /* -- Memory (lift_mem.c) ------------------------------------------------------ */
 

@@ -62,7 +62,7 @@ struct lift_frame {
 
 enum lift_call_kind { LIFT_CALL_INLINE, LIFT_CALL_SPEC, LIFT_CALL_NATIVE };
 struct lift_decision {
-    int ctx, var;
+    int ctx, var, poly;         /* the calling block's context and copy */
     uint64_t site;
     uint64_t target;            /* the known target decided for, 0 if unknown */
     enum lift_call_kind kind;

@@ -18,6 +18,7 @@
 #include "lifter/lift_aot.h"
 #include "lifter/lift_job.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int lift_mem_read(const struct lift_memsrc *m, uint64_t guest, void *out, size_t n)
@@ -61,6 +62,11 @@ static void lift_slot_kill(struct lift_ctx *c, int64_t off, unsigned bytes)
 static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v, int priv)
 {
     unsigned bits = lift_bits(v);
+    if (lift_trace() >= 7)
+        for (int k = 0; k < c->nslot; k++)
+            if (c->slot[k].priv && c->slot[k].off < off + (int64_t)(bits / 8) && off < c->slot[k].off + 8)
+                fprintf(stderr, "lineiform: store sp%+lld/%u at 0x%llx ctx %d overwrites a saved register\n",
+                        (long long)off, bits, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
     lift_slot_kill(c, off, bits / 8);
     if (c->nslot == LIFT_MAX_SLOTS) {   /* forget the oldest spill, saved registers last */
         int k = 0;
@@ -88,7 +94,8 @@ void lift_clobber_mem(struct lift_ctx *c)
         const struct lift_slot *s = &c->slot[k];
         int hit = 0;
         for (int e = 0; e < c->esc.n && !hit; e++)
-            hit = s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8);
+            hit = s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
+                  lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top);
         if (s->priv || !hit) c->slot[j++] = *s;
     }
     c->nslot = j;
@@ -106,18 +113,24 @@ static int64_t lift_frame_top(const struct lift_ctx *c, int64_t k)
 
 static void lift_escape_range(struct lift_ctx *c, int64_t k)
 {
-    int64_t hi = lift_frame_top(c, k);
+    int64_t top = lift_frame_top(c, k), hi = lift_frame_clip(c, k, top);
+    uint64_t owner = lift_frame_owner(c, top);
     struct lift_esc *e = &c->esc;
     for (int q = 0; q < e->n; q++)
-        if (e->r[q].lo <= k && hi <= e->r[q].hi) return;   /* already covered */
+        if (e->r[q].lo <= k && hi <= e->r[q].hi &&
+            (!e->r[q].entry || (e->r[q].entry == owner && e->r[q].top == top)))
+            return;                                        /* already covered */
     if (e->n == LIFT_MAX_ESC) {                           /* merge into one hull */
         for (int q = 1; q < e->n; q++) {
             if (e->r[q].lo < e->r[0].lo) e->r[0].lo = e->r[q].lo;
             if (e->r[q].hi > e->r[0].hi) e->r[0].hi = e->r[q].hi;
         }
+        e->r[0].entry = 0;
         e->n = 1;
     }
     e->r[e->n].lo = k;
+    e->r[e->n].entry = owner;
+    e->r[e->n].top = top;
     e->r[e->n++].hi = hi;
 }
 

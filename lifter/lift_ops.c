@@ -181,6 +181,7 @@ void lift_set_gpr64(struct lift_ctx *c, int idx, LLVMValueRef v64)
     if (idx == 4 && c->frame && lift_stack_off(c, c->gpr[4], &old) && !lift_stack_off(c, v64, &k) &&
         LLVMIsAInstruction(v64) && LLVMGetInstructionOpcode(v64) == LLVMSub)
         v64 = lift_dynamic_alloca(c, c->gpr[4], v64);
+    if (idx == 4) lift_frame_note_sp(c, c->gpr[4], v64);
     c->gpr[idx] = v64;
 }
 
@@ -241,7 +242,7 @@ LLVMValueRef lift_ea(struct lift_ctx *c, const struct lift_insn *i, unsigned n)
     }
     if (o->mem.index != ZYDIS_REGISTER_NONE) {
         LLVMValueRef x = lift_zext(c, lift_gpr(c, o->mem.index), 64);
-        if (o->mem.scale > 1) x = LLVMBuildMul(c->b, x, lift_const(c, 64, o->mem.scale), "");
+        if (o->mem.scale > 1) x = lift_frame_scale(c, x, o->mem.scale);
         a = lift_add(c, a, x);
     }
     if (i->zi.address_width == 32) a = lift_zext(c, lift_trunc(c, a, 32), 64);
