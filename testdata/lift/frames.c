@@ -10,6 +10,9 @@
  *     on a pointer comparison inside the buffer, handed to a primitive;
  *   - the same nested, so one VLA frame is inlined inside another;
  *   - a frame of locals sized by a frozen count, escaping into the body;
+ *   - a VLA in an inner scope holding a callee's frame (rsp saved and
+ *     restored around it), alone and after a sibling call whose local
+ *     buffer escaped to libc at the same stack offsets;
  *   - a jump table indexed by a 16-bit tag in mutable memory, whose bound
  *     check compares the memory word itself (`cmpw $6, (%rsi); ja`).
  * A case passes when the specialized code returns what the closures return
@@ -71,6 +74,33 @@ NOINLINE static long ev_frame(const node *n, long *env)  /* locals sized by a fr
     long r = n->arg[0]->fn(n->arg[0], f);
     if (n->heap) free(f);
     return r;
+}
+
+struct vframe { long *up; long s[]; };
+NOINLINE static long ev_enter(const node *n, long *env)  /* a callee frame in a scoped VLA */
+{
+    long r;
+    if (n->heap) return 0;
+    {
+        long buf[n->n + 1];
+        struct vframe *nf = (struct vframe *)buf;
+        nf->up = env;
+        for (int i = 0; i < n->n; i++) nf->s[i] = n->arg[i + 1] ? n->arg[i + 1]->fn(n->arg[i + 1], env) : 0x1a;
+        r = n->arg[0]->fn(n->arg[0], nf->s);
+    }
+    if (r == 50) r = n->k;
+    return r;
+}
+NOINLINE static long ev_fmt(const node *n, long *env)  /* a local buffer escapes to libc */
+{
+    char text[48];
+    snprintf(text, sizeof text, "%ld:%ld", env[0], n->k);
+    return (long)strlen(text);
+}
+NOINLINE static long ev_seq(const node *n, long *env)
+{
+    long a = n->arg[0]->fn(n->arg[0], env);
+    return a * 100 + n->arg[1]->fn(n->arg[1], env);
 }
 
 struct obj { uint16_t tag; long v; };
@@ -140,6 +170,11 @@ int main(void)
     const node *body = mk(ev_prim, 3, p_poly, mk(ev_local, 0, NULL, NULL, NULL, NULL, 2),
                           mk(ev_local, 0, NULL, NULL, NULL, NULL, 3), x, 0);
     check("frame of locals sized by a frozen count", mk(ev_frame, 3, NULL, body, NULL, NULL, 0));
+    const node *callee = mk(ev_prim, 2, p_poly, x, y, NULL, 0);
+    const node *enter1 = mk(ev_enter, 2, NULL, callee, x, five, 9);
+    check("scoped VLA frame of a callee", enter1);
+    check("a sibling's escaped buffer, then a VLA frame",
+          mk(ev_seq, 0, NULL, mk(ev_fmt, 0, NULL, NULL, NULL, NULL, 77), mk(ev_enter, 2, NULL, enter1, y, x, 3), NULL, 0));
     check("switch on a 16-bit tag the bound check reads from memory", mk(ev_tag, 0, NULL, body, NULL, NULL, 2));
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
     return failures ? 1 : 0;
