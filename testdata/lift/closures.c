@@ -304,6 +304,14 @@ int main(int argc, char **argv)
     check_double();
     void *same = lf_optimize((void *)ev_add, NULL);
     if (lf_optimize(NULL, NULL) != NULL || !same) { printf("FAIL NULL handling\n"); failures++; }
+    /* Not code of any object, or code the lifter refuses: fn itself, with a reason. */
+    void *junk = (void *)(uintptr_t)0x1234;
+    if (lf_optimize(junk, NULL) != junk || !lf_last_report()->reason[0]) {
+        printf("FAIL a non-code pointer is not returned as is\n");
+        failures++;
+    }
+    size_t (*len)(const char *) = (size_t (*)(const char *))lf_optimize((void *)strlen, ftext);
+    if (len(ftext) != strlen(ftext)) { printf("FAIL libc's strlen through lf_optimize\n"); failures++; }
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "passed", failures);
     return failures ? 1 : 0;
 }
