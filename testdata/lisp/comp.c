@@ -287,6 +287,40 @@ static struct ast *comp_args_call(struct ctx *c, struct ast *fn, value args, int
     return a;
 }
 
+/* A call in tail position of the lambda being compiled is a self tail call
+ * of L when L is that lambda, or encloses it through named lets each in
+ * tail position of the one outside: if those named lets all become loops,
+ * the call is a jump to the top of L.  Record the call with each of them
+ * (unmark_self_calls undoes it for one that stays a procedure). */
+static int mark_self_call(struct ctx *c, struct lam *L, struct ast *a)
+{
+    if (L->rest || a->n != L->nreq) return 0;
+    struct lam *M;
+    for (M = c->lam; M && M != L; M = M->parent)
+        if (M->loop_tail != 1) return 0;
+    if (!M) return 0;
+    for (M = c->lam; M != L; M = M->parent) {
+        if (M->nthrough == M->capthrough) {
+            M->capthrough = M->capthrough ? 2 * M->capthrough : 4;
+            M->through = realloc(M->through, (size_t)M->capthrough * sizeof *M->through);
+            if (!M->through) lv_die(lv_nopos, "out of memory");
+        }
+        M->through[M->nthrough++] = a;
+    }
+    a->self = L;
+    return 1;
+}
+
+static void unmark_self_calls(struct lam *M)
+{
+    for (int i = 0; i < M->nthrough; i++) {
+        struct ast *a = M->through[i];
+        if (!a->self) continue;
+        if (a->a->k == A_LREF) a->a->v->nself--;
+        a->self = NULL;
+    }
+}
+
 static struct ast *comp_call(struct ctx *c, value x, int tail, struct lv_pos pos)
 {
     value head = CAR(x);
@@ -294,11 +328,7 @@ static struct ast *comp_call(struct ctx *c, value x, int tail, struct lv_pos pos
         struct var *v = lookup(c, head);
         if (v) {
             struct ast *a = comp_args_call(c, local_ref(c, v, A_LREF, pos), CDR(x), tail, pos);
-            struct lam *L = v->self_lam;
-            if (tail && L && L == c->lam && !L->rest && a->n == L->nreq) {
-                a->self = L;
-                v->nself++;
-            }
+            if (tail && v->self_lam && mark_self_call(c, v->self_lam, a)) v->nself++;
             return a;
         }
         struct gvar *g = gvar_of(head);
@@ -316,8 +346,7 @@ static struct ast *comp_call(struct ctx *c, value x, int tail, struct lv_pos pos
         struct ast *a = comp_args_call(c, comp_symbol(c, head, pos), CDR(x), tail, pos);
         if (g->constant) {
             a->g = g;
-            if (tail && g->klam && g->klam == c->lam && !g->rest && a->n == g->nreq)
-                a->self = g->klam;
+            if (tail && g->klam) mark_self_call(c, g->klam, a);
         }
         return a;
     }
@@ -326,10 +355,15 @@ static struct ast *comp_call(struct ctx *c, value x, int tail, struct lv_pos pos
 
 /* -- lambda ---------------------------------------------------------------- */
 
+static int nlams;
+
 static struct lam *comp_lambda(struct ctx *c, value params, value body, struct lv_pos pos,
-                               const char *name, struct var *selfvar, struct gvar *g)
+                               const char *name, struct var *selfvar, struct gvar *g,
+                               int loop_tail)
 {
     struct lam *L = xalloc(sizeof *L);
+    L->id = ++nlams;
+    L->loop_tail = loop_tail;
     L->parent = c->lam;
     L->name = name ? name : "";
     L->pos = pos;
@@ -367,7 +401,7 @@ static struct ast *lambda_ast(struct lam *L, struct lv_pos pos)
 static struct ast *comp_lambda_form(struct ctx *c, value x, struct lv_pos pos)
 {
     if (!PAIRP(CDR(x)) || CDR(CDR(x)) == LV_NIL) BAD(x, pos, "lambda: needs parameters and a body");
-    return lambda_ast(comp_lambda(c, CAR(CDR(x)), CDR(CDR(x)), pos, NULL, NULL, NULL), pos);
+    return lambda_ast(comp_lambda(c, CAR(CDR(x)), CDR(CDR(x)), pos, NULL, NULL, NULL, -1), pos);
 }
 
 /* -- Bindings: let, let*, letrec, named let, bodies with defines ----------- */
@@ -409,7 +443,7 @@ static struct ast *comp_init(struct ctx *c, value init, struct var *v, struct lv
 {
     if (is_lambda_form(init) && is_keyword(c, S_lambda))
         return lambda_ast(comp_lambda(c, CAR(CDR(init)), CDR(CDR(init)), pos,
-                                      SYM(v->name)->name, v, NULL), pos);
+                                      SYM(v->name)->name, v, NULL, -1), pos);
     return comp(c, init, 0, pos);
 }
 
@@ -424,8 +458,10 @@ struct ast *comp_named_let(struct ctx *c, value x, int tail, struct lv_pos pos)
     push_scope(c, &lv, 1);
     value params = LV_NIL;
     for (int i = b.n - 1; i >= 0; i--) params = lv_cons(b.vars[i]->name, params);
-    struct lam *L = comp_lambda(c, params, CDR(CDR(CDR(x))), pos, SYM(name)->name, lv, NULL);
+    struct lam *L = comp_lambda(c, params, CDR(CDR(CDR(x))), pos, SYM(name)->name, lv, NULL,
+                                tail ? 1 : 0);
     c->sc = c->sc->up;
+    if (lv->assigned || lv->nrefs != lv->nself) unmark_self_calls(L);
     if (!lv->assigned && lv->nrefs == lv->nself) {
         L->is_loop = 1;
         for (int i = 0; i < L->nreq; i++) L->params[i]->owner = L;
@@ -612,14 +648,14 @@ static struct ast *comp_define(struct ctx *c, value x, struct lv_pos pos)
     c->top = 0;
     struct gvar *g = gvar_of(name);
     if (g->constant) {
-        comp_lambda(c, CAR(CDR(val)), CDR(CDR(val)), pos, SYM(name)->name, NULL, g);
+        comp_lambda(c, CAR(CDR(val)), CDR(CDR(val)), pos, SYM(name)->name, NULL, g, -1);
         return mk_const(LV_UNSPEC, pos);
     }
     struct ast *a = mk(A_GDEF, pos);
     a->g = g;
     if (is_lambda_form(val))
         a->a = lambda_ast(comp_lambda(c, CAR(CDR(val)), CDR(CDR(val)), pos, SYM(name)->name,
-                                      NULL, NULL), pos);
+                                      NULL, NULL, -1), pos);
     else
         a->a = comp(c, val, 0, pos);
     return a;
@@ -770,6 +806,7 @@ struct ast *comp_program(value forms, struct lam **toplam)
 #undef INIT_SYM
     prescan(forms);
     struct lam *top = xalloc(sizeof *top);
+    top->loop_tail = -1;
     top->name = "top level";
     struct ctx c = { NULL, top, 1 };
     long n = lv_list_length(forms);

@@ -56,6 +56,10 @@ struct lam {
     int nselftail;            /* self tail calls inside its body */
     struct gvar *g;           /* constant global it is bound to */
     struct lv_pos pos;
+    int id;                   /* its loop mark is LV_MARK(id) */
+    int loop_tail;            /* named let: 1 in tail position, 0 not; -1 lambda */
+    struct ast **through;     /* self calls of an outer lambda made from inside */
+    int nthrough, capthrough; /* this named let: void unless it becomes a loop */
 };
 
 struct ast {

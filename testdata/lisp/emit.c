@@ -96,6 +96,7 @@ static void fill_lambda(struct lambda *out, struct lam *L, struct fdesc *outer)
         b->n = L->nreq;
         b->size = fd.size;
         b->heap = L->heap;
+        b->mark = LV_MARK(L->id);
         b->body = body;
         body = (nodep)b;
     }
@@ -136,6 +137,7 @@ static nodep emit_stail(struct ast *a, struct fdesc *fd)
     struct n_stail *s = node_alloc(sizeof *s + (size_t)a->n * sizeof(nodep), code);
     s->n = a->n;
     s->heap = L->heap;
+    s->mark = LV_MARK(L->id);
     if (a->n > 0) {
         s->depth = depth_of(fd, L->params[0]->fd);
         s->slot0 = L->params[0]->slot;
@@ -238,6 +240,7 @@ static nodep emit_loop(struct ast *a, struct fdesc *fd)
     l->size = inner.size;
     l->heap = heap;
     l->tail = a->tail;
+    l->mark = LV_MARK(L->id);
     l->body = body;
     memcpy(l->inits, inits, (size_t)n * sizeof(nodep));
     return (nodep)l;

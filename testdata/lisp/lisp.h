@@ -16,8 +16,10 @@
  *  (3) A frame that no closure can reach lives on the C stack of the call
  *      that made it; frames a closure captures are GC-allocated.
  *  (4) A node returns LV_TAIL after storing a pending call in lv_tc (a tail
- *      call), or LV_SELF after storing the next loop arguments (a self tail
- *      call); only the loop or call that owns the position consumes them.
+ *      call), or the mark of a loop (LV_MARK(id), one per loop or lambda)
+ *      after storing that loop's next arguments (a self tail call, also
+ *      from inside an inner loop in tail position); only the loop or call
+ *      that owns the mark or position consumes it.
  */
 #ifndef LISP_H
 #define LISP_H
@@ -44,7 +46,8 @@ typedef uintptr_t value;
 #define LV_EOF       IMM(4)
 #define LV_UNBOUND   IMM(5)
 #define LV_TAIL      IMM(6)
-#define LV_SELF      IMM(7)
+#define LV_SELF      IMM(7)       /* marks from LV_SELF up: one per loop */
+#define LV_MARK(id)  IMM(7 + (value)(id))
 #define BOOL(c)      ((c) ? LV_TRUE : LV_FALSE)
 #define PAIRP(v)     (((v) & 7) == 4)
 #define CHARP(v)     (((v) & 7) == 6)

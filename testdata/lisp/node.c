@@ -10,8 +10,9 @@
  * Tail calls: a call in tail position stores callee + arguments in lv_tc
  * and returns LV_TAIL; the nearest non-tail call (or loop in non-tail
  * position, or lv_call) runs lv_trampoline, so mutual tail recursion runs
- * in constant C stack.  A self tail call returns LV_SELF to the loop around
- * its own body (nc_bodyloop, nc_loop), a real loop in machine code.
+ * in constant C stack.  A self tail call returns its loop's mark to the
+ * loop around that loop's body (nc_bodyloop, nc_loop), a real loop in
+ * machine code; inner loops in tail position pass other marks through.
  */
 #include "node.h"
 
@@ -255,11 +256,11 @@ value nc_stail(nodep n_, struct frame *fr)
     for (int32_t i = 0; i < n; i++) tmp[i] = lv_opnd(self->args[i], fr);
     if (self->heap) {
         memcpy(lv_tc.buf, tmp, (size_t)n * sizeof(value));
-        return LV_SELF;
+        return self->mark;
     }
     for (int32_t d = self->depth; d > 0; d--) fr = fr->up;
     memcpy(fr->s + self->slot0, tmp, (size_t)n * sizeof(value));
-    return LV_SELF;
+    return self->mark;
 }
 
 /* Self tail calls of one to three arguments into a stack frame. */
@@ -272,7 +273,7 @@ value nc_stail1(nodep n_, struct frame *fr)
     value a = lv_opnd(self->args[0], fr);
     STAIL_FRAME(self, fr);
     fr->s[self->slot0] = a;
-    return LV_SELF;
+    return self->mark;
 }
 
 value nc_stail2(nodep n_, struct frame *fr)
@@ -282,7 +283,7 @@ value nc_stail2(nodep n_, struct frame *fr)
     STAIL_FRAME(self, fr);
     fr->s[self->slot0] = a;
     fr->s[self->slot0 + 1] = b;
-    return LV_SELF;
+    return self->mark;
 }
 
 value nc_stail3(nodep n_, struct frame *fr)
@@ -294,7 +295,7 @@ value nc_stail3(nodep n_, struct frame *fr)
     fr->s[self->slot0] = a;
     fr->s[self->slot0 + 1] = b;
     fr->s[self->slot0 + 2] = c;
-    return LV_SELF;
+    return self->mark;
 }
 
 /* -- Binding forms and loops ---------------------------------------------------- */
@@ -324,12 +325,12 @@ value nc_loop(nodep n_, struct frame *fr)
     value r;
     if (!self->heap) {
         for (int32_t i = 0; i < n; i++) fr->s[self->slot0 + i] = EVAL(self->inits[i], fr);
-        while ((r = EVAL(self->body, fr)) == LV_SELF) {}
+        while ((r = EVAL(self->body, fr)) == self->mark) {}
     } else {
         value tmp[n > 0 ? n : 1];
         for (int32_t i = 0; i < n; i++) tmp[i] = EVAL(self->inits[i], fr);
         struct frame *nf = loop_frame(self->size, n, fr, tmp);
-        while ((r = EVAL(self->body, nf)) == LV_SELF) nf = loop_frame(self->size, n, fr, lv_tc.buf);
+        while ((r = EVAL(self->body, nf)) == self->mark) nf = loop_frame(self->size, n, fr, lv_tc.buf);
     }
     if (r == LV_TAIL && !self->tail) r = lv_trampoline();
     return r;
@@ -339,7 +340,7 @@ value nc_bodyloop(nodep n_, struct frame *fr)
 {
     N(n_bodyloop);
     value r;
-    while ((r = EVAL(self->body, fr)) == LV_SELF) {
+    while ((r = EVAL(self->body, fr)) == self->mark) {
         if (self->heap) fr = loop_frame(self->size, self->n, fr->up, lv_tc.buf);
     }
     return r;

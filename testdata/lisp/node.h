@@ -29,11 +29,17 @@ struct n_call {
 };
 /* Self tail call: new loop arguments into slots slot0.. of the frame depth
  * levels up, or (heap) into lv_tc for the loop to put in a fresh frame. */
-struct n_stail { lv_code code; int32_t n, depth, slot0, heap; nodep args[]; };
+struct n_stail { lv_code code; int32_t n, depth, slot0, heap; value mark; nodep args[]; };
 /* A let whose variables are captured: a fresh GC frame. */
 struct n_let { lv_code code; int32_t n, size, rec; nodep body; nodep inits[]; };
-struct n_loop { lv_code code; int32_t n, slot0, size, heap, tail; nodep body; nodep inits[]; };
-struct n_bodyloop { lv_code code; int32_t n, size, heap; nodep body; };
+struct n_loop {
+    lv_code code;
+    int32_t n, slot0, size, heap, tail;
+    value mark;               /* what its self tail calls return */
+    nodep body;
+    nodep inits[];
+};
+struct n_bodyloop { lv_code code; int32_t n, size, heap; value mark; nodep body; };
 struct n_prim { lv_code code; struct lv_pos pos; int32_t argc; const struct prim *p; nodep a[]; };
 struct n_program { lv_code code; int32_t size, heap; nodep body; };
 
