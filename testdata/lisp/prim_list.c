@@ -136,9 +136,28 @@ static value mem(const char *who, value x, value l, int kind)
     return LV_FALSE;
 }
 
+static void proc_arg(const char *who, value f);
+
+/* member / assoc with a third argument: the equality predicate. */
+static int same(value pred, value x, value y)
+{
+    value args[2] = { x, y };
+    return lv_call(pred, 2, args) != LV_FALSE;
+}
+
 PRIM(p_memq) { UNUSED_ARGC; return mem("memq", a[0], a[1], 0); }
 PRIM(p_memv) { UNUSED_ARGC; return mem("memv", a[0], a[1], 1); }
-PRIM(p_member) { UNUSED_ARGC; return mem("member", a[0], a[1], 2); }
+
+PRIM(p_member)
+{
+    if (argc < 3) return mem("member", a[0], a[1], 2);
+    proc_arg("member", a[2]);
+    value l = a[1];
+    for (; PAIRP(l); l = CDR(l))
+        if (same(a[2], a[0], CAR(l))) return l;
+    if (l != LV_NIL) lv_type_error("member", "a list", l);
+    return LV_FALSE;
+}
 
 static value ass(const char *who, value x, value l, int kind)
 {
@@ -154,7 +173,28 @@ static value ass(const char *who, value x, value l, int kind)
 
 PRIM(p_assq) { UNUSED_ARGC; return ass("assq", a[0], a[1], 0); }
 PRIM(p_assv) { UNUSED_ARGC; return ass("assv", a[0], a[1], 1); }
-PRIM(p_assoc) { UNUSED_ARGC; return ass("assoc", a[0], a[1], 2); }
+PRIM(p_assoc)
+{
+    if (argc < 3) return ass("assoc", a[0], a[1], 2);
+    proc_arg("assoc", a[2]);
+    value l = a[1];
+    for (; PAIRP(l); l = CDR(l)) {
+        if (!PAIRP(CAR(l))) lv_type_error("assoc", "an association list (of pairs)", CAR(l));
+        if (same(a[2], a[0], CAR(CAR(l)))) return CAR(l);
+    }
+    if (l != LV_NIL) lv_type_error("assoc", "a list", l);
+    return LV_FALSE;
+}
+
+PRIM(p_list_set)
+{
+    UNUSED_ARGC;
+    value l = list_tail("list-set!", a[0], a[1]);
+    if (!PAIRP(l)) lv_die(lv_nopos, "list-set!: index %ld out of range", (long)UNFIX(a[1]));
+    mutable_arg("list-set!", l);
+    CAR(l) = a[2];
+    return LV_UNSPEC;
+}
 
 static void proc_arg(const char *who, value f)
 {
@@ -211,6 +251,15 @@ PRIM(p_eqvp) { UNUSED_ARGC; return BOOL(lv_eqv(a[0], a[1])); }
 PRIM(p_equalp) { UNUSED_ARGC; return BOOL(lv_equal(a[0], a[1])); }
 PRIM(p_not) { UNUSED_ARGC; return BOOL(a[0] == LV_FALSE); }
 PRIM(p_booleanp) { UNUSED_ARGC; return BOOL(a[0] == LV_TRUE || a[0] == LV_FALSE); }
+
+PRIM(p_boolean_eq)
+{
+    for (int i = 0; i < argc; i++)
+        if (a[i] != LV_TRUE && a[i] != LV_FALSE) lv_type_error("boolean=?", "a boolean", a[i]);
+    for (int i = 0; i + 1 < argc; i++)
+        if (a[i] != a[i + 1]) return LV_FALSE;
+    return LV_TRUE;
+}
 PRIM(p_symbolp) { UNUSED_ARGC; return BOOL(SYMP(a[0])); }
 PRIM(p_procedurep) { UNUSED_ARGC; return BOOL(PROCP(a[0]) || PRIMP(a[0])); }
 PRIM(p_vectorp) { UNUSED_ARGC; return BOOL(VECP(a[0])); }
@@ -281,6 +330,28 @@ PRIM(p_list_to_vector)
     return v;
 }
 
+/* vector-map / vector-for-each over one or more vectors (shortest wins). */
+static value vec_each(const char *who, int argc, value *a, int collect)
+{
+    proc_arg(who, a[0]);
+    int n = argc - 1;
+    uint32_t len = UINT32_MAX;
+    for (int i = 0; i < n; i++) {
+        struct vec *v = vec_arg(who, a[i + 1]);
+        if (v->h.len < len) len = v->h.len;
+    }
+    value r = collect ? lv_vec(len, LV_FALSE) : LV_UNSPEC, args[n];
+    for (uint32_t k = 0; k < len; k++) {
+        for (int i = 0; i < n; i++) args[i] = VEC(a[i + 1])->v[k];
+        value x = lv_call(a[0], n, args);
+        if (collect) VEC(r)->v[k] = x;
+    }
+    return r;
+}
+
+PRIM(p_vector_map) { return vec_each("vector-map", argc, a, 1); }
+PRIM(p_vector_for_each) { return vec_each("vector-for-each", argc, a, 0); }
+
 PRIM(p_vector_fill)
 {
     UNUSED_ARGC;
@@ -337,8 +408,10 @@ const struct lv_primdef lv_prims_list[] = {
     { "list", p_list, 0, -1 }, { "length", p_length, 1, 1 }, { "append", p_append, 0, -1 },
     { "reverse", p_reverse, 1, 1 }, { "list-tail", p_list_tail, 2, 2 },
     { "list-ref", p_list_ref, 2, 2 }, { "list-copy", p_list_copy, 1, 1 },
-    { "memq", p_memq, 2, 2 }, { "memv", p_memv, 2, 2 }, { "member", p_member, 2, 2 },
-    { "assq", p_assq, 2, 2 }, { "assv", p_assv, 2, 2 }, { "assoc", p_assoc, 2, 2 },
+    { "memq", p_memq, 2, 2 }, { "memv", p_memv, 2, 2 }, { "member", p_member, 2, 3 },
+    { "assq", p_assq, 2, 2 }, { "assv", p_assv, 2, 2 }, { "assoc", p_assoc, 2, 3 },
+    { "list-set!", p_list_set, 3, 3 }, { "boolean=?", p_boolean_eq, 2, -1 },
+    { "vector-map", p_vector_map, 2, -1 }, { "vector-for-each", p_vector_for_each, 2, -1 },
     { "map", p_map, 2, -1 }, { "for-each", p_for_each, 2, -1 }, { "apply", p_apply, 2, -1 },
     { "null?", p_nullp, 1, 1 }, { "pair?", p_pairp, 1, 1 }, { "list?", p_listp, 1, 1 },
     { "eq?", p_eqp, 2, 2 }, { "eqv?", p_eqvp, 2, 2 }, { "equal?", p_equalp, 2, 2 },

@@ -155,6 +155,26 @@ STRCMP(p_string_gt, "string>?", c > 0)
 STRCMP(p_string_le, "string<=?", c <= 0)
 STRCMP(p_string_ge, "string>=?", c >= 0)
 
+PRIM(p_string_for_each)
+{
+    UNUSED_ARGC;
+    if (!PROCP(a[0]) && !PRIMP(a[0])) lv_type_error("string-for-each", "a procedure", a[0]);
+    struct str *s = str_arg("string-for-each", a[1]);
+    for (uint32_t i = 0; i < s->h.len; i++) {
+        value c = CHR((unsigned char)s->s[i]);
+        lv_call(a[0], 1, &c);
+    }
+    return LV_UNSPEC;
+}
+
+PRIM(p_write_string)
+{
+    UNUSED_ARGC;
+    struct str *s = str_arg("write-string", a[0]);
+    fwrite(s->s, 1, s->h.len, stdout);
+    return LV_UNSPEC;
+}
+
 PRIM(p_stringp) { UNUSED_ARGC; return BOOL(STRP(a[0])); }
 PRIM(p_charp) { UNUSED_ARGC; return BOOL(CHARP(a[0])); }
 PRIM(p_char_to_integer) { UNUSED_ARGC; return FIX(char_arg("char->integer", a[0])); }
@@ -213,6 +233,7 @@ const struct lv_primdef lv_prims_str[] = {
     { "string=?", p_string_eq, 1, -1 }, { "string<?", p_string_lt, 1, -1 },
     { "string>?", p_string_gt, 1, -1 }, { "string<=?", p_string_le, 1, -1 },
     { "string>=?", p_string_ge, 1, -1 }, { "string?", p_stringp, 1, 1 },
+    { "string-for-each", p_string_for_each, 2, 2 }, { "write-string", p_write_string, 1, 1 },
     { "char?", p_charp, 1, 1 }, { "char->integer", p_char_to_integer, 1, 1 },
     { "integer->char", p_integer_to_char, 1, 1 },
     { "char=?", p_char_eq, 1, -1 }, { "char<?", p_char_lt, 1, -1 },
