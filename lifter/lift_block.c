@@ -602,9 +602,13 @@ static void job_sweep(LLVMValueRef fn)
             while (in) {
                 LLVMValueRef prev = LLVMGetPreviousInstruction(in);
                 LLVMOpcode op = LLVMGetInstructionOpcode(in);
-                int pure = op != LLVMCall && op != LLVMStore && op != LLVMBr && op != LLVMRet &&
-                           op != LLVMUnreachable && op != LLVMSwitch && op != LLVMAlloca &&
-                           op != LLVMLoad;
+                int pure = (op >= LLVMAdd && op <= LLVMXor && op != LLVMUDiv && op != LLVMSDiv &&
+                            op != LLVMURem && op != LLVMSRem) ||
+                           (op >= LLVMTrunc && op <= LLVMBitCast) || op == LLVMAddrSpaceCast ||
+                           op == LLVMICmp || op == LLVMFCmp || op == LLVMFNeg ||
+                           op == LLVMPHI || op == LLVMSelect || op == LLVMGetElementPtr ||
+                           op == LLVMExtractValue || op == LLVMInsertValue || op == LLVMFreeze ||
+                           op == LLVMExtractElement || op == LLVMInsertElement || op == LLVMShuffleVector;
                 if (pure && !LLVMGetFirstUse(in)) { LLVMInstructionEraseFromParent(in); changed = 1; }
                 in = prev;
             }

@@ -209,6 +209,17 @@ static enum lf_status dshift(struct lift_ctx *c, const struct lift_insn *i, int 
 DSHIFT_ROWS_(SHLD, 1)
 DSHIFT_ROWS_(SHRD, 0)
 
+/* bt r, r: CF = the selected bit (offset mod width); ZF kept, the other
+ * flags are undefined and left as they were. */
+enum lf_status lift_sem_BT_R_R(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned w = lift_width(i, 0);
+    LLVMValueRef a = lift_get(c, i, 0);
+    LLVMValueRef n = LLVMBuildAnd(c->b, lift_get(c, i, 1), lift_const(c, w, w - 1), "");
+    lift_set_flag(c, LIFT_F_CF, lift_trunc(c, LLVMBuildLShr(c->b, a, n, ""), 1));
+    return LF_OK;
+}
+
 /* -- multiply ---------------------------------------------------------------------- */
 
 /* Two/three-operand imul: dst = x * y truncated; CF = OF = lost bits. */
@@ -401,6 +412,26 @@ enum lf_status lift_sem_MOVSXD_R_M(struct lift_ctx *c, const struct lift_insn *i
 enum lf_status lift_sem_LEA(struct lift_ctx *c, const struct lift_insn *i)
 {
     lift_put(c, i, 0, lift_trunc(c, lift_ea(c, i, 1), lift_width(i, 0)));
+    return LF_OK;
+}
+
+/* xchg with memory is atomic (an implicit lock): an atomicrmw, except on
+ * the lifted frame, which no other thread sees. */
+enum lf_status lift_sem_XCHG_M_R(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef addr = lift_ea(c, i, 0), r = lift_get(c, i, 1), old;
+    int64_t k;
+    ZydisRegister seg = i->op[0].mem.segment == ZYDIS_REGISTER_FS ? ZYDIS_REGISTER_FS : ZYDIS_REGISTER_NONE;
+    if (seg == ZYDIS_REGISTER_NONE && lift_stack_off(c, addr, &k)) {
+        old = lift_load(c, addr, lift_bits(r), seg);
+        lift_store(c, addr, r, seg);
+    } else {
+        lift_note_escape(c, r);
+        old = LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpXchg, lift_ptr(c, addr, lift_bits(r), seg), r,
+                                 LLVMAtomicOrderingSequentiallyConsistent, 0);
+        lift_clobber_mem(c);
+    }
+    lift_put(c, i, 1, old);
     return LF_OK;
 }
 
