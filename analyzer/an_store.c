@@ -1,8 +1,9 @@
 /* an_store.c -- the sqlite metadata database (see an_store.h; the schema is
  * AN_SCHEMA below and README.md "Metadata database schema").
  *
- * Speed: one transaction per binary, one prepared statement per table,
- * row ids assigned here (max(id)+1 onward) so that rows can reference each
+ * Speed: one transaction per binary, prepared statements (64 rows per
+ * statement for the bulk tables: blocks, edges, loop_blocks,
+ * jump_table_targets), row ids assigned here (max(id)+1 onward) so that rows can reference each
  * other without a round trip; the rollback journal (journal_mode=DELETE,
  * so that a read-only `lineiform query` needs no -shm file) with
  * synchronous=NORMAL, a 64 MB page cache.
@@ -204,34 +205,102 @@ static const char *const an_insert_sql[Q__MAX] = {
     "INSERT INTO indirect_sites VALUES(?,?,?,?,?,?)",
 };
 
+/* The bulk tables (all their text columns are static strings) are written
+ * AN_BATCH rows per statement: sqlite's per-statement cost dominates rows
+ * this small.  A batch holds the bound values until it is full. */
+#define AN_BATCH 64
+#define AN_BATCH_COLS 8
+struct an_cell { char kind; int64_t i; const char *t; };
+struct an_batch { sqlite3_stmt *multi; unsigned n, ncol; struct an_cell cell[AN_BATCH * AN_BATCH_COLS]; };
+
 struct an_writer {
     struct an_db *db;
     sqlite3_stmt *q[Q__MAX];
+    struct an_batch *batch[Q__MAX]; /* NULL: the table is written row by row */
     const struct an_binary *b;
     int64_t bin_id, next_func, next_block, next_loop, next_jt;
     int rc;
 };
 
-/* Bind a row given as a format, one letter per column: i int64, t text
- * (a NULL pointer binds NULL), d double, n NULL (its int64 argument is
- * consumed and ignored, so a column can switch between i and n). */
+static int an_is_bulk(int q) { return q == Q_BLOCK || q == Q_EDGE || q == Q_LOOPBLK || q == Q_JTT; }
+
+/* "INSERT INTO t VALUES(?,?)" -> "INSERT INTO t VALUES(?,?),(?,?),..." */
+static sqlite3_stmt *an_prepare_multi(struct an_db *db, const char *one, unsigned *ncol)
+{
+    const char *tuple = strstr(one, "VALUES");
+    if (!tuple) return NULL;
+    tuple += 6;
+    size_t head = (size_t)(tuple - one), tl = strlen(tuple);
+    char *sql = sqlite3_malloc((int)(head + AN_BATCH * (tl + 1) + 1));
+    if (!sql) return NULL;
+    memcpy(sql, one, head);
+    char *p = sql + head;
+    for (unsigned r = 0; r < AN_BATCH; r++) {
+        if (r) *p++ = ',';
+        memcpy(p, tuple, tl);
+        p += tl;
+    }
+    *p = 0;
+    *ncol = 0;
+    for (const char *c = tuple; *c; c++) *ncol += *c == '?';
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) st = NULL;
+    sqlite3_free(sql);
+    return st;
+}
+
+static void an_bind_cell(sqlite3_stmt *st, int i, const struct an_cell *c)
+{
+    if (c->kind == 'i') sqlite3_bind_int64(st, i, c->i);
+    else if (c->kind == 't' && c->t) sqlite3_bind_text(st, i, c->t, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, i);
+}
+
+/* Write the batched rows: a full batch in one statement, a partial one
+ * row by row with the single-row statement. */
+static void an_flush(struct an_writer *w, int q)
+{
+    struct an_batch *bt = w->batch[q];
+    if (!bt || !bt->n || (w->rc != SQLITE_OK && w->rc != SQLITE_DONE)) return;
+    if (bt->n == AN_BATCH) {
+        for (unsigned k = 0; k < AN_BATCH * bt->ncol; k++) an_bind_cell(bt->multi, (int)k + 1, &bt->cell[k]);
+        w->rc = sqlite3_step(bt->multi);
+        sqlite3_reset(bt->multi);
+    } else {
+        for (unsigned r = 0; r < bt->n && (w->rc == SQLITE_OK || w->rc == SQLITE_DONE); r++) {
+            for (unsigned c = 0; c < bt->ncol; c++) an_bind_cell(w->q[q], (int)c + 1, &bt->cell[r * bt->ncol + c]);
+            w->rc = sqlite3_step(w->q[q]);
+            sqlite3_reset(w->q[q]);
+        }
+    }
+    bt->n = 0;
+}
+
+/* A row given as a format, one letter per column: i int64, t text (a NULL
+ * pointer binds NULL; text must outlive the row, see an_flush), d double,
+ * n NULL (its int64 argument is consumed and ignored, so a column can
+ * switch between i and n). */
 static void an_row(struct an_writer *w, int q, const char *fmt, ...)
 {
     if (w->rc != SQLITE_OK && w->rc != SQLITE_DONE) return;
+    struct an_batch *bt = w->batch[q];
+    struct an_cell *cell = bt ? &bt->cell[bt->n * bt->ncol] : NULL;
     sqlite3_stmt *st = w->q[q];
     va_list ap;
     va_start(ap, fmt);
     for (int i = 1; *fmt; fmt++, i++) {
-        if (*fmt == 'i') sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
-        else if (*fmt == 'd') sqlite3_bind_double(st, i, va_arg(ap, double));
-        else if (*fmt == 'n') { (void)va_arg(ap, int64_t); sqlite3_bind_null(st, i); }
-        else {
-            const char *t = va_arg(ap, const char *);
-            if (t) sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
-            else sqlite3_bind_null(st, i);
-        }
+        struct an_cell c = { *fmt, 0, NULL };
+        if (*fmt == 'i' || *fmt == 'n') c.i = va_arg(ap, int64_t);
+        else if (*fmt == 't') c.t = va_arg(ap, const char *);
+        if (cell) { cell[i - 1] = c; continue; }
+        if (*fmt == 'd') sqlite3_bind_double(st, i, va_arg(ap, double));
+        else an_bind_cell(st, i, &c);
     }
     va_end(ap);
+    if (bt) {
+        if (++bt->n == AN_BATCH) an_flush(w, q);
+        return;
+    }
     w->rc = sqlite3_step(st);
     sqlite3_reset(st);
 }
@@ -396,15 +465,26 @@ enum lf_status an_db_store(struct an_db *db, const char *abspath, const struct a
     w.next_block = an_max_id(db, "blocks") + 1;
     w.next_loop = an_max_id(db, "loops") + 1;
     w.next_jt = an_max_id(db, "jump_tables") + 1;
-    for (int i = 0; i < Q__MAX && s == LF_OK; i++)
+    for (int i = 0; i < Q__MAX && s == LF_OK; i++) {
         if (sqlite3_prepare_v3(db->db, an_insert_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w.q[i], NULL) != SQLITE_OK)
             s = an_db_fail(db, err, errlen, "cannot write");
+        if (s != LF_OK || !an_is_bulk(i)) continue;
+        if (!(w.batch[i] = sqlite3_malloc(sizeof *w.batch[i]))) { s = LF_ERR_NOMEM; break; }
+        w.batch[i]->n = 0;
+        w.batch[i]->multi = an_prepare_multi(db, an_insert_sql[i], &w.batch[i]->ncol);
+        if (!w.batch[i]->multi || w.batch[i]->ncol > AN_BATCH_COLS) s = an_db_fail(db, err, errlen, "cannot write");
+    }
     if (s == LF_OK) {
         an_store_binary(&w, abspath, elapsed_ms);
         an_store_funcs(&w);
+        for (int i = 0; i < Q__MAX; i++) an_flush(&w, i);
         if (w.rc != SQLITE_OK && w.rc != SQLITE_DONE) s = an_db_fail(db, err, errlen, "cannot write");
     }
-    for (int i = 0; i < Q__MAX; i++) sqlite3_finalize(w.q[i]);
+    for (int i = 0; i < Q__MAX; i++) {
+        sqlite3_finalize(w.q[i]);
+        if (w.batch[i]) sqlite3_finalize(w.batch[i]->multi);
+        sqlite3_free(w.batch[i]);
+    }
     if (s == LF_OK && an_exec(db, "COMMIT")) s = an_db_fail(db, err, errlen, "cannot commit");
     if (s != LF_OK) an_exec(db, "ROLLBACK");
     return s;
