@@ -38,6 +38,9 @@
  *                     divisor register never overlaps the dividend (div rdx
  *                     always raises #DE), nor does a memory operand's base
  *   shifts by cl      rcx is not used as base or index of the memory operand
+ *   bt* [m], r        the bit offset is within +-128 (a register offset
+ *                     addresses memory up to 2^60 bytes away) and its
+ *                     register does not address m
  *   128-bit SSE memory operands are 16-byte aligned (legacy SSE faults
  *                     otherwise) except for movups/movupd/movdqu: any
  *                     address; no absolute [index*scale+disp32] operands
@@ -64,7 +67,7 @@
 #define INSN_ATTEMPTS 400
 
 enum kind { K_PLAIN, K_SHIFT, K_DIV, K_IDIV, K_STRING, K_JCC, K_JMP_IND, K_CALL,
-            K_CALL_IND, K_RET, K_TRAP, K_LEAVE };
+            K_CALL_IND, K_RET, K_TRAP, K_LEAVE, K_BITMEM };
 
 struct gcase {
     enum an_form form;
@@ -149,6 +152,8 @@ static enum kind kind_of(const struct an_form_info *fi)
     case ZYDIS_MNEMONIC_RET: return K_RET;
     case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: return K_TRAP;
     case ZYDIS_MNEMONIC_LEAVE: return K_LEAVE;
+    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
+        return fi->shape == AN_SH_M_R ? K_BITMEM : K_PLAIN;
     default: return fi->shape == AN_SH_REL ? K_JCC : K_PLAIN;
     }
 }
@@ -249,7 +254,7 @@ static int build_operands(struct gcase *g, ZydisEncoderOperand *ops, unsigned *n
             static const unsigned ws[] = { 64, 32, 16, 8 };
             unsigned w = want ? want : ws[tu_rand_below(4)];
             ZydisRegister r = tu_pick_gpr(w, allowed);
-            if (g->kind == K_JMP_IND || g->kind == K_CALL_IND) g->ind_reg = r;
+            if (g->kind == K_JMP_IND || g->kind == K_CALL_IND || g->kind == K_BITMEM) g->ind_reg = r;
             ops[n++] = tu_op_reg(r);
         } else if (!strcmp(tok, "X")) {
             ops[n++] = tu_op_reg((ZydisRegister)(ZYDIS_REGISTER_XMM0 + tu_rand_below(16)));
@@ -411,6 +416,10 @@ static int encode_case(struct gcase *g, int variant)
             if (g->has_mem && g->index != ZYDIS_REGISTER_NONE) avoid |= 1u << tu_gpr_index(g->index, NULL);
             if (!put_producer(g, avoid)) continue;
         }
+        /* bt [m], r: the bit offset register must not also address m */
+        if (g->kind == K_BITMEM && g->has_mem && (tu_gpr_index(g->ind_reg, NULL) == tu_gpr_index(g->base, NULL) ||
+                                                  tu_gpr_index(g->ind_reg, NULL) == tu_gpr_index(g->index, NULL)))
+            continue;
         if (!build_snippet(g, ops, nops, variant) || !decode_first(g)) continue;
         /* the form must not read a flag the producer left undefined */
         if (g->zi.cpu_flags && (g->pre_undef & g->zi.cpu_flags->tested)) continue;
@@ -559,6 +568,9 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
         break;
     case K_LEAVE:
         st->cpu.gpr[5] = rsp + 8 * tu_rand_below(32);
+        break;
+    case K_BITMEM: /* a bit offset within 16 bytes of the operand either way */
+        tu_set_reg(&st->cpu, g->ind_reg, (uint64_t)((int64_t)tu_rand_below(256) - 128));
         break;
     default:
         break;
