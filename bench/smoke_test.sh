@@ -5,6 +5,9 @@
 #   bench_wrong_result_fails_the_run       a column that prints something else
 #       than the expected line makes the run exit 1 and name the cell
 #   bench_bad_option_is_one_line_error     bad usage: exit 2, one stderr line
+#   bench_missing_columns_are_na_not_failures   without the interpreter,
+#       lineiform and the peers (a build dir holding only the C programs, an
+#       empty PATH) those columns are n/a with a reason and the run passes
 #   bench_report_figures_come_from_runs   bench/test_bench_report.py: medians,
 #       ranges and ratios computed from the ok runs only
 # Unavailable columns (no images yet, peers not installed) are n/a, not a
@@ -41,6 +44,22 @@ $run --columns nosuch >"$tmp/bad.out" 2>"$tmp/bad.err"
 st=$?
 [ $st = 2 ] && [ "$(wc -l <"$tmp/bad.err")" = 1 ] && [ ! -s "$tmp/bad.out" ]
 check bench_bad_option_is_one_line_error $?
+
+mkdir "$tmp/build"
+ln -s "$(cd "$build" && pwd)/bench" "$tmp/build/bench"
+PATH=/nonexistent /usr/bin/python3 -B bench/runbench.py --build "$tmp/build" \
+    --quick --only fib --out "$tmp/na" >"$tmp/na.log" 2>&1
+st=$?
+[ $st = 0 ] && /usr/bin/python3 - "$tmp/na/latest.json" <<'EOF'
+import json, sys
+res = json.load(open(sys.argv[1]))
+cells = res["programs"][0]["cells"]
+ok = cells["c"]["status"] == "ok" and all(
+    cells[c]["status"] == "n/a" and cells[c]["detail"]
+    for c in ("interp", "image", "lua5.4", "luajit", "guile", "chez"))
+sys.exit(0 if ok else 1)
+EOF
+check bench_missing_columns_are_na_not_failures $?
 
 /usr/bin/python3 -B bench/test_bench_report.py >"$tmp/unit.log" 2>&1
 st=$?
