@@ -67,7 +67,8 @@ static void snap_usage(FILE *f)
                "  -q            no summary\n");
 }
 
-/* <dir of lineiform>/bin/lisp, or <prefix>/libexec/lineiform/lisp when installed. */
+/* <dir of lineiform-snapshot>/bin/lisp in the build tree; when installed,
+ * lineiform-snapshot and lisp are both in <prefix>/libexec/lineiform/. */
 static const char *snap_default_interp(char *buf, size_t len)
 {
     const char *self = cli_self_path();
@@ -75,6 +76,8 @@ static const char *snap_default_interp(char *buf, size_t len)
     const char *slash = strrchr(self, '/');
     int dir = slash ? (int)(slash - self) : 0;
     snprintf(buf, len, "%.*s/bin/lisp", dir, self);
+    if (access(buf, X_OK) == 0) return buf;
+    snprintf(buf, len, "%.*s/lisp", dir, self);
     if (access(buf, X_OK) == 0) return buf;
     snprintf(buf, len, "%.*s/../libexec/lineiform/lisp", dir, self);
     if (access(buf, X_OK) == 0) return buf;
