@@ -111,6 +111,15 @@ enum lf_mode lf_mode(void);
  * arena is sealed.  size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
+/* Freeze size bytes that fill writes, for objects that must know their own
+ * frozen address: a group of closures that point at each other in a cycle
+ * (a recursive procedure and its body) is built in private memory, then
+ * frozen in one piece with its inner pointers relocated.  fill(dst, at, ctx)
+ * writes the size bytes at dst; they will be read at address at.  fill runs
+ * with the arena locked: it must not call lf_* functions.  Immutable and
+ * NULL cases as for lf_freeze. */
+void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ctx), void *ctx);
+
 /* True when p points into the used part of the frozen arena. */
 int lf_is_frozen(const void *p);
 

@@ -64,6 +64,32 @@ static void test_freeze_copies_into_fixed_frozen_arena(void **state)
     assert_true(q >= p + sizeof obj); /* never overlaps an earlier object */
 }
 
+/* Two closures that point at each other, frozen in one piece. */
+struct cyc { struct cyc *other; uint64_t tag; };
+
+static void cycle_fill(void *dst, uintptr_t at, void *ctx)
+{
+    struct cyc *c = dst;
+    c[0] = (struct cyc){ (struct cyc *)(at + sizeof *c), 1 };
+    c[1] = (struct cyc){ (struct cyc *)at, *(uint64_t *)ctx };
+}
+
+static void test_freeze_with_builds_a_frozen_cycle_at_its_final_address(void **state)
+{
+    (void)state;
+    uint64_t tag = 2;
+    struct cyc *c = lf_freeze_with(2 * sizeof *c, cycle_fill, &tag);
+    assert_non_null(c);
+    assert_true(lf_is_frozen(c) && lf_is_frozen(&c[1]));
+    assert_ptr_equal(c[0].other, &c[1]);
+    assert_ptr_equal(c[1].other, &c[0]);
+    assert_ptr_equal(c->other->other, c);
+    assert_int_equal(c[1].tag, 2);
+    assert_int_not_equal(mprotect((void *)((uintptr_t)c & ~(uintptr_t)4095), 4096,
+                                  PROT_READ | PROT_WRITE), 0);
+    assert_null(lf_freeze_with(16, NULL, NULL));
+}
+
 static void test_frozen_view_cannot_be_made_writable(void **state)
 {
     (void)state;
@@ -342,6 +368,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freeze_copies_into_fixed_frozen_arena),
         cmocka_unit_test(test_frozen_view_cannot_be_made_writable),
+        cmocka_unit_test(test_freeze_with_builds_a_frozen_cycle_at_its_final_address),
         cmocka_unit_test(test_alloc_is_zeroed_writable_and_in_persistent_arena),
         cmocka_unit_test(test_freeze_and_alloc_grow_past_the_first_commit),
         cmocka_unit_test(test_write_right_after_freeze_is_reported_with_the_object),

@@ -264,21 +264,37 @@ static uint64_t rt_bump(enum rt_arena_kind k, size_t size)
 
 /* -- Public allocation -------------------------------------------------- */
 
-void *lf_freeze(const void *obj, size_t size)
+void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ctx), void *ctx)
 {
-    if ((!obj && size) || size > UINT32_MAX) return NULL;
+    if (!fill || size > UINT32_MAX) return NULL;
     void *res = NULL;
     rt_lock();
     if (rt_reserve_locked(0) == LF_OK && !rt_sealed) {
         uint64_t off = rt_bump(RT_ARENA_FROZEN, size);
         if (off != UINT64_MAX) {
-            if (size) memcpy(rt_alias + off, obj, size);
             res = (void *)(rt_arenas[RT_ARENA_FROZEN].base + off);
+            if (size) fill(rt_alias + off, (uintptr_t)res, ctx);
             rt_frozen_index_add((uint64_t)res, size);
         }
     }
     rt_unlock();
     return res;
+}
+
+struct rt_copy { const void *obj; size_t size; };
+
+static void rt_copy_fill(void *dst, uintptr_t at, void *ctx)
+{
+    const struct rt_copy *c = ctx;
+    (void)at;
+    memcpy(dst, c->obj, c->size);
+}
+
+void *lf_freeze(const void *obj, size_t size)
+{
+    if ((!obj && size) || size > UINT32_MAX) return NULL;
+    struct rt_copy c = { obj, size };
+    return lf_freeze_with(size, rt_copy_fill, &c);
 }
 
 int lf_is_frozen(const void *p)

@@ -14,9 +14,9 @@
  *      fixnums (odd, so never mistaken for a pointer) and code pointers;
  *      raw bytes (string data, doubles) are frozen directly by their makers,
  *      so every word in [base, base+used) masked to 8 bytes is a pointer.
- *  (2) The copy's address is predicted from a probe freeze; lf_freeze
- *      returning another address is detected and retried with the new
- *      prediction, never used with stale pointers.
+ *  (2) fz_commit freezes with lf_freeze_with, which tells the fill where
+ *      the copy will live before it is published, so pointers are relocated
+ *      to the final address exactly once.
  */
 #include "lisp.h"
 
@@ -51,36 +51,25 @@ int fz_staged(const void *p)
     return base && (const char *)p >= base && (const char *)p < base + used;
 }
 
-static void *relocate_to(char *dst, uintptr_t target)
+/* lf_freeze_with's fill: copy the staged area to dst, relocating every word
+ * that points into it to the frozen address at. */
+static void fz_fill(void *dst, uintptr_t at, void *ctx)
 {
+    (void)ctx;
+    memcpy(dst, base, used);
     uint64_t *w = (uint64_t *)dst;
     for (size_t i = 0; i < used / 8; i++) {
         uintptr_t a = w[i] & ~(uintptr_t)7;
         if (a >= (uintptr_t)base && a < (uintptr_t)base + used)
-            w[i] = w[i] - (uintptr_t)base + target;
+            w[i] = w[i] - (uintptr_t)base + at;
     }
-    return lf_freeze(dst, used);
 }
 
 void *fz_commit(void *p)
 {
     if (!used) return p;
-    static const uint64_t probe[2];
-    char *probe_at = lf_freeze(probe, sizeof probe);
-    char *copy = malloc(used);
-    if (!probe_at || !copy) lv_die(lv_nopos, "out of memory freezing the program");
-    uintptr_t want = (uintptr_t)probe_at + sizeof probe;
-    for (int tries = 0; tries < 4; tries++) {
-        memcpy(copy, base, used);
-        char *got = relocate_to(copy, want);
-        if (!got) lv_die(lv_nopos, "frozen arena exhausted");
-        if ((uintptr_t)got == want) {
-            delta = (intptr_t)(want - (uintptr_t)base);
-            free(copy);
-            return (char *)p + delta;
-        }
-        /* Same per-object overhead next time. */
-        want = (uintptr_t)got + ((used + 15) & ~(size_t)15) + ((uintptr_t)got - want);
-    }
-    lv_die(lv_nopos, "lf_freeze does not place objects predictably");
+    char *got = lf_freeze_with(used, fz_fill, NULL);
+    if (!got) lv_die(lv_nopos, "frozen arena exhausted");
+    delta = (intptr_t)((uintptr_t)got - (uintptr_t)base);
+    return (char *)p + delta;
 }
