@@ -152,3 +152,15 @@ enum an_form an_form_classify(const ZydisDecodedInstruction *insn,
     }
     return AN_FORM_NONE;
 }
+
+uint64_t an_forms_fingerprint(void)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (int f = 1; f < AN_FORM__MAX; f++) {
+        const struct an_form_info *fi = &an_forms[f];
+        uint64_t words[4] = { fi->mnemonic, fi->shape, fi->widths, fi->srcwidths };
+        for (const char *c = fi->name; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+        for (int i = 0; i < 4; i++) h = (h ^ words[i]) * 0x100000001b3ULL;
+    }
+    return h;
+}

@@ -60,6 +60,10 @@ enum an_shape an_shape_of(const ZydisDecodedInstruction *insn,
                           const ZydisDecodedOperand *ops);
 
 const char *an_form_name(enum an_form f);
+
+/* A 64-bit hash of every row of the table: part of the metadata cache key,
+ * so analyses stored by a lineiform with another table are redone. */
+uint64_t an_forms_fingerprint(void);
 const char *an_shape_name(enum an_shape s);
 
 #endif

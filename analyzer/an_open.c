@@ -4,6 +4,7 @@
  * Owned resources: the private file mapping, the arena, the function
  * vector and name maps, all released by an_close (or on any failure before
  * an_open returns, so a failed open leaks nothing). */
+#include "analyzer/an_forms.h"
 #include "analyzer/an_internal.h"
 
 #include <errno.h>
@@ -51,8 +52,10 @@ static enum lf_status an_map_file(struct an_bin *b, const char *path)
     b->map = m;
     b->map_len = (size_t)st.st_size;
     b->pub.file_size = (uint64_t)st.st_size;
+    /* The form table decides the liftable columns: a lineiform with another
+     * table must not take stored rows for fresh ones. */
     snprintf(b->pub.content_hash, sizeof b->pub.content_hash, "%016llx",
-             (unsigned long long)an_hash64(b->map, b->map_len));
+             (unsigned long long)(an_hash64(b->map, b->map_len) ^ an_forms_fingerprint()));
     return LF_OK;
 }
 

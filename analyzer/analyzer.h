@@ -171,7 +171,8 @@ struct an_section {
 struct an_binary {
     const char *path;
     char build_id[80];     /* hex, "" when there is no NT_GNU_BUILD_ID note */
-    char content_hash[17]; /* hex of a 64-bit hash of the whole file */
+    char content_hash[17]; /* hex of a 64-bit hash of the whole file, mixed
+                              with an_forms_fingerprint() (the cache key) */
     uint64_t file_size;
     unsigned e_type;       /* ET_EXEC or ET_DYN */
     int pie;               /* ET_DYN with an interpreter or DF_1_PIE */
