@@ -24,6 +24,7 @@ Invariants:
   3. Preparing never checks output; the timed runs do (bench_measure).
 """
 
+import glob
 import os
 import shutil
 
@@ -45,6 +46,10 @@ class Context:
         self.env["GUILE_AUTO_COMPILE"] = "0"
         self.interp = self._private_copy(os.path.join(build, "bin", "lisp"))
         self.cli = self._private_copy(os.path.join(build, "lineiform"))
+        # The CLI's helper programs (lineiform-snapshot, ...) are found next
+        # to it, so they are copied along.
+        for helper in sorted(glob.glob(os.path.join(build, "lineiform-*"))):
+            self._private_copy(helper)
 
     def _private_copy(self, path):
         """A copy of a built program in the work directory, so that a
