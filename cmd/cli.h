@@ -36,6 +36,9 @@ const char *cli_db_path(const char *opt, int create_dir, char *buf, size_t len);
  * (after an error message) when the value is missing, 0 when no match. */
 int cli_opt_value(int *i, int argc, char **argv, const char *name, const char **val);
 
+/* Monotonic clock in milliseconds, for the phase timings of summaries. */
+double cli_now_ms(void);
+
 /* s as a JSON string literal (quotes and escapes). */
 void cli_json_str(FILE *f, const char *s);
 

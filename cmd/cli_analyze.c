@@ -19,13 +19,6 @@
 
 struct cli_an_opts { const char *bin, *db; int force, json; };
 
-static double cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void cli_analyze_usage(FILE *f)
 {
     fprintf(f, "usage: lineiform analyze BIN [--db PATH] [--force] [--json]\n"

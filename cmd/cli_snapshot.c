@@ -45,13 +45,6 @@ struct snap_opts {
 
 struct snap_times { double analyze, run, lift, link, write; int cached; };
 
-static double snap_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void snap_usage(FILE *f)
 {
     fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-q]\n\n"
@@ -142,7 +135,7 @@ static int snap_analyze(const struct snap_opts *o, struct snap_times *t)
     struct an_db *db = NULL;
     struct an_db_summary sum;
     int rc = CLI_EXIT_FAIL;
-    double t0 = snap_now_ms();
+    double t0 = cli_now_ms();
     if (!realpath(o->interp, abspath)) {
         cli_error("snapshot: %s: %s", o->interp, strerror(errno));
         return rc;
@@ -156,14 +149,14 @@ static int snap_analyze(const struct snap_opts *o, struct snap_times *t)
     }
     int hit = an_db_lookup(db, abspath, id->build_id, id->content_hash, &sum, err, sizeof err);
     if (hit < 0 || (!hit && (an_open(abspath, 0, &b, err, sizeof err) != LF_OK ||
-                             an_db_store(db, abspath, b, snap_now_ms() - t0, err, sizeof err) != LF_OK))) {
+                             an_db_store(db, abspath, b, cli_now_ms() - t0, err, sizeof err) != LF_OK))) {
         cli_error("snapshot: analyze: %s", err);
         goto out;
     }
     t->cached = hit;
     rc = 0;
 out:
-    t->analyze = snap_now_ms() - t0;
+    t->analyze = cli_now_ms() - t0;
     an_db_close(db);
     an_close(b);
     an_close(id);
@@ -219,12 +212,12 @@ static enum lf_status snap_compile(const struct snap_opts *o, const struct snap_
     LF_CHECK(snap_interp_open(d->interp_path, d, &in, why, whylen));
     struct lift_aot_input li = { in.maps, in.nmaps, d->interp_path, d->load_base, d->entry, o->opt_level };
     char lwhy[sizeof res->report.reason] = "";
-    double t0 = snap_now_ms();
+    double t0 = cli_now_ms();
     enum lf_status s = lift_aot_compile(&li, res, lwhy, sizeof lwhy);
-    t->lift = snap_now_ms() - t0;
+    t->lift = cli_now_ms() - t0;
     if (s != LF_OK && lwhy[0]) snprintf(res->report.reason, sizeof res->report.reason, "%s", lwhy);
     snap_interp_close(&in);
-    t0 = snap_now_ms();
+    t0 = cli_now_ms();
     if (s == LF_OK) {
         s = snap_link_object(res->obj, res->obj_len, res->entry_sym, code, why, whylen);
     } else {
@@ -234,7 +227,7 @@ static enum lf_status snap_compile(const struct snap_opts *o, const struct snap_
         s = snap_link_native(target, "entry.native", code, why, whylen);
         res->obj_len = 0;
     }
-    t->link = snap_now_ms() - t0;
+    t->link = cli_now_ms() - t0;
     return s;
 }
 
@@ -297,9 +290,9 @@ static int snap_build(const struct snap_opts *o, const char *dump, struct snap_t
         return CLI_EXIT_FAIL;
     }
     enum lf_status s = snap_compile(o, &d, &res, &code, t, why, sizeof why);
-    double t0 = snap_now_ms();
+    double t0 = cli_now_ms();
     if (s == LF_OK) s = snap_write(o, &d, &code, &size, why, sizeof why);
-    t->write = snap_now_ms() - t0;
+    t->write = cli_now_ms() - t0;
     if (s == LF_OK && !o->quiet) snap_summary(o, &d, &res, &code, t, size);
     if (s != LF_OK) cli_error("snapshot: %s", why);
     snap_linked_free(&code);
@@ -338,9 +331,9 @@ int cli_snapshot(int argc, char **argv)
     signal(SIGINT, snap_on_signal);
     signal(SIGTERM, snap_on_signal);
     signal(SIGHUP, snap_on_signal);
-    double t0 = snap_now_ms();
+    double t0 = cli_now_ms();
     rc = snap_run_interp(&o, dump);
-    t.run = snap_now_ms() - t0;
+    t.run = cli_now_ms() - t0;
     if (rc == 0) rc = snap_build(&o, dump, &t);
     unlink(dump);
     rmdir(dir);
