@@ -154,8 +154,8 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.mem = p.mem;
     m.code = p.code;
     m.ncode = p.ncode;
-    m.max_depth = 24;
-    m.max_blocks = 4000;
+    m.max_depth = 16;
+    m.max_blocks = 1500;
     m.max_jobs = 256;
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;

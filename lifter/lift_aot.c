@@ -160,8 +160,8 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.b = LLVMCreateBuilderInContext(m.lc);
     m.mem = mem;
     aot_code_ranges(&m, a, ranges, 8);
-    m.max_depth = 24;
-    m.max_blocks = 4000;
+    m.max_depth = 16;
+    m.max_blocks = 1500;
     m.max_jobs = 256;
     m.noreturn_at = aot_noreturn;
     m.plt_at = aot_plt;

@@ -305,7 +305,7 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 }
 
 /* Successors of the block just lifted (indices), from c->term. */
-enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
+enum { MAX_SUCC = 1024, POLY_LIMIT = 8 };
 
 static int aval_eq(struct lift_aval a, struct lift_aval b);
 
@@ -327,7 +327,9 @@ static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
  * not end at lift time: it becomes monovariant and the analysis restarts. */
 static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const struct lift_aval *gpr)
 {
-    if (j->nopoly || j->snippet || is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
+    if (j->nopoly || j->snippet) return blk_get(j, pc, ctx, var);
+    /* An existing copy for exactly these registers first, mono or not, so
+     * that emission routes every edge where the analysis did. */
     int n = 0;
     for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext) {
         const struct lift_blk *b = &j->blk[k];
@@ -337,6 +339,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
         for (int r = 0; r < 16 && same; r++) same = aval_eq(b->in.gpr[r], gpr[r]);
         if (same) return k;
     }
+    if (is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
     if (n < POLY_LIMIT) return blk_new(j, pc, ctx, var, n + 1);
     if (!j->emitting) {
         if (j->nmono == j->capmono) {
@@ -344,6 +347,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
             j->mono = realloc(j->mono, (size_t)j->capmono * sizeof *j->mono);
             LF_ASSERT(j->mono, "out of memory");
         }
+        LF_DEBUG(2, "lineiform: 0x%llx (context %d) does not unroll: monovariant\n", (unsigned long long)pc, ctx);
         j->mono[j->nmono].pc = pc;
         j->mono[j->nmono++].ctx = ctx;
         j->poly_restart = 1;
@@ -463,7 +467,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         blk_enter(j, c, b);
         st = blk_body(j, c, b);
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
-        if (memcmp(&c->esc, &esc0, sizeof esc0) != 0) { j->esc = c->esc; break; }
+        /* A new escape invalidates what earlier blocks forwarded: finish the
+         * round (collecting the other escapes too), then restart. */
+        if (memcmp(&c->esc, &j->esc, sizeof j->esc) != 0) j->esc = c->esc;
         b = &j->blk[bi];
         b->fuse = c->flags_used;
         b->fdef = c->flags_defined;
@@ -496,7 +502,12 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
             work[nwork++] = succ[k];
         }
         if (j->nblk > j->mod->max_blocks * 4) {
-            if (!j->nopoly) { j->nopoly = 1; j->poly_restart = 1; break; }
+            if (!j->nopoly) {
+                LF_DEBUG(2, "lineiform: %d blocks: polyvariance off\n", j->nblk);
+                j->nopoly = 1;
+                j->poly_restart = 1;
+                break;
+            }
             st = lift_fail(c, "more than %d blocks", j->mod->max_blocks * 4);
             j->failed_ctx = 0;
         }
@@ -629,7 +640,10 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
         j->emitting = 0;
         j->failed_ctx = 0;
         j->poly_restart = 0;
-        if (round == 10) j->nopoly = 1;
+        if (round == 10) {
+            LF_DEBUG(2, "lineiform: %d analysis rounds: polyvariance off\n", round);
+            j->nopoly = 1;
+        }
         if (round == 12) {  /* stop refining: every frame byte may be reached */
             j->esc.n = 1;
             j->esc.r[0].lo = INT64_MIN / 4;

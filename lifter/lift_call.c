@@ -90,7 +90,9 @@ struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t
     j->capfr = 16;
     j->fr = calloc((size_t)j->capfr, sizeof *j->fr);
     LF_ASSERT(j->fr, "out of memory");
-    j->fr[0] = (struct lift_frame){ -1, entry, 0, 0, 0, 0, { 0 }, kmask };
+    j->fr[0].parent = -1;
+    j->fr[0].entry = entry;
+    j->fr[0].kmask = kmask;
     memcpy(j->fr[0].karg, j->karg, sizeof j->karg);
     j->nfr = 1;
     m->jobs[m->njobs++] = j;
@@ -223,12 +225,46 @@ static unsigned known_args(struct lift_ctx *c, uint64_t karg[6])
     return mask;
 }
 
+/* The same entry with the same first argument (a closure calls code(closure,
+ * ...)) further up the inline chain: recursion.  Other argument registers
+ * are not compared: without a prototype they may hold unrelated constants
+ * that differ at every level and would inline a recursion to the depth
+ * limit (fib: 2^depth copies). */
 static int is_recursion(struct lift_job *j, int ctx, uint64_t t, const uint64_t *karg, unsigned kmask)
 {
     for (int x = ctx; x >= 0; x = j->fr[x].parent)
-        if (j->fr[x].entry == t && j->fr[x].kmask == kmask &&
-            memcmp(j->fr[x].karg, karg, sizeof j->fr[x].karg) == 0) return 1;
+        if (j->fr[x].entry == t && (j->fr[x].kmask & 1) == (kmask & 1) &&
+            (!(kmask & 1) || j->fr[x].karg[0] == karg[0])) return 1;
     return 0;
+}
+
+/* ORDER: rbx rbp r12 r13 r14 r15, the SysV callee-saved GPRs besides rsp. */
+static const int lift_callee_saved[6] = { 3, 5, 12, 13, 14, 15 };
+
+/* A hash of the known callee-saved registers (frames differ when they do). */
+static uint64_t saved_hash(const struct lift_ctx *c)
+{
+    uint64_t h = 1469598103934665603ull, v;
+    int64_t off;
+    for (int k = 0; k < 6; k++) {
+        LLVMValueRef r = c->gpr[lift_callee_saved[k]];
+        uint64_t x = 0;
+        if (lift_is_const(r, &v)) x = v * 2 + 1;
+        else if (lift_stack_off(c, r, &off)) x = (uint64_t)off * 4 + 2;
+        h = (h ^ x) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void frame_save(const struct lift_ctx *c, struct lift_frame *f)
+{
+    int64_t off;
+    f->saved_stack = 0;
+    for (int k = 0; k < 6; k++) {
+        int r = lift_callee_saved[k];
+        f->saved_k[r] = LLVMIsAConstantInt(c->gpr[r]) ? c->gpr[r] : NULL;
+        if (lift_stack_off(c, c->gpr[r], &off)) f->saved_stack |= 1u << r, f->saved_off[r] = off;
+    }
 }
 
 static int frame_new(struct lift_job *j, int parent, uint64_t t, uint64_t retpc, uint64_t site,
@@ -240,7 +276,9 @@ static int frame_new(struct lift_job *j, int parent, uint64_t t, uint64_t retpc,
         LF_ASSERT(j->fr, "out of memory");
     }
     struct lift_frame *f = &j->fr[j->nfr];
-    *f = (struct lift_frame){ parent, t, retpc, site, sp_entry, j->fr[parent].depth + 1, { 0 }, kmask };
+    memset(f, 0, sizeof *f);
+    f->parent = parent, f->entry = t, f->retpc = retpc, f->site = site, f->sp_entry = sp_entry;
+    f->depth = j->fr[parent].depth + 1, f->kmask = kmask;
     memcpy(f->karg, karg, sizeof f->karg);
     return j->nfr++;
 }
@@ -249,13 +287,13 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
 {
     struct lift_job *j = c->job;
     struct lift_mod *m = j->mod;
-    uint64_t t = 0, karg[6];
+    uint64_t t = 0, karg[6], sh = saved_hash(c);
     lift_is_const(target, &t);
     /* Keyed by the target too: a later, less precise state may no longer
      * know the target the first decision was made for. */
     for (int k = 0; k < j->ndec; k++)
         if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].poly == c->blk_poly &&
-            j->dec[k].site == site && j->dec[k].target == t)
+            j->dec[k].site == site && j->dec[k].target == t && j->dec[k].saved_hash == sh)
             return &j->dec[k];
     if (j->ndec == j->capdec) {
         j->capdec = j->capdec ? 2 * j->capdec : 32;
@@ -265,7 +303,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     struct lift_decision *d = &j->dec[j->ndec++];
     /* One inline context per calling copy: an unrolled iteration's callee
      * keeps that iteration's constants (saved registers included). */
-    *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, LIFT_CALL_NATIVE, -1, -1 };
+    *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, sh, LIFT_CALL_NATIVE, -1, -1 };
     int64_t off;
     if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
         return d;
@@ -275,7 +313,8 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
-    } else if (kmask) {
+        frame_save(c, &j->fr[d->callee_ctx]);
+    } else if (kmask & 1) {
         d->kind = LIFT_CALL_SPEC;
     }
     return d;
@@ -332,7 +371,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         return LF_OK;
     }
     if (d->kind == LIFT_CALL_SPEC) {
-        unsigned kmask = known_args(c, karg);
+        unsigned kmask = known_args(c, karg) & 1;   /* keyed by the closure (see is_recursion) */
         struct lift_job *s = kmask ? job_find(m, t, karg, kmask) : NULL;
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask);
         if (s) return call_out(c, s->fn, 0, t, retpc);
@@ -373,6 +412,11 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
         uint64_t r;
         if (lift_is_const(ra, &r) && r != f->retpc)
             return lift_fail(c, "return address overwritten in inlined 0x%llx", (unsigned long long)f->entry);
+        for (int k = 0; k < 6; k++) {
+            int r = lift_callee_saved[k];
+            if (f->saved_k[r]) c->gpr[r] = f->saved_k[r];
+            else if ((f->saved_stack >> r) & 1) c->gpr[r] = lift_stack_addr(c, f->saved_off[r]);
+        }
         c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL, NULL, 0, 0 };
         return LF_OK;
     }

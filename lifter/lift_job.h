@@ -58,6 +58,12 @@ struct lift_frame {
     int depth;
     uint64_t karg[6];
     unsigned kmask;
+    /* Callee-saved registers at the call, known ones only: the SysV ABI
+     * returns them unchanged, so the return restores them even when the
+     * callee's own save slots were not forwarded. */
+    LLVMValueRef saved_k[16];   /* LLVM constant, or NULL */
+    int64_t saved_off[16];      /* stack offset when saved_stack bit set */
+    unsigned saved_stack;
 };
 
 enum lift_call_kind { LIFT_CALL_INLINE, LIFT_CALL_SPEC, LIFT_CALL_NATIVE };
@@ -65,6 +71,7 @@ struct lift_decision {
     int ctx, var, poly;         /* the calling block's context and copy */
     uint64_t site;
     uint64_t target;            /* the known target decided for, 0 if unknown */
+    uint64_t saved_hash;        /* the known callee-saved registers at the call */
     enum lift_call_kind kind;
     int callee_ctx;             /* INLINE */
     int spec;                   /* SPEC: job index */
