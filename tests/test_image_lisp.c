@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "snapshot/runtime/rt_internal.h"
 #include "tests/tutil.h"
 
 static char lineiform[1024], lisp_gcc[1024], lisp_clang[1024], db[1024];
@@ -111,53 +112,100 @@ static void test_test_programs_clang_interpreter(void **state) { (void)state; ev
 static void test_bench_programs_gcc_interpreter(void **state) { (void)state; every_program(lisp_gcc, "testdata/lisp/bench"); }
 static void test_bench_programs_clang_interpreter(void **state) { (void)state; every_program(lisp_clang, "testdata/lisp/bench"); }
 
-/* -- The compiled fib: no indirect call through loaded memory ------------- */
+/* -- The compiled fib: no indirect call through frozen memory -------------- */
 
-/* 1 when register r, read by insn[i], holds a value computed from
- * immediates only: `movabs $target, %r` (a direct call in the large code
- * model), possibly moved, offset by add/sub/lea with constants.  Looks back
- * through the function's instructions in address order (the compiled code
- * is small and straight enough for that); a load from memory, an argument
- * register or anything else is not an immediate. */
-static int target_is_immediate(const ZydisDecodedInstruction *ins, ZydisDecodedOperand (*ops)[ZYDIS_MAX_OPERAND_COUNT],
-                               size_t i, ZydisRegister r, int depth)
+/* What the lifter promises: a load from a known address in the frozen arena
+ * is a constant, so no call or jump in compiled code takes its target from
+ * such a load.  Calls through memory that is not frozen (values the program
+ * computes at run time: procedures held in heap frames, the trampoline) may
+ * stay indirect.  The check works backwards through the function's
+ * instructions in address order from each indirect transfer. */
+
+#define FROZEN_LO RT_FROZEN_BASE
+#define FROZEN_HI (RT_FROZEN_BASE + RT_ARENA_RESERVE)
+
+typedef ZydisDecodedOperand insn_ops[ZYDIS_MAX_OPERAND_COUNT];
+
+static ZydisRegister reg64(ZydisRegister r) { return ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r); }
+
+/* The last instruction before i that writes register r, or (size_t)-1. */
+static size_t last_write(const ZydisDecodedInstruction *ins, const insn_ops *ops, size_t i, ZydisRegister r)
 {
-    r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-    while (depth < 16 && i-- > 0) {
-        const ZydisDecodedOperand *dst = &ops[i][0], *src = &ops[i][1];
-        int writes = 0;
+    r = reg64(r);
+    while (i-- > 0)
         for (unsigned k = 0; k < ins[i].operand_count_visible; k++)
-            if (ops[i][k].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i][k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
-                ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, ops[i][k].reg.value) == r)
-                writes = 1;
-        if (!writes) continue;
-        if (dst->type != ZYDIS_OPERAND_TYPE_REGISTER || ins[i].operand_count_visible < 2) return 0;
-        switch (ins[i].mnemonic) {
-        case ZYDIS_MNEMONIC_MOV:
-            if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return 1;
-            if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) return target_is_immediate(ins, ops, i, src->reg.value, depth + 1);
-            return 0; /* a load */
-        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB:
-            return src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && target_is_immediate(ins, ops, i, r, depth + 1);
-        case ZYDIS_MNEMONIC_LEA:
-            return src->mem.index == ZYDIS_REGISTER_NONE && src->mem.base != ZYDIS_REGISTER_NONE &&
-                   src->mem.base != ZYDIS_REGISTER_RIP && target_is_immediate(ins, ops, i, src->mem.base, depth + 1);
-        default:
-            return 0;
-        }
-    }
-    return 0;
+            if (ops[i][k].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                (ops[i][k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && reg64(ops[i][k].reg.value) == r)
+                return i;
+    return (size_t)-1;
 }
 
-/* Number of indirect calls/jumps in [code, code+len) whose target is not an
- * immediate; the first one's address in *where. */
+/* 1 when register r, read by insn i, holds a constant built from immediates
+ * (movabs, moved, offset by add/sub/lea with constants); the value in *v. */
+static int reg_const(const ZydisDecodedInstruction *ins, const insn_ops *ops, size_t i, ZydisRegister r,
+                     int depth, uint64_t *v)
+{
+    size_t w = last_write(ins, ops, i, r);
+    if (depth > 16 || w == (size_t)-1 || ins[w].operand_count_visible < 2) return 0;
+    const ZydisDecodedOperand *src = &ops[w][1];
+    switch (ins[w].mnemonic) {
+    case ZYDIS_MNEMONIC_MOV:
+        if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) return *v = src->imm.value.u, 1;
+        return src->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_const(ins, ops, w, src->reg.value, depth + 1, v);
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_SUB:
+        if (src->type != ZYDIS_OPERAND_TYPE_IMMEDIATE || !reg_const(ins, ops, w, r, depth + 1, v)) return 0;
+        *v += ins[w].mnemonic == ZYDIS_MNEMONIC_ADD ? src->imm.value.u : -src->imm.value.u;
+        return 1;
+    case ZYDIS_MNEMONIC_LEA:
+        if (src->mem.index != ZYDIS_REGISTER_NONE || src->mem.base == ZYDIS_REGISTER_NONE ||
+            src->mem.base == ZYDIS_REGISTER_RIP || !reg_const(ins, ops, w, src->mem.base, depth + 1, v))
+            return 0;
+        *v += (uint64_t)src->mem.disp.value;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when memory operand m of insn i has a known address in the frozen arena. */
+static int mem_frozen(const ZydisDecodedInstruction *ins, const insn_ops *ops, size_t i, const ZydisDecodedOperand *m)
+{
+    uint64_t a = 0;
+    if (m->mem.index != ZYDIS_REGISTER_NONE || m->mem.base == ZYDIS_REGISTER_RIP) return 0;
+    if (m->mem.base != ZYDIS_REGISTER_NONE && !reg_const(ins, ops, i, m->mem.base, 0, &a)) return 0;
+    a += (uint64_t)m->mem.disp.value;
+    return a >= FROZEN_LO && a < FROZEN_HI;
+}
+
+/* 1 when register r, read by insn i, was loaded from frozen memory (maybe
+ * moved or offset since). */
+static int reg_from_frozen(const ZydisDecodedInstruction *ins, const insn_ops *ops, size_t i, ZydisRegister r, int depth)
+{
+    size_t w = last_write(ins, ops, i, r);
+    if (depth > 16 || w == (size_t)-1 || ins[w].operand_count_visible < 2) return 0;
+    const ZydisDecodedOperand *src = &ops[w][1];
+    switch (ins[w].mnemonic) {
+    case ZYDIS_MNEMONIC_MOV:
+        if (src->type == ZYDIS_OPERAND_TYPE_MEMORY) return mem_frozen(ins, ops, w, src);
+        return src->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_from_frozen(ins, ops, w, src->reg.value, depth + 1);
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_SUB:
+        return reg_from_frozen(ins, ops, w, r, depth + 1);
+    default:
+        return 0;
+    }
+}
+
+/* Number of indirect calls/jumps in [code, code+len) whose target is loaded
+ * from a known frozen address; the first one's address in *where. */
 static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t addr, uint64_t *where)
 {
     ZydisDecoder d;
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     size_t cap = len + 1, n = 0;
     ZydisDecodedInstruction *ins = calloc(cap, sizeof *ins);
-    ZydisDecodedOperand (*ops)[ZYDIS_MAX_OPERAND_COUNT] = calloc(cap, sizeof *ops);
+    insn_ops *ops = calloc(cap, sizeof *ops);
     uint64_t *at = calloc(cap, sizeof *at);
     unsigned bad = 0;
     for (size_t off = 0; off < len && n < cap; off += ins[n++].length) {
@@ -168,9 +216,9 @@ static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t add
         if (ins[i].meta.category != ZYDIS_CATEGORY_CALL && ins[i].meta.category != ZYDIS_CATEGORY_UNCOND_BR)
             continue;
         const ZydisDecodedOperand *o = &ops[i][0];
-        int ok = o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE ||
-                 (o->type == ZYDIS_OPERAND_TYPE_REGISTER && target_is_immediate(ins, ops, i, o->reg.value, 0));
-        if (!ok && !bad++) *where = at[i];
+        int through_frozen = (o->type == ZYDIS_OPERAND_TYPE_MEMORY && mem_frozen(ins, ops, i, o)) ||
+                             (o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_from_frozen(ins, ops, i, o->reg.value, 0));
+        if (through_frozen && !bad++) *where = at[i];
     }
     free(ins);
     free(ops);
@@ -178,27 +226,30 @@ static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t add
     return bad;
 }
 
-static void test_indirect_call_check_tells_loaded_from_immediate_targets(void **state)
+#define MOVABS_RDI_FROZEN 0x48, 0xbf, 0x00, 0x10, 0x00, 0x00, 0x00, 0x7e, 0x00, 0x00 /* movabs $0x7e0000001000,%rdi */
+#define MOVABS_RDI_HEAP   0x48, 0xbf, 0x00, 0x10, 0x00, 0x00, 0x00, 0x56, 0x00, 0x00 /* movabs $0x560000001000,%rdi */
+
+static void test_indirect_call_check_tells_frozen_from_other_targets(void **state)
 {
     (void)state;
-    static const uint8_t loaded[] = { 0x48, 0x8b, 0x07, 0xff, 0xd0, 0xc3 };       /* mov (%rdi),%rax; call *%rax */
-    static const uint8_t through_mem[] = { 0xff, 0x57, 0x08, 0xc3 };              /* call *8(%rdi) */
-    static const uint8_t tail_mem[] = { 0x48, 0x8b, 0x47, 0x08, 0xff, 0xe0 };     /* mov 8(%rdi),%rax; jmp *%rax */
-    static const uint8_t direct[] = { 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 0, 0, 0xff, 0xd0, 0xc3 }; /* movabs; call *%rax */
-    static const uint8_t offset[] = { 0x48, 0xbb, 1, 2, 3, 4, 5, 6, 0, 0,              /* movabs $..,%rbx */
-                                      0x48, 0x81, 0xc3, 0x60, 0x02, 0, 0, 0xff, 0xd3 }; /* add $0x260,%rbx; call *%rbx */
-    static const uint8_t offset_loaded[] = { 0x48, 0x8b, 0x1f, 0x48, 0x83, 0xc3, 0x08, 0xff, 0xd3 }; /* mov (%rdi),%rbx; add $8; call */
+    static const uint8_t frozen_load[] = { MOVABS_RDI_FROZEN, 0x48, 0x8b, 0x07, 0xff, 0xd0, 0xc3 }; /* mov (%rdi),%rax; call *%rax */
+    static const uint8_t frozen_mem[] = { MOVABS_RDI_FROZEN, 0xff, 0x57, 0x08, 0xc3 };             /* call *8(%rdi) */
+    static const uint8_t frozen_tail[] = { MOVABS_RDI_FROZEN, 0x48, 0x83, 0xc7, 0x10,              /* add $16,%rdi */
+                                           0x48, 0x8b, 0x47, 0x08, 0xff, 0xe0 };                   /* mov 8(%rdi),%rax; jmp *%rax */
+    static const uint8_t heap_load[] = { MOVABS_RDI_HEAP, 0x48, 0x8b, 0x07, 0xff, 0xd0, 0xc3 };
+    static const uint8_t arg_load[] = { 0x48, 0x8b, 0x07, 0xff, 0xd0, 0xc3 };                      /* through an argument */
+    static const uint8_t direct[] = { 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 0, 0, 0xff, 0xd0, 0xc3 };      /* movabs; call *%rax */
     uint64_t where = 0;
-    assert_int_equal(indirect_transfers(loaded, sizeof loaded, 0x1000, &where), 1);
-    assert_int_equal(where, 0x1003);
-    assert_int_equal(indirect_transfers(through_mem, sizeof through_mem, 0x1000, &where), 1);
-    assert_int_equal(indirect_transfers(tail_mem, sizeof tail_mem, 0x1000, &where), 1);
+    assert_int_equal(indirect_transfers(frozen_load, sizeof frozen_load, 0x1000, &where), 1);
+    assert_int_equal(where, 0x100d);
+    assert_int_equal(indirect_transfers(frozen_mem, sizeof frozen_mem, 0x1000, &where), 1);
+    assert_int_equal(indirect_transfers(frozen_tail, sizeof frozen_tail, 0x1000, &where), 1);
+    assert_int_equal(indirect_transfers(heap_load, sizeof heap_load, 0x1000, &where), 0);
+    assert_int_equal(indirect_transfers(arg_load, sizeof arg_load, 0x1000, &where), 0);
     assert_int_equal(indirect_transfers(direct, sizeof direct, 0x1000, &where), 0);
-    assert_int_equal(indirect_transfers(offset, sizeof offset, 0x1000, &where), 0);
-    assert_int_equal(indirect_transfers(offset_loaded, sizeof offset_loaded, 0x1000, &where), 1);
 }
 
-static void test_compiled_fib_has_no_indirect_call_through_memory(void **state)
+static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **state)
 {
     (void)state;
     const char *img = tu_fmt("%s/fib.img", tu_tmpdir());
@@ -229,7 +280,8 @@ static void test_compiled_fib_has_no_indirect_call_through_memory(void **state)
             uint64_t where = 0;
             unsigned bad = indirect_transfers(buf + th.sh_offset + (s.st_value - th.sh_addr), s.st_size,
                                               s.st_value, &where);
-            if (bad) fail_msg("%s: %u indirect call/jump(s), first at 0x%llx", name, bad, (unsigned long long)where);
+            if (bad) fail_msg("%s: %u indirect call/jump(s) through frozen memory, first at 0x%llx", name, bad,
+                              (unsigned long long)where);
             funcs++;
         }
     }
@@ -245,8 +297,8 @@ int main(void)
         cmocka_unit_test(test_test_programs_clang_interpreter),
         cmocka_unit_test(test_bench_programs_gcc_interpreter),
         cmocka_unit_test(test_bench_programs_clang_interpreter),
-        cmocka_unit_test(test_indirect_call_check_tells_loaded_from_immediate_targets),
-        cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_memory),
+        cmocka_unit_test(test_indirect_call_check_tells_frozen_from_other_targets),
+        cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_frozen_memory),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */
     return cmocka_run_group_tests(tests, setup, NULL);
