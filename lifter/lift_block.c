@@ -48,6 +48,21 @@ LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name)
     return LLVMAppendBasicBlockInContext(c->lc, c->fn, name);
 }
 
+void lift_trap_if(struct lift_ctx *c, LLVMValueRef cond)
+{
+    uint64_t k;
+    if (lift_is_const(cond, &k) && k == 0) return;
+    LLVMBasicBlockRef trap = lift_new_bb(c, "trap"), ok = lift_new_bb(c, "go");
+    LLVMBuildCondBr(c->b, cond, trap, ok);
+    LLVMPositionBuilderAtEnd(c->b, trap);
+    LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(c->lc), NULL, 0, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, "llvm.trap");
+    if (!fn) fn = LLVMAddFunction(c->m, "llvm.trap", vt);
+    LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
+    LLVMBuildUnreachable(c->b);
+    LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
 /* -- Blocks ------------------------------------------------------------------------ */
 
 static unsigned blk_hash(const struct lift_job *j, uint64_t pc, int ctx, int var)

@@ -474,16 +474,7 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
         /* Every path leaves a snippet by falling off its end (lift_snippet.h),
          * so a computed target must be the end: check it, trap otherwise. */
         if (!lift_is_const(target, &t)) {
-            LLVMValueRef bad = LLVMBuildICmp(c->b, LLVMIntNE, target, lift_const(c, 64, j->snip_hi), "");
-            LLVMBasicBlockRef trap = lift_new_bb(c, "badjump"), ok = lift_new_bb(c, "end");
-            LLVMBuildCondBr(c->b, bad, trap, ok);
-            LLVMPositionBuilderAtEnd(c->b, trap);
-            LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(c->lc), NULL, 0, 0);
-            LLVMValueRef fn = LLVMGetNamedFunction(c->m, "llvm.trap");
-            if (!fn) fn = LLVMAddFunction(c->m, "llvm.trap", vt);
-            LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
-            LLVMBuildUnreachable(c->b);
-            LLVMPositionBuilderAtEnd(c->b, ok);
+            lift_trap_if(c, LLVMBuildICmp(c->b, LLVMIntNE, target, lift_const(c, 64, j->snip_hi), ""));
             c->term = (struct lift_term){ LIFT_T_JUMP, j->snip_hi, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;
         }

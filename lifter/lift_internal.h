@@ -307,6 +307,9 @@ void lift_stop(struct lift_ctx *c);
 /* A fresh LLVM block in the current function (for loops inside one
  * instruction). */
 LLVMBasicBlockRef lift_new_bb(struct lift_ctx *c, const char *name);
+/* Branch to llvm.trap when cond holds (a #DE, a snippet's stray jump) and go
+ * on building where it does not; nothing when cond is the constant 0. */
+void lift_trap_if(struct lift_ctx *c, LLVMValueRef cond);
 
 /* Refuse: record why (first one wins) and return LF_ERR_UNSUPPORTED. */
 enum lf_status lift_fail(struct lift_ctx *c, const char *fmt, ...)

@@ -277,22 +277,6 @@ enum lf_status lift_sem_MUL_M(struct lift_ctx *c, const struct lift_insn *i) { r
 
 /* -- divide -------------------------------------------------------------------------- */
 
-/* Branch to a trap when cond holds (the CPU raises #DE there). */
-static void trap_if(struct lift_ctx *c, LLVMValueRef cond)
-{
-    uint64_t k;
-    if (lift_is_const(cond, &k) && k == 0) return;
-    LLVMBasicBlockRef trap = lift_new_bb(c, "de"), ok = lift_new_bb(c, "div");
-    LLVMBuildCondBr(c->b, cond, trap, ok);
-    LLVMPositionBuilderAtEnd(c->b, trap);
-    LLVMTypeRef vt = LLVMFunctionType(LLVMVoidTypeInContext(c->lc), NULL, 0, 0);
-    LLVMValueRef fn = LLVMGetNamedFunction(c->m, "llvm.trap");
-    if (!fn) fn = LLVMAddFunction(c->m, "llvm.trap", vt);
-    LLVMBuildCall2(c->b, vt, fn, NULL, 0, "");
-    LLVMBuildUnreachable(c->b);
-    LLVMPositionBuilderAtEnd(c->b, ok);
-}
-
 /* True when hi is exactly the sign (sign=1) or zero (sign=0) extension of
  * lo, as after cqo / xor edx, edx: then a w-bit division suffices. */
 static int narrow_dividend(struct lift_ctx *c, LLVMValueRef hi, LLVMValueRef lo, unsigned w, int sign)
@@ -320,12 +304,12 @@ static enum lf_status div1(struct lift_ctx *c, const struct lift_insn *i, int si
         hi = lift_gpr(c, acc_hi[w / 8]);
     }
     LLVMValueRef q, r;
-    trap_if(c, LLVMBuildICmp(B, LLVMIntEQ, d, lift_const(c, w, 0), ""));
+    lift_trap_if(c, LLVMBuildICmp(B, LLVMIntEQ, d, lift_const(c, w, 0), ""));
     if (narrow_dividend(c, hi, lo, w, sign)) {
         if (sign) {
             LLVMValueRef min = LLVMBuildICmp(B, LLVMIntEQ, lo, lift_const(c, w, 1ull << (w - 1)), "");
             LLVMValueRef m1 = LLVMBuildICmp(B, LLVMIntEQ, d, LLVMConstAllOnes(lift_int(c, w)), "");
-            trap_if(c, LLVMBuildAnd(B, min, m1, ""));
+            lift_trap_if(c, LLVMBuildAnd(B, min, m1, ""));
             q = LLVMBuildSDiv(B, lo, d, ""); r = LLVMBuildSRem(B, lo, d, "");
         } else {
             q = LLVMBuildUDiv(B, lo, d, ""); r = LLVMBuildURem(B, lo, d, "");
@@ -339,7 +323,7 @@ static enum lf_status div1(struct lift_ctx *c, const struct lift_insn *i, int si
         q = lift_trunc(c, wq, w);
         r = lift_trunc(c, wr, w);
         LLVMValueRef back = sign ? lift_sext(c, q, W) : lift_zext(c, q, W);
-        trap_if(c, LLVMBuildICmp(B, LLVMIntNE, back, wq, ""));    /* quotient too wide */
+        lift_trap_if(c, LLVMBuildICmp(B, LLVMIntNE, back, wq, ""));    /* quotient too wide */
     }
     if (w == 8) {
         LLVMValueRef ax = LLVMBuildOr(B, LLVMBuildShl(B, lift_zext(c, r, 16), lift_const(c, 16, 8), ""),
