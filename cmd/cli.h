@@ -25,6 +25,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The program's own path (/proc/self/exe), for finding build/bin/lisp. */
 const char *cli_self_path(void);
 
+/* The first of rel[] (NULL-terminated, relative to the directory of the
+ * program itself) that is an executable file, written to buf; NULL if none. */
+const char *cli_find_beside_self(const char *const *rel, char *buf, size_t len);
+
 /* The metadata database path: opt (--db) if given, else $LINEIFORM_DB, else
  * $XDG_CACHE_HOME/lineiform/metadata.db, else ~/.cache/lineiform/metadata.db.
  * With create_dir, the default directory is created (mkdir -p).  Returns

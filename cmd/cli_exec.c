@@ -11,23 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *cli_tool_path(const char *tool, char *buf, size_t len)
-{
-    const char *self = cli_self_path();
-    if (!self) return NULL;
-    const char *slash = strrchr(self, '/');
-    int dir = slash ? (int)(slash - self) : 0;
-    snprintf(buf, len, "%.*s/%s", dir, self, tool);
-    if (access(buf, X_OK) == 0) return buf;
-    snprintf(buf, len, "%.*s/../libexec/lineiform/%s", dir, self, tool);
-    if (access(buf, X_OK) == 0) return buf;
-    return NULL;
-}
-
 int cli_snapshot(int argc, char **argv)
 {
+    static const char *const where[] = { "lineiform-snapshot", "../libexec/lineiform/lineiform-snapshot", NULL };
     char path[4096];
-    if (!cli_tool_path("lineiform-snapshot", path, sizeof path)) {
+    if (!cli_find_beside_self(where, path, sizeof path)) {
         cli_error("snapshot: lineiform-snapshot not found next to %s or in its libexec/lineiform/",
                   cli_self_path() ? cli_self_path() : "lineiform");
         return CLI_EXIT_FAIL;

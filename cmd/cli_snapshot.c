@@ -64,17 +64,8 @@ static void snap_usage(FILE *f)
  * lineiform-snapshot and lisp are both in <prefix>/libexec/lineiform/. */
 static const char *snap_default_interp(char *buf, size_t len)
 {
-    const char *self = cli_self_path();
-    if (!self) return NULL;
-    const char *slash = strrchr(self, '/');
-    int dir = slash ? (int)(slash - self) : 0;
-    snprintf(buf, len, "%.*s/bin/lisp", dir, self);
-    if (access(buf, X_OK) == 0) return buf;
-    snprintf(buf, len, "%.*s/lisp", dir, self);
-    if (access(buf, X_OK) == 0) return buf;
-    snprintf(buf, len, "%.*s/../libexec/lineiform/lisp", dir, self);
-    if (access(buf, X_OK) == 0) return buf;
-    return NULL;
+    static const char *const where[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
+    return cli_find_beside_self(where, buf, len);
 }
 
 static int snap_parse_args(int argc, char **argv, struct snap_opts *o)

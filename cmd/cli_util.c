@@ -99,3 +99,16 @@ double cli_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+const char *cli_find_beside_self(const char *const *rel, char *buf, size_t len)
+{
+    const char *self = cli_self_path();
+    if (!self) return NULL;
+    const char *slash = strrchr(self, '/');
+    int dir = slash ? (int)(slash - self) : 0;
+    for (; *rel; rel++) {
+        snprintf(buf, len, "%.*s/%s", dir, self, *rel);
+        if (access(buf, X_OK) == 0) return buf;
+    }
+    return NULL;
+}
