@@ -257,6 +257,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     printf("  specializations  %u   inlined calls %u   native calls %u   bailouts %u\n", rp->specializations,
            rp->inlined, rp->native_calls, rp->bailouts);
     if (rp->reason[0]) printf("  bailout reason   %s\n", rp->reason);
+    printf("  frame accesses   %u in registers, %u in memory (reachable by escaped pointers)\n",
+           rp->frame_private, rp->frame_shared);
     if (!r->obj_len) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
            c->nsyms - c->nimports, c->nimports);

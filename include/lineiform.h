@@ -174,6 +174,8 @@ struct lf_report {
     unsigned native_calls;    /* calls left as calls to original code */
     unsigned bailouts;        /* functions that could not be lifted */
     unsigned insns_lifted;    /* x86 instructions lifted */
+    unsigned frame_private;   /* frame accesses no escaped pointer reaches (promoted) */
+    unsigned frame_shared;    /* frame accesses kept in memory */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

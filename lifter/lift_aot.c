@@ -85,8 +85,15 @@ static void aot_names(struct lift_mod *m, const struct aot *a)
         if (!k) snprintf(name, sizeof name, "%.60s@0x%llx", f && f->addr == j->entry - a->bias ? f->name : "fn",
                          (unsigned long long)j->entry);
         LLVMSetValueName2(j->fn, name, strlen(name));
-        LLVMSetLinkage(j->fn, LLVMExternalLinkage);
-        LLVMSetVisibility(j->fn, LLVMHiddenVisibility);
+        /* Only the entry is called from outside: the others stay internal
+         * (local symbols in the object), so LLVM may drop the arguments
+         * and results of the universal signature they do not use. */
+        if (!k) {
+            LLVMSetLinkage(j->fn, LLVMExternalLinkage);
+            LLVMSetVisibility(j->fn, LLVMHiddenVisibility);
+        } else {
+            LLVMSetLinkage(j->fn, LLVMInternalLinkage);
+        }
     }
 }
 

@@ -262,7 +262,11 @@ static LLVMBasicBlockRef blk_bb(struct lift_job *j, struct lift_ctx *c, struct l
     LLVMBuilderRef pb = LLVMCreateBuilderInContext(c->lc);
     LLVMPositionBuilderAtEnd(pb, b->bb);
     for (int k = 0; k < 16; k++) {
-        if (b->in.gpr[k].kind == LIFT_AK_UNKNOWN) b->phi_gpr[k] = LLVMBuildPhi(pb, c->i64, "");
+        if (b->in.gpr[k].kind == LIFT_AK_UNKNOWN) {
+            char pn[8];
+            snprintf(pn, sizeof pn, "r%d.", k);
+            b->phi_gpr[k] = LLVMBuildPhi(pb, c->i64, pn);
+        }
         if (b->in.xmm[k].kind == LIFT_AK_UNKNOWN) b->phi_xmm[k] = LLVMBuildPhi(pb, c->i128, "");
     }
     for (int f = 0; f < LIFT_NFLAGS; f++)
@@ -506,13 +510,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         if (!b->nsucc) continue;
         for (int k = 0; k < b->nsucc; k++) {
-            const struct lift_astate *o = &out;
-            if (c->term.kind == LIFT_T_SPLIT) {
-                edge = out;
-                astate_refine(c, &edge, k == 0);
-                o = &edge;
-            }
-            if (!astate_join(&j->blk[succ[k]], o)) continue;
+            edge = out;
+            if (c->term.kind == LIFT_T_SPLIT) astate_refine(c, &edge, k == 0);
+            if (!astate_join(&j->blk[succ[k]], &edge)) continue;
             if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
             work[nwork++] = succ[k];
         }
@@ -698,10 +698,12 @@ enum lf_status lift_job_run(struct lift_job *j)
     }
     if (st == LF_OK) {
         job_sweep(j->fn);
+        lift_frame_split(c, &j->esc);
     } else {
         snprintf(j->why, sizeof j->why, "%s", c->why[0] ? c->why : lf_status_str(st));
         job_clear_body(j->fn);
     }
+    free(c->gown);
     free(c);
     return st;
 }

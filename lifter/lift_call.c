@@ -117,6 +117,7 @@ void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, 
     c->min_sp = 0;
     c->esc = j->esc;
     c->frame = c->sp0 = NULL;
+    c->ngown = 0;
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, fn, "entry"));
     if (!c->pe) return;
     c->frame_top = frame_top;
@@ -346,6 +347,15 @@ static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int vari
     struct lift_mod *m = c->mod;
     lift_emit_call(c, callee, variadic);
     if (c->job->emitting) m->rep.native_calls += variadic;
+    if (c->job->emitting && variadic && lift_trace() >= 2) {
+        fprintf(stderr, "lineiform: %s: native call at 0x%llx to %s0x%llx, inlined in",
+                c->job->name, (unsigned long long)(retpc ? retpc : (c->insn ? c->insn->pc : 0)),
+                t ? "" : "unknown ", (unsigned long long)t);
+        for (int x = c->ctx_id; x >= 0; x = c->job->fr[x].parent)
+            fprintf(stderr, " 0x%llx(%llx)", (unsigned long long)c->job->fr[x].entry,
+                    (unsigned long long)((c->job->fr[x].kmask & 1) ? c->job->fr[x].karg[0] : 0));
+        fputc('\n', stderr);
+    }
     if (lift_is_noreturn(m, t, retpc)) {
         LLVMBuildUnreachable(c->b);
         c->term.kind = LIFT_T_STOP;

@@ -61,6 +61,8 @@ LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, L
  *   5. The table is per thread and bounded; a full table clips nothing. */
 
 #include "lifter/lift_job.h"
+#include <stdio.h>
+#include <stdlib.h>
 
 #define LIFT_MAX_VLA 4096
 static _Thread_local struct lift_vla { uint64_t entry; int64_t sp_entry, lo, hi; } lift_vla[LIFT_MAX_VLA];
@@ -163,4 +165,261 @@ int lift_frame_live(const struct lift_ctx *c, uint64_t entry, int64_t top)
     for (int x = c->ctx_id; x >= 0; x = j->fr[x].parent)
         if (j->fr[x].entry == entry && j->fr[x].sp_entry == top) return 1;
     return 0;
+}
+
+/* -- Splitting the frame -------------------------------------------------------- *
+ *
+ * The frame is one alloca, and once any address into it leaves the lifted
+ * code (a VLA handed to a callee) LLVM must keep every store to every byte
+ * of it: spills, saved registers and return addresses of inlined calls
+ * stay in memory around every call.  After emission the escape ranges of
+ * the analysis name every byte a foreign pointer can reach; the accesses at
+ * known offsets that touch none of them move to a second alloca whose
+ * address never leaves, which SROA turns into SSA values.
+ *
+ * Invariants:
+ *   7. Each access moves whole or not at all, and each byte ends up in one
+ *      of the two allocas: an access that overlaps a shared byte makes all
+ *      of its bytes shared (to a fixed point).
+ *   8. Nothing moves unless every use of a frame address other than a
+ *      known-offset access or a comparison is covered by an escape range
+ *      (checked on the IR, not assumed): otherwise the function keeps one
+ *      frame. */
+
+struct split_acc {
+    LLVMValueRef gep;
+    int64_t lo, hi;             /* frame bytes */
+    uint64_t entry;             /* the inline frame it belongs to */
+    int64_t top;
+    int shared;
+};
+
+/* Bytes [lo, hi) of the frame accessed through gep: 1, or 0 when one of
+ * its uses is not a plain load or store through it. */
+static int split_uses(LLVMValueRef p, int64_t off, int64_t *hi, LLVMTargetDataRef td)
+{
+    for (LLVMUseRef u = LLVMGetFirstUse(p); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        LLVMOpcode op = LLVMGetInstructionOpcode(in);
+        if (op == LLVMBitCast) {
+            if (!split_uses(in, off, hi, td)) return 0;
+        } else if (op == LLVMLoad) {
+            int64_t e = off + (int64_t)LLVMStoreSizeOfType(td, LLVMTypeOf(in));
+            if (e > *hi) *hi = e;
+        } else if (op == LLVMStore && LLVMGetOperand(in, 1) == p && LLVMGetOperand(in, 0) != p) {
+            int64_t e = off + (int64_t)LLVMStoreSizeOfType(td, LLVMTypeOf(LLVMGetOperand(in, 0)));
+            if (e > *hi) *hi = e;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/* 1 when p is a frame slot at a known offset (bitcasts of a constant GEP). */
+static int split_frame_slot(LLVMValueRef p)
+{
+    while (p && LLVMIsAInstruction(p) && LLVMGetInstructionOpcode(p) == LLVMBitCast) p = LLVMGetOperand(p, 0);
+    return p && LLVMIsAInstruction(p) && LLVMGetInstructionOpcode(p) == LLVMGetElementPtr &&
+           LLVMGetNumOperands(p) == 3 && LLVMIsAConstantInt(LLVMGetOperand(p, 2)) &&
+           LLVMIsAAllocaInst(LLVMGetOperand(p, 0));
+}
+
+/* 1 when frame slot p lies where an escaped pointer reaches. */
+static int split_slot_escaped(LLVMValueRef p, const uint8_t *shared, int64_t n)
+{
+    while (LLVMGetInstructionOpcode(p) == LLVMBitCast) p = LLVMGetOperand(p, 0);
+    int64_t off = LLVMConstIntGetSExtValue(LLVMGetOperand(p, 2));
+    return off < 0 || off >= n || shared[off];
+}
+
+/* 1 when phi p feeds nothing but other such phis and frame slots: a
+ * callee-saved register carrying a stale frame address into the pushes
+ * that save it, or a register that is dead in a loop. */
+static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen)
+{
+    for (int k = 0; k < *nseen; k++)
+        if (seen[k] == p) return 1;
+    if (*nseen == 256) return 0;
+    seen[(*nseen)++] = p;
+    for (LLVMUseRef u = LLVMGetFirstUse(p); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        LLVMOpcode op = LLVMGetInstructionOpcode(in);
+        if (op == LLVMStore && LLVMGetOperand(in, 0) == p && split_frame_slot(LLVMGetOperand(in, 1))) continue;
+        if (op != LLVMPHI || !split_phi_ok(in, seen, nseen)) return 0;
+    }
+    return 1;
+}
+
+/* 1 when every way frame address a (frame offset off) is used is covered:
+ * a comparison, or a use that lets it go while byte off is shared. */
+static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int64_t n)
+{
+    for (LLVMUseRef u = LLVMGetFirstUse(a); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        LLVMOpcode op = LLVMIsAInstruction(in) ? LLVMGetInstructionOpcode(in) : LLVMRet;
+        if (op == LLVMICmp) continue;
+        if (op == LLVMPHI) {
+            LLVMValueRef seen[256];
+            int nseen = 0;
+            if (split_phi_ok(in, seen, &nseen)) continue;
+        }
+        /* A word of the guest stack passed as a possible stack argument:
+         * like the slot forwarding across the call, this takes the words
+         * the callee may read as arguments to be values, not objects. */
+        if (op == LLVMCall && LLVMGetNumArgOperands(in) > 14) {
+            int stackarg = 1;
+            for (unsigned q = 0; q < 14 && stackarg; q++) stackarg = LLVMGetOperand(in, q) != a;
+            if (stackarg) continue;
+        }
+        /* Kept in a frame slot (a saved rbp, a spilled pointer): the
+         * lifter reads it back as the same known address. */
+        if (op == LLVMStore && LLVMGetOperand(in, 0) == a && split_frame_slot(LLVMGetOperand(in, 1)) &&
+            !split_slot_escaped(LLVMGetOperand(in, 1), shared, n))
+            continue;
+        /* Below a frame address by a run-time amount: a VLA under the
+         * known frame, reached only through run-time addresses (the shared
+         * alloca); frames at known offsets down there belong to other
+         * paths, which never run while it lives. */
+        if (op == LLVMSub && LLVMGetOperand(in, 0) == a) continue;
+        if (off < 0 || off >= n || !shared[off]) return 0;
+    }
+    return 1;
+}
+
+static int split_acc_cmp(const void *x, const void *y)
+{
+    const struct split_acc *a = x, *b = y;
+    if (a->entry != b->entry) return a->entry < b->entry ? -1 : 1;
+    if (a->top != b->top) return a->top < b->top ? -1 : 1;
+    return (a->lo > b->lo) - (a->lo < b->lo);
+}
+
+static int gown_cmp(const void *x, const void *y)
+{
+    uintptr_t a = (uintptr_t)((const struct lift_gep_owner *)x)->gep;
+    uintptr_t b = (uintptr_t)((const struct lift_gep_owner *)y)->gep;
+    return (a > b) - (a < b);
+}
+
+/* Is access a shared: its bytes overlap a byte shared by every frame, or
+ * an escape range of its own frame (or of an unknown one)? */
+static int split_acc_shared(const struct split_acc *a, const uint8_t *gshared, int64_t n,
+                            const struct lift_esc *esc, int64_t top)
+{
+    for (int64_t b = a->lo; b < a->hi; b++)
+        if (b < 0 || b >= n || gshared[b]) return 1;
+    for (int e = 0; e < esc->n; e++) {
+        if (esc->r[e].entry && (esc->r[e].entry != a->entry || esc->r[e].top != a->top)) continue;
+        if (esc->r[e].lo + top < a->hi && a->lo < esc->r[e].hi + top) return 1;
+    }
+    return 0;
+}
+
+void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
+{
+    LLVMValueRef fr = c->frame;
+    if (!fr || !c->sp0) return;
+    int64_t n = (int64_t)LLVMGetArrayLength(LLVMGetAllocatedType(fr)), top = c->frame_top;
+    uint8_t *any = calloc((size_t)n, 2), *gshared = any + n;   /* any escape / every frame */
+    struct split_acc *acc = malloc(sizeof *acc * 64);
+    int nacc = 0, capacc = 64, ok = any && acc;
+    LLVMTargetDataRef td = LLVMGetModuleDataLayout(c->m);
+    for (int e = 0; ok && e < esc->n; e++) {
+        int64_t lo = esc->r[e].lo + top, hi = esc->r[e].hi + top;
+        if (esc->r[e].lo < -n || esc->r[e].hi > n) lo = 0, hi = n;
+        for (int64_t b = lo < 0 ? 0 : lo; b < hi && b < n; b++) {
+            any[b] = 1;
+            if (!esc->r[e].entry) gshared[b] = 1;
+        }
+    }
+    if (ok && c->ngown) qsort(c->gown, (size_t)c->ngown, sizeof *c->gown, gown_cmp);
+    /* The frame's uses: known-offset GEPs, and the one ptrtoint behind sp0. */
+    for (LLVMUseRef u = ok ? LLVMGetFirstUse(fr) : NULL; ok && u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        LLVMOpcode op = LLVMGetInstructionOpcode(in);
+        if (op == LLVMPtrToInt) {
+            for (LLVMUseRef v = LLVMGetFirstUse(in); ok && v; v = LLVMGetNextUse(v))
+                ok = LLVMGetUser(v) == c->sp0;
+            continue;
+        }
+        ok = op == LLVMGetElementPtr && LLVMGetNumOperands(in) == 3 &&
+             LLVMIsAConstantInt(LLVMGetOperand(in, 2));
+        if (!ok) break;
+        int64_t lo = LLVMConstIntGetSExtValue(LLVMGetOperand(in, 2)), hi = lo;
+        struct lift_gep_owner key = { in, 0, 0 }, *o =
+            c->ngown ? bsearch(&key, c->gown, (size_t)c->ngown, sizeof *c->gown, gown_cmp) : NULL;
+        int whole = !split_uses(in, lo, &hi, td);
+        if (whole) {        /* passes it on: the rest of its frame, or of all */
+            hi = o && o->top + top <= n ? o->top + top : n;
+            for (int64_t b = lo < 0 ? 0 : lo; b < hi; b++) any[b] = 1, gshared[b] |= !o;
+        }
+        if (nacc == capacc) acc = realloc(acc, sizeof *acc * (size_t)(capacc *= 2));
+        ok = acc != NULL;
+        if (ok) acc[nacc++] = (struct split_acc){ in, lo, hi, o ? o->entry : 0, o ? o->top : 0, !o || whole };
+    }
+    /* sp0 and sp0 + K: where they go besides comparisons (invariant 8). */
+    for (LLVMUseRef u = ok ? LLVMGetFirstUse(c->sp0) : NULL; ok && u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        int64_t k = 0;
+        if (lift_stack_off(c, in, &k) && in != c->sp0) ok = split_leak_ok(in, top + k, any, n);
+        else if (!(LLVMIsAInstruction(in) && LLVMGetInstructionOpcode(in) == LLVMICmp))
+            ok = top >= 0 && top < n && any[top];
+        if (!ok && lift_trace() >= 3) {
+            char *t = LLVMPrintValueToString(in);
+            fprintf(stderr, "lineiform: frame split: %.200s leaks (frame byte %lld of %lld)\n", t,
+                    (long long)(top + k), (long long)n);
+            LLVMDisposeMessage(t);
+        }
+    }
+    /* Shared accesses by frame, then invariant 7 within each frame. */
+    for (int a = 0; ok && a < nacc; a++)
+        acc[a].shared = acc[a].shared || split_acc_shared(&acc[a], gshared, n, esc, top);
+    if (ok) qsort(acc, (size_t)nacc, sizeof *acc, split_acc_cmp);
+    for (int g = 0, h; ok && g < nacc; g = h) {
+        for (h = g + 1; h < nacc && acc[h].entry == acc[g].entry && acc[h].top == acc[g].top; h++) {}
+        for (int changed = 1; changed;) {
+            changed = 0;
+            for (int a = g; a < h; a++) {
+                if (acc[a].shared) continue;
+                for (int b = g; b < h && !acc[a].shared; b++)
+                    if (acc[b].shared && acc[b].lo < acc[a].hi && acc[a].lo < acc[b].hi)
+                        acc[a].shared = 1, changed = 1;
+            }
+        }
+    }
+    int moved = 0;
+    if (ok) {
+        LLVMValueRef priv = NULL;
+        for (int a = 0; a < nacc; a++) {
+            if (acc[a].shared || acc[a].lo >= acc[a].hi) continue;
+            if (!priv) {
+                LLVMPositionBuilderBefore(c->b, fr);
+                priv = LLVMBuildAlloca(c->b, LLVMGetAllocatedType(fr), "frame.priv");
+                LLVMSetAlignment(priv, 16);
+            }
+            LLVMSetOperand(acc[a].gep, 0, priv);
+            moved++;
+        }
+    }
+    if (c->mod) {
+        c->mod->rep.frame_private += (unsigned)moved;
+        c->mod->rep.frame_shared += (unsigned)(nacc - moved);
+    }
+    LF_DEBUG(2, "lineiform: %s: frame split %s, %d of %d accesses private\n", c->job ? c->job->name : "?",
+             ok ? "done" : "refused", moved, nacc);
+    if (lift_trace() >= 3) {
+        for (int e = 0; e < esc->n; e++)
+            fprintf(stderr, "  escape [%lld, %lld) of 0x%llx/%lld\n", (long long)esc->r[e].lo,
+                    (long long)esc->r[e].hi, (unsigned long long)esc->r[e].entry, (long long)esc->r[e].top);
+        for (int g = 0, h; g < nacc; g = h) {
+            int sh = 0;
+            for (h = g; h < nacc && acc[h].entry == acc[g].entry && acc[h].top == acc[g].top; h++) sh += acc[h].shared;
+            fprintf(stderr, "  frame 0x%llx/%lld: %d accesses, %d shared\n", (unsigned long long)acc[g].entry,
+                    (long long)acc[g].top, h - g, sh);
+        }
+    }
+    free(any);
+    free(acc);
 }

@@ -171,6 +171,11 @@ struct lift_ctx {
     struct lift_mod *mod;
     char why[160];              /* first refusal */
     int bad;                    /* a helper refused: why says what */
+
+    /* Emission: the inline frame each frame access belongs to (lift_frame.c
+     * splits the frame by it). */
+    struct lift_gep_owner { LLVMValueRef gep; uint64_t entry; int64_t top; } *gown;
+    int ngown, capgown;
 };
 
 /* -- Semantic function table ------------------------------------------------ */
@@ -239,6 +244,9 @@ void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64);
 int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top);
 /* x * scale for an index register; (S >> log2 scale) * scale of a frame address S is S & -scale. */
 LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale);
+/* After emission: frame accesses no escaped address reaches move to an
+ * alloca of their own, which LLVM promotes (lift_frame.c). */
+void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc);
 /* The function of the inline frame on the current chain starting at top (0 if none). */
 uint64_t lift_frame_owner(const struct lift_ctx *c, int64_t top);
 /* 1 when the frame (entry, top) is on the current inline chain, or entry is 0. */

@@ -128,10 +128,21 @@ static void lift_escape_range(struct lift_ctx *c, int64_t k)
         e->r[0].entry = 0;
         e->n = 1;
     }
+    if (c->job && c->job->emitting && lift_trace() >= 2)
+        fprintf(stderr, "lineiform: %s: escape [%lld, %lld) first seen while emitting\n", c->job->name,
+                (long long)k, (long long)hi);
     e->r[e->n].lo = k;
     e->r[e->n].entry = owner;
     e->r[e->n].top = top;
     e->r[e->n++].hi = hi;
+    /* What the range holds escapes with it: a va_list points to the
+     * register save area and to the caller's stack arguments. */
+    for (int q = 0; q < c->nslot; q++) {
+        int64_t a;
+        if (c->slot[q].off >= k && c->slot[q].off < hi && c->slot[q].bits == 64 &&
+            lift_stack_off(c, c->slot[q].v, &a) && a != k)
+            lift_escape_range(c, a);
+    }
 }
 
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
@@ -164,6 +175,15 @@ LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zydi
                                 LLVMConstInt(c->i64, (uint64_t)(c->frame_top + k), 1) };
         LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, LLVMGetAllocatedType(c->frame),
                                                c->frame, idx, 2, "");
+        if (c->job && c->job->emitting) {
+            if (c->ngown == c->capgown) {
+                c->capgown = c->capgown ? 2 * c->capgown : 256;
+                c->gown = realloc(c->gown, sizeof *c->gown * (size_t)c->capgown);
+                LF_ASSERT(c->gown, "out of memory");
+            }
+            int64_t top = lift_frame_top(c, k);
+            c->gown[c->ngown++] = (struct lift_gep_owner){ p, lift_frame_owner(c, top), top };
+        }
         return LLVMBuildBitCast(c->b, p, LLVMPointerType(t, 0), "");
     }
     return LLVMBuildIntToPtr(c->b, addr, LLVMPointerType(t, 0), "");
