@@ -262,11 +262,7 @@ static LLVMBasicBlockRef blk_bb(struct lift_job *j, struct lift_ctx *c, struct l
     LLVMBuilderRef pb = LLVMCreateBuilderInContext(c->lc);
     LLVMPositionBuilderAtEnd(pb, b->bb);
     for (int k = 0; k < 16; k++) {
-        if (b->in.gpr[k].kind == LIFT_AK_UNKNOWN) {
-            char pn[8];
-            snprintf(pn, sizeof pn, "r%d.", k);
-            b->phi_gpr[k] = LLVMBuildPhi(pb, c->i64, pn);
-        }
+        if (b->in.gpr[k].kind == LIFT_AK_UNKNOWN) b->phi_gpr[k] = LLVMBuildPhi(pb, c->i64, "");
         if (b->in.xmm[k].kind == LIFT_AK_UNKNOWN) b->phi_xmm[k] = LLVMBuildPhi(pb, c->i128, "");
     }
     for (int f = 0; f < LIFT_NFLAGS; f++)

@@ -216,22 +216,17 @@ static int split_uses(LLVMValueRef p, int64_t off, int64_t *hi, LLVMTargetDataRe
     return 1;
 }
 
-
-/* 1 when p is a frame slot at a known offset (bitcasts of a constant GEP). */
-static int split_frame_slot(LLVMValueRef p)
+/* 1 and *off = its byte offset when p is an alloca's byte at a constant
+ * offset (a GEP as lift_ptr builds it), seen through bitcasts. */
+static int split_slot_off(LLVMValueRef p, int64_t *off)
 {
     while (p && LLVMIsAInstruction(p) && LLVMGetInstructionOpcode(p) == LLVMBitCast) p = LLVMGetOperand(p, 0);
-    return p && LLVMIsAInstruction(p) && LLVMGetInstructionOpcode(p) == LLVMGetElementPtr &&
-           LLVMGetNumOperands(p) == 3 && LLVMIsAConstantInt(LLVMGetOperand(p, 2)) &&
-           LLVMIsAAllocaInst(LLVMGetOperand(p, 0));
-}
-
-/* 1 when frame slot p lies where an escaped pointer reaches. */
-static int split_slot_escaped(LLVMValueRef p, const uint8_t *shared, int64_t n)
-{
-    while (LLVMGetInstructionOpcode(p) == LLVMBitCast) p = LLVMGetOperand(p, 0);
-    int64_t off = LLVMConstIntGetSExtValue(LLVMGetOperand(p, 2));
-    return off < 0 || off >= n || shared[off];
+    if (!p || !LLVMIsAInstruction(p) || LLVMGetInstructionOpcode(p) != LLVMGetElementPtr ||
+        LLVMGetNumOperands(p) != 3 || !LLVMIsAConstantInt(LLVMGetOperand(p, 2)) ||
+        !LLVMIsAAllocaInst(LLVMGetOperand(p, 0)))
+        return 0;
+    *off = LLVMConstIntGetSExtValue(LLVMGetOperand(p, 2));
+    return 1;
 }
 
 /* 1 when phi p feeds nothing but other such phis and frame slots: a
@@ -246,7 +241,8 @@ static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen)
     for (LLVMUseRef u = LLVMGetFirstUse(p); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef in = LLVMGetUser(u);
         LLVMOpcode op = LLVMGetInstructionOpcode(in);
-        if (op == LLVMStore && LLVMGetOperand(in, 0) == p && split_frame_slot(LLVMGetOperand(in, 1))) continue;
+        int64_t off;
+        if (op == LLVMStore && LLVMGetOperand(in, 0) == p && split_slot_off(LLVMGetOperand(in, 1), &off)) continue;
         if (op != LLVMPHI || !split_phi_ok(in, seen, nseen)) return 0;
     }
     return 1;
@@ -275,8 +271,9 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
         }
         /* Kept in a frame slot (a saved rbp, a spilled pointer): the
          * lifter reads it back as the same known address. */
-        if (op == LLVMStore && LLVMGetOperand(in, 0) == a && split_frame_slot(LLVMGetOperand(in, 1)) &&
-            !split_slot_escaped(LLVMGetOperand(in, 1), shared, n))
+        int64_t slot;
+        if (op == LLVMStore && LLVMGetOperand(in, 0) == a && split_slot_off(LLVMGetOperand(in, 1), &slot) &&
+            slot >= 0 && slot < n && !shared[slot])
             continue;
         /* Below a frame address by a run-time amount: a VLA under the
          * known frame, reached only through run-time addresses (the shared
@@ -344,10 +341,10 @@ void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
                 ok = LLVMGetUser(v) == c->sp0;
             continue;
         }
-        ok = op == LLVMGetElementPtr && LLVMGetNumOperands(in) == 3 &&
-             LLVMIsAConstantInt(LLVMGetOperand(in, 2));
+        int64_t lo = 0;
+        ok = split_slot_off(in, &lo);
         if (!ok) break;
-        int64_t lo = LLVMConstIntGetSExtValue(LLVMGetOperand(in, 2)), hi = lo;
+        int64_t hi = lo;
         struct lift_gep_owner key = { in, 0, 0 }, *o =
             c->ngown ? bsearch(&key, c->gown, (size_t)c->ngown, sizeof *c->gown, gown_cmp) : NULL;
         int whole = !split_uses(in, lo, &hi, td);
