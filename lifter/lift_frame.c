@@ -229,10 +229,19 @@ static int split_slot_off(LLVMValueRef p, int64_t *off)
     return 1;
 }
 
+/* 1 when in stores v into a frame slot no escaped pointer reaches: the
+ * lifter reads it back as the same known address. */
+static int split_kept_in_slot(LLVMValueRef in, LLVMValueRef v, const uint8_t *shared, int64_t n)
+{
+    int64_t slot;
+    return LLVMGetInstructionOpcode(in) == LLVMStore && LLVMGetOperand(in, 0) == v &&
+           split_slot_off(LLVMGetOperand(in, 1), &slot) && slot >= 0 && slot < n && !shared[slot];
+}
+
 /* 1 when phi p feeds nothing but other such phis and frame slots: a
  * callee-saved register carrying a stale frame address into the pushes
  * that save it, or a register that is dead in a loop. */
-static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen)
+static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen, const uint8_t *shared, int64_t n)
 {
     for (int k = 0; k < *nseen; k++)
         if (seen[k] == p) return 1;
@@ -240,10 +249,8 @@ static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen)
     seen[(*nseen)++] = p;
     for (LLVMUseRef u = LLVMGetFirstUse(p); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef in = LLVMGetUser(u);
-        LLVMOpcode op = LLVMGetInstructionOpcode(in);
-        int64_t off;
-        if (op == LLVMStore && LLVMGetOperand(in, 0) == p && split_slot_off(LLVMGetOperand(in, 1), &off)) continue;
-        if (op != LLVMPHI || !split_phi_ok(in, seen, nseen)) return 0;
+        if (split_kept_in_slot(in, p, shared, n)) continue;
+        if (LLVMGetInstructionOpcode(in) != LLVMPHI || !split_phi_ok(in, seen, nseen, shared, n)) return 0;
     }
     return 1;
 }
@@ -259,7 +266,7 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
         if (op == LLVMPHI) {
             LLVMValueRef seen[256];
             int nseen = 0;
-            if (split_phi_ok(in, seen, &nseen)) continue;
+            if (split_phi_ok(in, seen, &nseen, shared, n)) continue;
         }
         /* A word of the guest stack passed as a possible stack argument:
          * like the slot forwarding across the call, this takes the words
@@ -269,12 +276,8 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
             for (unsigned q = 0; q < 14 && stackarg; q++) stackarg = LLVMGetOperand(in, q) != a;
             if (stackarg) continue;
         }
-        /* Kept in a frame slot (a saved rbp, a spilled pointer): the
-         * lifter reads it back as the same known address. */
-        int64_t slot;
-        if (op == LLVMStore && LLVMGetOperand(in, 0) == a && split_slot_off(LLVMGetOperand(in, 1), &slot) &&
-            slot >= 0 && slot < n && !shared[slot])
-            continue;
+        /* Kept in a frame slot (a saved rbp, a spilled pointer). */
+        if (split_kept_in_slot(in, a, shared, n)) continue;
         /* Below a frame address by a run-time amount: a VLA under the
          * known frame, reached only through run-time addresses (the shared
          * alloca); frames at known offsets down there belong to other
