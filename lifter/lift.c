@@ -40,6 +40,9 @@ void lift_mod_free(struct lift_mod *m)
     for (int k = 0; k < m->njobs; k++) job_free(m->jobs[k]);
     free(m->jobs);
     free(m->native);
+    free(m->live);
+    m->live = NULL;
+    m->live_cap = m->live_n = 0;
     if (m->b) LLVMDisposeBuilder(m->b);
     m->jobs = NULL;
     m->native = NULL;
@@ -51,6 +54,15 @@ void lift_mod_free(struct lift_mod *m)
 enum lf_status lift_mod_run(struct lift_mod *m)
 {
     enum lf_status root = LF_OK;
+    /* LINEIFORM_NATIVE=ADDR,... (hex guest addresses): never inline these
+     * functions; for narrowing a miscompile down to one function's lift. */
+    for (const char *e = getenv("LINEIFORM_NATIVE"); e && *e;) {
+        char *end;
+        unsigned long long a = strtoull(e, &end, 16);
+        if (end == e) break;
+        lift_mod_native_add(m, a);
+        e = *end == ',' ? end + 1 : end;
+    }
     int *done = NULL, cap = 0;
     for (int progress = 1; progress;) {
         progress = 0;

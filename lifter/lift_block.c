@@ -147,7 +147,7 @@ static int aval_eq(struct lift_aval a, struct lift_aval b)
 {
     if (a.kind != b.kind) return 0;
     if (a.kind == LIFT_AK_CONST) return a.k == b.k;
-    if (a.kind == LIFT_AK_STACK) return a.off == b.off;
+    if (a.kind == LIFT_AK_STACK || a.kind == LIFT_AK_TAINT) return a.off == b.off;
     return 1;
 }
 
@@ -169,7 +169,8 @@ static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
                                       : (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
     s->nslot = 0;
     for (int k = 0; k < c->nslot; k++) {
-        struct lift_aval v = aval_of(c, c->slot[k].v);
+        struct lift_aval v = c->slot[k].v ? aval_of(c, c->slot[k].v)
+                                          : (struct lift_aval){ LIFT_AK_TAINT, c->slot[k].taint, NULL };
         if (v.kind == LIFT_AK_UNKNOWN) continue;
         s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v, c->slot[k].priv };
     }
@@ -189,29 +190,92 @@ static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val)
             s->flag[f] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 1, k) };
     for (int q = 0; q < c->nslot && s->nslot < LIFT_MAX_SLOTS; q++) {
         const struct lift_slot *sl = &c->slot[q];
-        if (sl->bits > 64 || aval_of(c, sl->v).kind != LIFT_AK_UNKNOWN) continue;
+        if (!sl->v || sl->bits > 64 || aval_of(c, sl->v).kind != LIFT_AK_UNKNOWN) continue;
         if (lift_eval(c, sl->v, cond, val, &k))
             s->slot[s->nslot++] = (struct lift_aslot){ sl->off, sl->bits,
                 { LIFT_AK_CONST, 0, lift_const(c, sl->bits, k) }, sl->priv };
     }
 }
 
-static int astate_join(struct lift_blk *b, const struct lift_astate *s)
+/* A stack address that a join turns into an unknown register (it merges
+ * with something else) becomes a pointer the lifter cannot follow: the
+ * frame bytes it reaches escape.  rsp is exempt (an unknown rsp refuses
+ * the lift where it matters).  Slots are astate_join's. */
+static void join_escapes(struct lift_ctx *c, const struct lift_blk *b, const struct lift_astate *s)
+{
+    if (!b->seen || c->job->snippet) return;
+    for (int r = 0; r < 16; r++) {
+        struct lift_aval a = b->in.gpr[r], e = s->gpr[r];
+        if (r == 4 || aval_eq(a, e)) continue;
+        if (e.kind == LIFT_AK_STACK) lift_note_escape(c, lift_stack_addr(c, e.off));
+        if (a.kind == LIFT_AK_STACK) lift_note_escape(c, lift_stack_addr(c, a.off));
+    }
+}
+
+static int slot_ptr(const struct lift_aslot *a, int64_t *k)
+{
+    if (a->v.kind != LIFT_AK_STACK && a->v.kind != LIFT_AK_TAINT) return 0;
+    *k = a->v.off;
+    return 1;
+}
+
+static const struct lift_aslot *slot_at(const struct lift_astate *s, int64_t off)
+{
+    for (int q = 0; q < s->nslot; q++)
+        if (s->slot[q].off == off) return &s->slot[q];
+    return NULL;
+}
+
+static int aslot_eq(const struct lift_aslot *a, const struct lift_aslot *b)
+{
+    return a->off == b->off && a->bits == b->bits && aval_eq(a->v, b->v) && a->priv == b->priv;
+}
+
+/* Join s into b's entry state; 1 when it changed.  A slot both sides agree
+ * on stays; one where a side holds a stack address becomes a taint of it
+ * (lift_slot.taint: it escapes only if loaded); two different stack
+ * addresses escape.  Bytes far below both rsps belong to returned callees
+ * and are forgotten, as are escaped bytes (what a store put there escaped
+ * with the store). */
+static int astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift_astate *s)
 {
     if (!b->seen) { b->in = *s; b->seen = 1; return 1; }
     int ch = 0;
     for (int k = 0; k < 16; k++) ch |= aval_join(&b->in.gpr[k], s->gpr[k]) | aval_join(&b->in.xmm[k], s->xmm[k]);
     for (int f = 0; f < LIFT_NFLAGS; f++) ch |= aval_join(&b->in.flag[f], s->flag[f]);
+    int64_t low = INT64_MIN;
+    if (b->in.gpr[4].kind == LIFT_AK_STACK && s->gpr[4].kind == LIFT_AK_STACK)
+        low = b->in.gpr[4].off < s->gpr[4].off ? b->in.gpr[4].off : s->gpr[4].off;
+    int64_t dead = low == INT64_MIN ? INT64_MIN : low - 128;
+    static _Thread_local struct lift_aslot out[LIFT_MAX_SLOTS];
     int n = 0;
     for (int k = 0; k < b->in.nslot; k++) {
-        const struct lift_aslot *a = &b->in.slot[k];
-        int keep = 0;
-        for (int q = 0; q < s->nslot && !keep; q++)
-            keep = s->slot[q].off == a->off && s->slot[q].bits == a->bits && aval_eq(s->slot[q].v, a->v) &&
-                   s->slot[q].priv == a->priv;
-        if (keep) b->in.slot[n++] = *a;
+        const struct lift_aslot *a = &b->in.slot[k], *e = slot_at(s, a->off);
+        if (a->off < dead) continue;
+        if (e && aslot_eq(a, e)) { out[n++] = *a; continue; }
+        if (lift_escaped(c, a->off, a->bits / 8)) continue;
+        int64_t ka = 0, ke = 0;
+        int pa = slot_ptr(a, &ka), pe = e && slot_ptr(e, &ke);
+        if (pa && pe && ka != ke) {
+            if (a->off >= low) {
+                lift_note_escape(c, lift_stack_addr(c, ka));
+                lift_note_escape(c, lift_stack_addr(c, ke));
+            }
+            continue;
+        }
+        if (pa || pe)
+            out[n++] = (struct lift_aslot){ a->off, a->bits, { LIFT_AK_TAINT, pa ? ka : ke, NULL }, a->priv };
+    }
+    for (int q = 0; q < s->nslot && n < LIFT_MAX_SLOTS; q++) {
+        const struct lift_aslot *e = &s->slot[q];
+        int64_t ke;
+        if (slot_at(&b->in, e->off) || e->off < dead || !slot_ptr(e, &ke) || lift_escaped(c, e->off, e->bits / 8))
+            continue;
+        out[n++] = (struct lift_aslot){ e->off, e->bits, { LIFT_AK_TAINT, ke, NULL }, e->priv };
     }
     ch |= n != b->in.nslot;
+    for (int k = 0; k < n && !ch; k++) ch = !aslot_eq(&out[k], &b->in.slot[k]);
+    memcpy(b->in.slot, out, sizeof out[0] * (size_t)n);
     b->in.nslot = n;
     return ch;
 }
@@ -241,9 +305,12 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
     }
     c->nfsrc = 0;
     c->nslot = 0;
-    for (int k = 0; k < s->nslot; k++)
-        c->slot[c->nslot++] = (struct lift_slot){ s->slot[k].off, s->slot[k].bits,
-            aval_value(c, s->slot[k].v, NULL, lift_int(c, s->slot[k].bits)), s->slot[k].priv };
+    for (int k = 0; k < s->nslot; k++) {
+        const struct lift_aslot *a = &s->slot[k];
+        c->slot[c->nslot++] = a->v.kind == LIFT_AK_TAINT
+            ? (struct lift_slot){ a->off, a->bits, NULL, a->priv, a->v.off }
+            : (struct lift_slot){ a->off, a->bits, aval_value(c, a->v, NULL, lift_int(c, a->bits)), a->priv, 0 };
+    }
     c->flags_used = c->flags_defined = 0;
     c->term = (struct lift_term){ LIFT_T_NONE, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0 };
     c->ctx_id = b->ctx;
@@ -320,19 +387,47 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 }
 
 /* Successors of the block just lifted (indices), from c->term. */
-enum { MAX_SUCC = 1024, POLY_LIMIT = 8 };
+enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
 
 static int aval_eq(struct lift_aval a, struct lift_aval b);
 
-/* Keyed by pc alone: context numbers change when the analysis restarts,
- * and a loop that does not end at lift time in one context seldom does in
- * another. */
+/* Keyed by pc and the inline frame's identity (its function, call site
+ * and known arguments up the chain), not the context number: numbers
+ * change when the analysis restarts, and an interpreter's loop ends at
+ * lift time in one closure's frame and not in another's. */
+static uint64_t frame_key(const struct lift_job *j, int ctx)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int x = ctx; x >= 0 && x < j->nfr; x = j->fr[x].parent) {
+        const struct lift_frame *f = &j->fr[x];
+        h = (h ^ f->entry) * 0x100000001b3ull;
+        h = (h ^ f->site) * 0x100000001b3ull;
+        h = (h ^ f->kmask) * 0x100000001b3ull;
+        for (int k = 0; k < 6; k++)
+            if ((f->kmask >> k) & 1) h = (h ^ f->karg[k]) * 0x100000001b3ull;
+    }
+    return h;
+}
+
 static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
 {
-    (void)ctx;
+    uint64_t key = frame_key(j, ctx);
     for (int k = 0; k < j->nmono; k++)
-        if (j->mono[k].pc == pc) return 1;
+        if (j->mono[k].pc == pc && j->mono[k].key == key) return 1;
     return 0;
+}
+
+/* Make the block at pc monovariant and analyse again. */
+static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
+{
+    if (j->nmono == j->capmono) {
+        j->capmono = j->capmono ? 2 * j->capmono : 16;
+        j->mono = realloc(j->mono, (size_t)j->capmono * sizeof *j->mono);
+        LF_ASSERT(j->mono, "out of memory");
+    }
+    j->mono[j->nmono].pc = pc;
+    j->mono[j->nmono++].key = frame_key(j, ctx);
+    j->poly_restart = 1;
 }
 
 /* Polyvariance: a block reached with different known registers gets one
@@ -340,9 +435,27 @@ static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
  * over a frozen array or list) unrolls and each iteration keeps its
  * constants.  A block whose copies exceed POLY_LIMIT is a loop that does
  * not end at lift time: it becomes monovariant and the analysis restarts. */
-static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const struct lift_aval *gpr)
+/* Known registers the code at pc overwrites before reading become unknown
+ * (lift_live.c): they neither key copies nor reach the block as constants.
+ * A stack address is dropped only when dead even if a callee's ret were to
+ * pass every register through: an unknown pointer into the frame that is
+ * read later would have to be an escape (join_escapes). */
+static void gpr_drop_dead(struct lift_job *j, uint64_t pc, struct lift_aval *gpr)
+{
+    if (j->snippet) return;
+    unsigned live = lift_live_in(j->mod, pc);
+    for (int r = 0; r < 16; r++)
+        if ((gpr[r].kind == LIFT_AK_CONST && !((live >> r) & 1)) ||
+            (gpr[r].kind == LIFT_AK_STACK && r != 4 && !((live >> (16 + r)) & 1)))
+            gpr[r] = (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
+}
+
+static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const struct lift_aval *gpr_in)
 {
     if (j->nopoly || j->snippet) return blk_get(j, pc, ctx, var);
+    struct lift_aval gpr[16];
+    memcpy(gpr, gpr_in, sizeof gpr);
+    gpr_drop_dead(j, pc, gpr);
     /* An existing copy for exactly these registers first, mono or not, so
      * that emission routes every edge where the analysis did. */
     int n = 0;
@@ -357,15 +470,21 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
     if (is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
     if (n < POLY_LIMIT) return blk_new(j, pc, ctx, var, n + 1);
     if (!j->emitting) {
-        if (j->nmono == j->capmono) {
-            j->capmono = j->capmono ? 2 * j->capmono : 16;
-            j->mono = realloc(j->mono, (size_t)j->capmono * sizeof *j->mono);
-            LF_ASSERT(j->mono, "out of memory");
-        }
+        blk_mono_add(j, pc, ctx);
         LF_DEBUG(2, "lineiform: 0x%llx (context %d) does not unroll: monovariant\n", (unsigned long long)pc, ctx);
-        j->mono[j->nmono].pc = pc;
-        j->mono[j->nmono++].ctx = ctx;
-        j->poly_restart = 1;
+        if (lift_trace() >= 4)
+            for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext) {
+                const struct lift_blk *b = &j->blk[k];
+                if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
+                fprintf(stderr, "   copy %d:", b->poly);
+                for (int r = 0; r < 16; r++) {
+                    uint64_t v = 0;
+                    if (b->in.gpr[r].kind == LIFT_AK_CONST) lift_is_const(b->in.gpr[r].k, &v);
+                    if (b->in.gpr[r].kind == LIFT_AK_CONST) fprintf(stderr, " r%d=%llx", r, (unsigned long long)v);
+                    else if (b->in.gpr[r].kind == LIFT_AK_STACK) fprintf(stderr, " r%d=sp%+lld", r, (long long)b->in.gpr[r].off);
+                }
+                fprintf(stderr, "\n");
+            }
     }
     return blk_get(j, pc, ctx, var);
 }
@@ -470,7 +589,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     struct lift_astate s0;
     astate_of(c, &s0, (1u << LIFT_NFLAGS) - 1);
     int b0 = blk_get(j, j->entry, 0, 0);
-    astate_join(&j->blk[b0], &s0);
+    astate_join(c, &j->blk[b0], &s0);
     work = malloc(sizeof *work * (capwork = 64));
     work[nwork++] = b0;
     struct lift_esc esc0 = j->esc;
@@ -481,6 +600,18 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, scratch, "a"));
         blk_enter(j, c, b);
         st = blk_body(j, c, b);
+        if (st != LF_OK && !j->nopoly && (j->poly_restart || (b->poly >= 1 && !is_mono(j, b->pc, b->ctx)))) {
+            /* A copy of an unrolled loop went where the run does not (e.g.
+             * a pointer walking past the frame): that loop does not unroll,
+             * rather than the function not inlining.  Once a loop stopped
+             * unrolling this round, refusals wait for the next round. */
+            LF_DEBUG(2, "lineiform: 0x%llx (context %d) does not unroll: %s\n", (unsigned long long)b->pc, b->ctx, c->why);
+            if (b->poly >= 1 && !is_mono(j, b->pc, b->ctx)) blk_mono_add(j, b->pc, b->ctx);
+            c->bad = 0;
+            c->why[0] = 0;
+            st = LF_OK;
+            continue;
+        }
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
         /* A new escape invalidates what earlier blocks forwarded: finish the
          * round (collecting the other escapes too), then restart. */
@@ -508,10 +639,13 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         for (int k = 0; k < b->nsucc; k++) {
             edge = out;
             if (c->term.kind == LIFT_T_SPLIT) astate_refine(c, &edge, k == 0);
-            if (!astate_join(&j->blk[succ[k]], &edge)) continue;
+            gpr_drop_dead(j, j->blk[succ[k]].pc, edge.gpr);
+            join_escapes(c, &j->blk[succ[k]], &edge);
+            if (!astate_join(c, &j->blk[succ[k]], &edge)) continue;
             if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
             work[nwork++] = succ[k];
         }
+        if (memcmp(&c->esc, &j->esc, sizeof j->esc) != 0) j->esc = c->esc;
         if (j->nblk > j->mod->max_blocks * 4) {
             if (!j->nopoly) {
                 LF_DEBUG(2, "lineiform: %d blocks: polyvariance off\n", j->nblk);
@@ -566,7 +700,7 @@ static void emit_switch(struct lift_job *j, struct lift_ctx *c, const int *succ,
 
 static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
 {
-    int64_t top = ((-j->min_sp + 64 + 63) / 64) * 64 + 56;
+    int64_t top = ((-j->min_sp + 63) / 64) * 64 + 56;   /* sp0 = 56 mod 64, as in the analysis */
     j->emitting = 1;
     lift_job_ctx_init(j, c, j->fn, top);
     lift_job_entry_state(j, c);
@@ -593,6 +727,11 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         astate_of(c, &out, 0);
         int nb = j->nblk, n = blk_succs(j, c, succ, &out);
         if (j->nblk != nb) { st = lift_fail(c, "emission left the analysed blocks"); break; }
+        if (lift_trace() >= 4)
+            for (int k = 0; k < n; k++)
+                fprintf(stderr, "lineiform: emit 0x%llx ctx %d poly %d -> 0x%llx ctx %d poly %d\n",
+                        (unsigned long long)b->pc, b->ctx, b->poly, (unsigned long long)j->blk[succ[k]].pc,
+                        j->blk[succ[k]].ctx, j->blk[succ[k]].poly);
         if (n == 0) continue;
         unsigned live = 0;
         for (int k = 0; k < n; k++) live |= j->blk[succ[k]].flive;
@@ -662,6 +801,8 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
             j->esc.r[0].entry = 0;
         }
         st = job_analyze(j, c);
+        LF_DEBUG(2, "lineiform: %s: analysis round %d: %d blocks, %d escape ranges, %d monovariant%s\n", j->name,
+                 round, j->nblk, j->esc.n, j->nmono, st == LF_ERR_STATE ? ", again" : "");
         if (st != LF_ERR_STATE || round > 14) break;
     }
     if (st != LF_OK) return st;

@@ -163,20 +163,56 @@ static int is_plt(struct lift_mod *m, uint64_t t)
     return m->plt_at && m->plt_at(m, t, &name);
 }
 
-void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic)
+/* Integer argument registers of C library functions the interpreter may
+ * call through its PLT, from their standard prototypes (variadic ones are
+ * left out: they may read all six). */
+static const struct { const char *name; int nargs; } libc_nargs[] = {
+    { "abort", 0 }, { "calloc", 2 }, { "exit", 1 }, { "fclose", 1 }, { "fflush", 1 },
+    { "fputc", 2 }, { "fputs", 2 }, { "free", 1 }, { "fwrite", 4 }, { "GC_malloc", 1 },
+    { "GC_malloc_atomic", 1 }, { "GC_malloc_many", 1 }, { "malloc", 1 }, { "memchr", 3 },
+    { "memcmp", 3 }, { "memcpy", 3 }, { "memmove", 3 }, { "memset", 3 }, { "open_memstream", 2 },
+    { "putc", 2 }, { "putchar", 1 }, { "puts", 1 }, { "realloc", 2 }, { "stpcpy", 2 },
+    { "strchr", 2 }, { "strcmp", 2 }, { "strcpy", 2 }, { "strlen", 1 }, { "strncmp", 3 },
+    { "strtod", 2 }, { "strtol", 3 }, { "strtoll", 3 }, { "vfprintf", 3 }, { "vsnprintf", 4 },
+};
+
+/* Which of the six argument registers (bit k = lift_argreg[k]) a native
+ * call to t may read: all for an unknown target or an unknown import, the
+ * prototype's for a known import, and for the interpreter's own code the
+ * registers its entry reads before writing (lift_live.c, per the ABI). */
+static unsigned call_args_read(struct lift_mod *m, uint64_t t)
+{
+    const char *name;
+    if (!t) return 0x3f;
+    if (m->plt_at && m->plt_at(m, t, &name)) {
+        for (size_t k = 0; k < sizeof libc_nargs / sizeof libc_nargs[0]; k++)
+            if (!strcmp(libc_nargs[k].name, name)) return (1u << libc_nargs[k].nargs) - 1;
+        return 0x3f;
+    }
+    if (!lift_code_ok(m, t)) return 0x3f;
+    unsigned live = lift_live_in(m, t), r = 0;
+    for (int k = 0; k < 6; k++)
+        if ((live >> lift_argreg[k]) & 1) r |= 1u << k;
+    return r;
+}
+
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn)
 {
     struct lift_mod *m = c->mod;
     LLVMValueRef args[14 + 6];
-    unsigned n = 14;
+    /* A callee that never returns cannot invalidate what the lifter knows
+     * after it: nothing it is given escapes. */
+    unsigned n = 14, reads = noreturn ? 0 : call_args_read(m, t);
     lift_call_args(c, args);
-    for (int k = 0; k < 6; k++) lift_note_escape(c, args[k]);
+    for (int k = 0; k < 6; k++)
+        if ((reads >> k) & 1) lift_note_escape(c, args[k]);
     int64_t off;
     /* Guest stack words at [rsp, rsp+48) become the callee's stack
      * arguments; extra ones are ignored by the callee. */
     if (variadic && c->pe && lift_stack_off(c, c->gpr[4], &off))
         for (int64_t w = 0; w < 6 && off + 8 * (w + 1) <= 0; w++)
             args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
-    lift_clobber_mem(c);
+    if (!noreturn) lift_clobber_mem(c);
     LLVMValueRef r;
     if (variadic) {
         LLVMValueRef fp = LLVMBuildIntToPtr(c->b, callee, LLVMPointerType(m->vfty, 0), "");
@@ -268,6 +304,21 @@ static void frame_save(const struct lift_ctx *c, struct lift_frame *f)
     }
 }
 
+/* The callee-saved registers the return restores are exactly c's: an
+ * inline context is shared only by calls that return to the same state. */
+static int frame_saved_eq(const struct lift_ctx *c, const struct lift_frame *f)
+{
+    int64_t off;
+    for (int k = 0; k < 6; k++) {
+        int r = lift_callee_saved[k];
+        LLVMValueRef kv = LLVMIsAConstantInt(c->gpr[r]) ? c->gpr[r] : NULL;
+        int st = lift_stack_off(c, c->gpr[r], &off);
+        if (kv != f->saved_k[r] || st != (int)((f->saved_stack >> r) & 1) || (st && off != f->saved_off[r]))
+            return 0;
+    }
+    return 1;
+}
+
 static int frame_new(struct lift_job *j, int parent, uint64_t t, uint64_t retpc, uint64_t site,
                      int64_t sp_entry, const uint64_t *karg, unsigned kmask)
 {
@@ -294,7 +345,8 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
      * know the target the first decision was made for. */
     for (int k = 0; k < j->ndec; k++)
         if (j->dec[k].ctx == c->ctx_id && j->dec[k].var == c->blk_var && j->dec[k].poly == c->blk_poly &&
-            j->dec[k].site == site && j->dec[k].target == t && j->dec[k].saved_hash == sh)
+            j->dec[k].site == site && j->dec[k].target == t && j->dec[k].saved_hash == sh &&
+            (j->dec[k].kind != LIFT_CALL_INLINE || frame_saved_eq(c, &j->fr[j->dec[k].callee_ctx])))
             return &j->dec[k];
     if (j->ndec == j->capdec) {
         j->capdec = j->capdec ? 2 * j->capdec : 32;
@@ -306,7 +358,10 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
      * keeps that iteration's constants (saved registers included). */
     *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, sh, LIFT_CALL_NATIVE, -1, -1 };
     int64_t off;
-    if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t))
+    /* A call that never returns is an error path: called, not lifted, so
+     * that cold code costs neither lift time nor the hot path's frame. */
+    if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t) ||
+        lift_is_noreturn(m, t, retpc))
         return d;
     unsigned kmask = known_args(c, karg);
     int depth = j->fr[c->ctx_id].depth;
@@ -345,7 +400,8 @@ static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int vari
                                uint64_t t, uint64_t retpc)
 {
     struct lift_mod *m = c->mod;
-    lift_emit_call(c, callee, variadic);
+    int noreturn = lift_is_noreturn(m, t, retpc);
+    lift_emit_call(c, callee, variadic, t, noreturn);
     if (c->job->emitting) m->rep.native_calls += variadic;
     if (c->job->emitting && variadic && lift_trace() >= 2) {
         fprintf(stderr, "lineiform: %s: native call at 0x%llx to %s0x%llx, inlined in",
@@ -356,7 +412,7 @@ static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int vari
                     (unsigned long long)((c->job->fr[x].kmask & 1) ? c->job->fr[x].karg[0] : 0));
         fputc('\n', stderr);
     }
-    if (lift_is_noreturn(m, t, retpc)) {
+    if (noreturn) {
         LLVMBuildUnreachable(c->b);
         c->term.kind = LIFT_T_STOP;
     }

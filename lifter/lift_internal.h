@@ -94,8 +94,12 @@ struct lift_flagslot {
 struct lift_slot {
     int64_t off;
     unsigned bits;
-    LLVMValueRef v;
+    LLVMValueRef v;             /* NULL: a taint, see below */
     int priv;                   /* written by push: no C pointer reaches it */
+    /* v == NULL: the bytes are not known but may hold the stack address
+     * sp0 + taint (paths that joined disagreed).  Loading them makes that
+     * address escape; overwriting them forgets it (lift_mem.c). */
+    int64_t taint;
 };
 #define LIFT_MAX_SLOTS 160
 #define LIFT_MAX_FSRC 256
@@ -283,6 +287,8 @@ LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zydi
 void lift_clobber_mem(struct lift_ctx *c);
 /* Note that v (an i64) leaves the lifted code: a stack address escapes. */
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v);
+/* 1 when an escaped pointer may reach frame bytes [off, off+bytes). */
+int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes);
 
 /* -- Flags (lift_flags.c) ------------------------------------------------------ */
 

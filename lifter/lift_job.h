@@ -19,7 +19,8 @@
 
 /* -- Abstract values ------------------------------------------------------------- */
 
-enum lift_ak { LIFT_AK_BOTTOM, LIFT_AK_UNKNOWN, LIFT_AK_CONST, LIFT_AK_STACK };
+enum lift_ak { LIFT_AK_BOTTOM, LIFT_AK_UNKNOWN, LIFT_AK_CONST, LIFT_AK_STACK,
+               LIFT_AK_TAINT /* slots only: unknown, may be sp0 + off (lift_slot.taint) */ };
 struct lift_aval {
     uint8_t kind;
     int64_t off;                /* LIFT_AK_STACK: sp0 + off */
@@ -97,7 +98,7 @@ struct lift_job {
     int ndec, capdec;
 
     int emitting;
-    struct { uint64_t pc; int ctx; } *mono; /* blocks not to unroll (their variants never ended) */
+    struct { uint64_t pc, key; } *mono; /* blocks not to unroll (their variants never ended) */
     int nmono, capmono;
     int nopoly, poly_restart;
     int64_t min_sp;
@@ -111,6 +112,7 @@ struct lift_job {
 /* -- The module ------------------------------------------------------------------------ */
 
 struct lift_range { uint64_t lo, hi; };
+struct lift_live_ent { uint64_t pc; unsigned in; };
 
 struct lift_mod {
     LLVMContextRef lc;
@@ -142,6 +144,8 @@ struct lift_mod {
      * for target itself (in-process), else e.g. an external symbol (AOT). */
     LLVMValueRef (*native_ref)(struct lift_ctx *c, uint64_t target);
     void *user;
+    struct lift_live_ent *live;   /* lift_live.c's cache: pc -> live registers */
+    unsigned live_cap, live_n;
 };
 
 /* lift_block.c */
@@ -167,9 +171,10 @@ struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t
 void lift_mod_types(struct lift_mod *m);
 /* The args of the universal signature from the current state. */
 void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14]);
-/* Call fnptr (an LLVM function or i64 address) with the state, write back
- * the results and clobber what the ABI lets a callee clobber. */
-void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic);
+/* Call fnptr (an LLVM function or i64 address; guest function t, 0 if
+ * unknown) with the state, write back the results and clobber what the
+ * ABI lets a callee clobber (nothing escapes into a noreturn callee). */
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn);
 /* A function body that calls the original code natively (bailout). */
 void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target);
 LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest);
@@ -184,6 +189,10 @@ void lift_snippet_entry(struct lift_job *j, struct lift_ctx *c);
 void lift_job_exit(struct lift_job *j, struct lift_ctx *c);
 void lift_mod_native_add(struct lift_mod *m, uint64_t entry);
 int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
+/* lift_live.c: the general registers (bit = Zydis id) code at pc may read
+ * before writing them: bits 0-15 with ret per the ABI, bits 16-31 with ret
+ * reading all; an estimate, for polyvariance keys and joins only. */
+unsigned lift_live_in(struct lift_mod *m, uint64_t pc);
 
 
 /* lift_jit.c: code generation */

@@ -48,12 +48,21 @@ static LLVMValueRef lift_const_bytes(struct lift_ctx *c, const uint8_t *p, unsig
 
 /* -- Stack slots ----------------------------------------------------------------- */
 
+static void lift_escape_range(struct lift_ctx *c, int64_t k);
+
 static void lift_slot_kill(struct lift_ctx *c, int64_t off, unsigned bytes)
 {
     int j = 0;
     for (int k = 0; k < c->nslot; k++) {
         struct lift_slot *s = &c->slot[k];
-        if (s->off < off + (int64_t)bytes && off < s->off + (int64_t)(s->bits / 8)) continue;
+        if (s->off < off + (int64_t)bytes && off < s->off + (int64_t)(s->bits / 8)) {
+            /* A taint partly overwritten still holds part of the address. */
+            if (!s->v && (s->off < off || s->off + (int64_t)(s->bits / 8) > off + (int64_t)bytes))
+                lift_escape_range(c, s->taint);
+            LF_DEBUG(6, "lineiform: slot %lld killed by store at 0x%llx ctx %d\n", (long long)s->off,
+                     (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
+            continue;
+        }
         c->slot[j++] = *s;
     }
     c->nslot = j;
@@ -68,18 +77,29 @@ static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v, int p
                 fprintf(stderr, "lineiform: store sp%+lld/%u at 0x%llx ctx %d overwrites a saved register\n",
                         (long long)off, bits, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
     lift_slot_kill(c, off, bits / 8);
+    int64_t sp;
+    if (c->nslot == LIFT_MAX_SLOTS && lift_stack_off(c, c->gpr[4], &sp)) {
+        /* Bytes further below rsp than the red zone are dead: forget them first. */
+        int j = 0;
+        for (int k = 0; k < c->nslot; k++)
+            if (c->slot[k].off >= sp - 128) c->slot[j++] = c->slot[k];
+        c->nslot = j;
+    }
     if (c->nslot == LIFT_MAX_SLOTS) {   /* forget the oldest spill, saved registers last */
+        LF_DEBUG(3, "lineiform: slot table full at 0x%llx\n", (unsigned long long)(c->insn ? c->insn->pc : 0));
         int k = 0;
         while (k < c->nslot - 1 && c->slot[k].priv) k++;
+        if (!c->slot[k].v) lift_escape_range(c, c->slot[k].taint);   /* forgetting a taint */
         memmove(c->slot + k, c->slot + k + 1, (size_t)(--c->nslot - k) * sizeof c->slot[0]);
     }
-    c->slot[c->nslot++] = (struct lift_slot){ off, bits, v, priv };
+    c->slot[c->nslot++] = (struct lift_slot){ off, bits, v, priv, 0 };
 }
 
 static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits)
 {
     for (int k = c->nslot - 1; k >= 0; k--) {
         struct lift_slot *s = &c->slot[k];
+        if (!s->v) continue;
         if (s->off == off && s->bits == bits) return s->v;
         if (s->off == off && s->bits > bits && bits <= 64)
             return lift_trunc(c, s->v, bits);   /* little-endian low part */
@@ -87,16 +107,35 @@ static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits
     return NULL;
 }
 
+int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes)
+{
+    for (int e = 0; e < c->esc.n; e++)
+        if (off < c->esc.r[e].hi && c->esc.r[e].lo < off + (int64_t)bytes &&
+            lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top))
+            return 1;
+    return 0;
+}
+
 void lift_clobber_mem(struct lift_ctx *c)
 {
     int j = 0;
     for (int k = 0; k < c->nslot; k++) {
         const struct lift_slot *s = &c->slot[k];
-        int hit = 0;
-        for (int e = 0; e < c->esc.n && !hit; e++)
-            hit = s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
+        /* A pushed word survives, unless its own address escaped: clang
+         * reserves a local with `push rax` and then passes its address. */
+        int own = 0;
+        for (int e = 0; e < c->esc.n && s->priv && !own; e++)
+            own = c->esc.r[e].lo >= s->off && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
                   lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top);
-        if (s->priv || !hit) c->slot[j++] = *s;
+        if ((s->priv && !own) || !lift_escaped(c, s->off, s->bits / 8)) c->slot[j++] = *s;
+        else if (lift_trace() >= 6)
+            for (int e = 0; e < c->esc.n; e++)
+                if (s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
+                    lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top))
+                    fprintf(stderr, "lineiform: slot %lld clobbered at 0x%llx ctx %d by [%lld, %lld) of 0x%llx/%lld\n",
+                            (long long)s->off, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id,
+                            (long long)c->esc.r[e].lo, (long long)c->esc.r[e].hi,
+                            (unsigned long long)c->esc.r[e].entry, (long long)c->esc.r[e].top);
     }
     c->nslot = j;
 }
@@ -131,6 +170,8 @@ static void lift_escape_range(struct lift_ctx *c, int64_t k)
     if (c->job && c->job->emitting && lift_trace() >= 2)
         fprintf(stderr, "lineiform: %s: escape [%lld, %lld) first seen while emitting\n", c->job->name,
                 (long long)k, (long long)hi);
+    LF_DEBUG(3, "lineiform: escape [%lld, %lld) of 0x%llx at 0x%llx ctx %d\n", (long long)k, (long long)hi,
+             (unsigned long long)owner, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
     e->r[e->n].lo = k;
     e->r[e->n].entry = owner;
     e->r[e->n].top = top;
@@ -139,8 +180,8 @@ static void lift_escape_range(struct lift_ctx *c, int64_t k)
      * register save area and to the caller's stack arguments. */
     for (int q = 0; q < c->nslot; q++) {
         int64_t a;
-        if (c->slot[q].off >= k && c->slot[q].off < hi && c->slot[q].bits == 64 &&
-            lift_stack_off(c, c->slot[q].v, &a) && a != k)
+        if (c->slot[q].off < k || c->slot[q].off >= hi || c->slot[q].bits != 64) continue;
+        if (c->slot[q].v ? lift_stack_off(c, c->slot[q].v, &a) && a != k : (a = c->slot[q].taint) != k)
             lift_escape_range(c, a);
     }
 }
@@ -156,7 +197,11 @@ void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
 
 static int lift_stack_check(struct lift_ctx *c, int64_t off, unsigned bytes)
 {
-    if (off < c->min_sp) c->min_sp = off;
+    if (off < c->min_sp) {
+        c->min_sp = off;
+        LF_DEBUG(5, "lineiform: stack reaches sp%+lld at 0x%llx ctx %d\n", (long long)off,
+                 (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
+    }
     if (off + (int64_t)bytes > 8 && !c->bad) {
         c->bad = 1;
         lift_fail(c, "access to the caller's stack frame (sp%+lld)", (long long)off);
@@ -199,6 +244,12 @@ LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zyd
             if (lift_mem_read(c->mem, a, buf, bits / 8) == 1) return lift_const_bytes(c, buf, bits);
         } else if (lift_stack_off(c, addr, &k)) {
             if (!lift_stack_check(c, k, bits / 8)) return LLVMGetUndef(lift_int(c, bits));
+            /* Loading a taint: the stack address it may hold is now an
+             * unknown value, so the bytes it reaches escape. */
+            for (int q = 0; q < c->nslot; q++)
+                if (!c->slot[q].v && c->slot[q].off < k + (int64_t)(bits / 8) &&
+                    k < c->slot[q].off + (int64_t)(c->slot[q].bits / 8))
+                    lift_escape_range(c, c->slot[q].taint);
             LLVMValueRef v = lift_slot_get(c, k, bits);
             if (v) return v;
         }
@@ -214,6 +265,8 @@ static void lift_store_(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, Z
     int64_t k;
     if (c->pe && seg != ZYDIS_REGISTER_FS && lift_stack_off(c, addr, &k)) {
         if (!lift_stack_check(c, k, bits / 8)) return;
+        /* A stack address stored where an escaped pointer reaches escapes too. */
+        if (bits == 64 && lift_escaped(c, k, 8)) lift_note_escape(c, v);
         lift_slot_put(c, k, v, priv);
     } else if (c->pe) {
         lift_note_escape(c, v);

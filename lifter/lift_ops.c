@@ -110,6 +110,11 @@ LLVMValueRef lift_add(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b)
     if (lift_bits(a) == 64) {
         if (lift_stack_off(c, a, &k) && lift_is_const(b, &d)) return lift_stack_addr(c, k + (int64_t)d);
         if (lift_stack_off(c, b, &k) && lift_is_const(a, &d)) return lift_stack_addr(c, k + (int64_t)d);
+        /* A stack address plus a run-time amount: the sum is a pointer into
+         * the frame the lifter cannot follow, so the bytes it may reach
+         * escape (unknown stores then clobber them). */
+        lift_note_escape(c, a);
+        lift_note_escape(c, b);
     }
     return LLVMBuildAdd(c->b, a, b, "");
 }

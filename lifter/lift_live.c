@@ -1,0 +1,212 @@
+/* lift_live.c -- which general registers a block may read before writing.
+ *
+ * Polyvariance (lift_block.c) keys a block's copies on its known registers.
+ * A register the code ahead overwrites before reading does not matter
+ * there: a callee's stale scratch constant left in rcx must not make every
+ * iteration of its caller's loop a copy of its own.  lift_live_in gives
+ * the registers live at a guest address; the block drops known values of
+ * the others from its key and its entry state.
+ *
+ * Only precision depends on this answer, never soundness: a dropped value
+ * becomes a phi of the real incoming values.  So the scan is an estimate:
+ * the instructions reachable from pc within a budget (calls stepped over
+ * per the SysV ABI), backward dataflow over them to a fixpoint, and every
+ * register live where the budget or an unknown jump ends the walk.  Each
+ * explored address's answer is cached in the module.
+ *
+ * Two answers in one word: bits 0-15 take ret as the SysV ABI has it (the
+ * caller reads rax, rdx and the callee-saved registers); bits 16-31 take
+ * ret as reading every register, which stays true when the compiler keeps
+ * a value in a scratch register across a call it knows does not clobber
+ * it (gcc's -fipa-ra).  Known constants may use the first; stack addresses
+ * need the second (dropping a live one would hide a frame pointer). */
+#include "lifter/lift_internal.h"
+#include "lifter/lift_job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { LIVE_BUDGET = 384, LIVE_ALL = 0xffff };
+
+/* ORDER: Zydis GPR ids: rax rcx rdx rbx rsp rbp rsi rdi r8..r15. */
+#define R(n) (1u << (n))
+#define ARGS (R(7) | R(6) | R(2) | R(1) | R(8) | R(9) | R(0))        /* rdi rsi rdx rcx r8 r9, al */
+#define SAVED (R(3) | R(4) | R(5) | R(12) | R(13) | R(14) | R(15))   /* rbx rsp rbp r12-r15 */
+#define CLOBBER (R(0) | R(1) | R(2) | R(6) | R(7) | R(8) | R(9) | R(10) | R(11))
+#define RETS (R(0) | R(2))
+
+struct live_node {
+    uint64_t pc;
+    unsigned use, def, in;
+    int ret;                    /* a ret: its caller reads what it reads */
+    int succ[2], nsucc;         /* indices; -1: outside the walk (all live) */
+};
+
+/* -- The cache: open addressing on pc --------------------------------------- */
+
+static unsigned live_slot(const struct lift_mod *m, uint64_t pc)
+{
+    return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 40) & (m->live_cap - 1);
+}
+
+static int live_cached(const struct lift_mod *m, uint64_t pc, unsigned *out)
+{
+    if (!m->live_cap) return 0;
+    for (unsigned k = live_slot(m, pc);; k = (k + 1) & (m->live_cap - 1)) {
+        if (!m->live[k].pc) return 0;
+        if (m->live[k].pc == pc) { *out = m->live[k].in; return 1; }
+    }
+}
+
+static void live_put(struct lift_mod *m, uint64_t pc, unsigned in)
+{
+    if (2 * (m->live_n + 1) > m->live_cap) {
+        unsigned ncap = m->live_cap ? 2 * m->live_cap : 1024, ocap = m->live_cap;
+        struct lift_live_ent *old = m->live;
+        m->live = calloc(ncap, sizeof *m->live);
+        LF_ASSERT(m->live, "out of memory");
+        m->live_cap = ncap;
+        m->live_n = 0;
+        for (unsigned k = 0; k < ocap; k++)
+            if (old[k].pc) live_put(m, old[k].pc, old[k].in);
+        free(old);
+    }
+    unsigned k = live_slot(m, pc);
+    while (m->live[k].pc && m->live[k].pc != pc) k = (k + 1) & (m->live_cap - 1);
+    if (!m->live[k].pc) m->live_n++;
+    m->live[k].pc = pc;
+    m->live[k].in = in;
+}
+
+/* -- One instruction's reads and writes -------------------------------------- */
+
+static unsigned reg_bit(ZydisRegister r)
+{
+    ZydisRegisterClass cl = ZydisRegisterGetClass(r);
+    if (cl != ZYDIS_REGCLASS_GPR8 && cl != ZYDIS_REGCLASS_GPR16 && cl != ZYDIS_REGCLASS_GPR32 &&
+        cl != ZYDIS_REGCLASS_GPR64) return 0;
+    return 1u << lift_reg_index(r);
+}
+
+/* A write that replaces all 64 bits (32-bit writes zero-extend). */
+static int full_write(ZydisRegister r)
+{
+    ZydisRegisterClass cl = ZydisRegisterGetClass(r);
+    return cl == ZYDIS_REGCLASS_GPR32 || cl == ZYDIS_REGCLASS_GPR64;
+}
+
+static void insn_use_def(const struct lift_insn *i, unsigned *use, unsigned *def)
+{
+    *use = *def = 0;
+    const ZydisDecodedInstruction *z = &i->zi;
+    /* xor r, r and sub r, r: the result does not depend on r. */
+    if ((z->mnemonic == ZYDIS_MNEMONIC_XOR || z->mnemonic == ZYDIS_MNEMONIC_SUB) &&
+        i->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && i->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        i->op[0].reg.value == i->op[1].reg.value) {
+        if (full_write(i->op[0].reg.value)) *def = reg_bit(i->op[0].reg.value);
+        return;
+    }
+    for (unsigned k = 0; k < z->operand_count; k++) {
+        const ZydisDecodedOperand *o = &i->op[k];
+        if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+            *use |= reg_bit(o->mem.base) | reg_bit(o->mem.index);
+        } else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            unsigned b = reg_bit(o->reg.value);
+            if (!b) continue;
+            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) *use |= b;
+            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
+                /* A conditional or partial write keeps the old value. */
+                if (full_write(o->reg.value) && !(o->actions & ZYDIS_OPERAND_ACTION_CONDWRITE)) *def |= b;
+                else *use |= b;
+            }
+        }
+    }
+}
+
+/* -- The walk ---------------------------------------------------------------- */
+
+static int walk_find(const struct live_node *n, int nn, uint64_t pc)
+{
+    for (int k = 0; k < nn; k++)
+        if (n[k].pc == pc) return k;
+    return -1;
+}
+
+unsigned lift_live_in(struct lift_mod *m, uint64_t pc0)
+{
+    unsigned cached;
+    if (live_cached(m, pc0, &cached)) return cached;
+    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
+    uint64_t *todo = malloc(sizeof *todo * LIVE_BUDGET * 2);
+    LF_ASSERT(n && todo, "out of memory");
+    int nn = 0, nt = 0;
+    todo[nt++] = pc0;
+    /* Discover: each node's successors as pcs first (resolved below). */
+    uint64_t (*spc)[2] = malloc(sizeof *spc * LIVE_BUDGET);
+    LF_ASSERT(spc, "out of memory");
+    while (nt > 0) {
+        uint64_t pc = todo[--nt];
+        if (walk_find(n, nn, pc) >= 0 || nn == LIVE_BUDGET) continue;
+        struct live_node *d = &n[nn];
+        *d = (struct live_node){ pc, LIVE_ALL, 0, 0, 0, { -1, -1 }, 0 };
+        uint64_t *s = spc[nn++];
+        struct lift_insn i;
+        if (!lift_code_ok(m, pc) || lift_decode(&m->mem, pc, &i) != LF_OK) continue;
+        uint64_t next = pc + i.len;
+        ZydisMnemonic mn = i.zi.mnemonic;
+        int direct = i.op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && i.op[0].imm.is_relative;
+        uint64_t target = direct ? next + (uint64_t)i.op[0].imm.value.s : 0;
+        insn_use_def(&i, &d->use, &d->def);
+        if (mn == ZYDIS_MNEMONIC_CALL) {
+            d->use |= ARGS;
+            d->def = CLOBBER;
+            s[d->nsucc++] = next;
+        } else if (mn == ZYDIS_MNEMONIC_RET) {
+            d->use |= RETS | SAVED;
+            d->ret = 1;
+        } else if (mn == ZYDIS_MNEMONIC_JMP) {
+            if (direct && lift_code_ok(m, target)) s[d->nsucc++] = target;
+            else if (direct) d->use |= ARGS | SAVED | RETS;   /* tail call out of the code */
+            else d->use = LIVE_ALL;                            /* jump table or computed */
+        } else if (i.zi.meta.category == ZYDIS_CATEGORY_COND_BR) {
+            s[d->nsucc++] = next;
+            if (direct) s[d->nsucc++] = target;
+            else d->use = LIVE_ALL;
+        } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_HLT || mn == ZYDIS_MNEMONIC_INT3) {
+            /* nothing after */
+        } else if (mn == ZYDIS_MNEMONIC_SYSCALL) {
+            d->use |= R(0) | R(7) | R(6) | R(2) | R(10) | R(8) | R(9);
+            d->def = R(0) | R(1) | R(11);
+            s[d->nsucc++] = next;
+        } else {
+            s[d->nsucc++] = next;
+        }
+        for (int k = d->nsucc - 1; k >= 0 && nt < 2 * LIVE_BUDGET; k--) todo[nt++] = s[k];
+    }
+    for (int k = 0; k < nn; k++)
+        for (int q = 0; q < n[k].nsucc; q++) n[k].succ[q] = walk_find(n, nn, spc[k][q]);
+    /* Backward dataflow; a successor outside the walk has everything live.
+     * Twice: with the ABI's view of ret, then with ret reading everything. */
+    unsigned r = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < nn; k++) {
+            if (pass && n[k].ret) n[k].use = LIVE_ALL;
+            n[k].in = n[k].use;
+        }
+        for (int changed = 1; changed;) {
+            changed = 0;
+            for (int k = nn - 1; k >= 0; k--) {
+                unsigned out = 0;
+                for (int q = 0; q < n[k].nsucc; q++) out |= n[k].succ[q] >= 0 ? n[n[k].succ[q]].in : LIVE_ALL;
+                unsigned in = (n[k].use | (out & ~n[k].def)) & LIVE_ALL;
+                if (in != n[k].in) n[k].in = in, changed = 1;
+            }
+        }
+        r |= (nn ? n[0].in : LIVE_ALL) << (16 * pass);
+    }
+    live_put(m, pc0, r);
+    free(spc);
+    free(todo);
+    free(n);
+    return r;
+}
