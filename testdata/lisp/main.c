@@ -22,10 +22,10 @@
 
 #include "lineiform.h"
 
-#define LV_STACK_WANT ((rlim_t)1 << 29)
+#define LV_STACK_WANT ((rlim_t)1 << 30)
 #define LV_STACK_MARGIN ((size_t)1 << 20)
 
-/* Re-exec once with a 512 MiB stack soft limit when allowed. */
+/* Re-exec once with a 1 GiB stack soft limit when allowed. */
 static void raise_stack(char **argv)
 {
     struct rlimit rl;
