@@ -171,6 +171,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.max_jobs = 256;
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;
+    m.args_at = lift_proc_args;
     m.plt_at = lift_proc_plt;
     m.jump_table = lift_proc_jump_table;
     m.native_ref = lift_proc_native_ref;

@@ -165,7 +165,7 @@ static int is_plt(struct lift_mod *m, uint64_t t)
 
 /* Integer argument registers of C library functions the interpreter may
  * call through its PLT, from their standard prototypes (variadic ones are
- * left out: they may read all six). */
+ * left out: they may read all six).  None takes a floating-point argument. */
 static const struct { const char *name; int nargs; } libc_nargs[] = {
     { "abort", 0 }, { "calloc", 2 }, { "exit", 1 }, { "fclose", 1 }, { "fflush", 1 },
     { "fputc", 2 }, { "fputs", 2 }, { "free", 1 }, { "fwrite", 4 }, { "GC_malloc", 1 },
@@ -180,14 +180,22 @@ static const struct { const char *name; int nargs; } libc_nargs[] = {
  * call to t may read: all for an unknown target or an unknown import, the
  * prototype's for a known import, and for the interpreter's own code the
  * registers its entry reads before writing (lift_live.c, per the ABI). */
+int lift_libc_nargs(const char *name)
+{
+    for (size_t k = 0; k < sizeof libc_nargs / sizeof libc_nargs[0]; k++)
+        if (!strcmp(libc_nargs[k].name, name)) return libc_nargs[k].nargs;
+    return -1;
+}
+
 static unsigned call_args_read(struct lift_mod *m, uint64_t t)
 {
     const char *name;
+    unsigned gpr, xmm;
     if (!t) return 0x3f;
+    if (m->args_at && m->args_at(m, t, &gpr, &xmm)) return gpr;
     if (m->plt_at && m->plt_at(m, t, &name)) {
-        for (size_t k = 0; k < sizeof libc_nargs / sizeof libc_nargs[0]; k++)
-            if (!strcmp(libc_nargs[k].name, name)) return (1u << libc_nargs[k].nargs) - 1;
-        return 0x3f;
+        int n = lift_libc_nargs(name);
+        return n >= 0 ? (1u << n) - 1 : 0x3f;
     }
     if (!lift_code_ok(m, t)) return 0x3f;
     unsigned live = lift_live_in(m, t), r = 0;
@@ -206,6 +214,14 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     lift_call_args(c, args);
     for (int k = 0; k < 6; k++)
         if ((reads >> k) & 1) lift_note_escape(c, args[k]);
+    /* Vector registers the callee does not read go as zero, so that a
+     * specialization's vector parameters die when only such calls use them. */
+    unsigned xreads = 0xff, greads = 0x3f;
+    if (t && !(m->args_at && m->args_at(m, t, &greads, &xreads))) xreads = lift_live_xmm(m, t);
+    for (int k = 0; k < 8; k++)
+        if (!((xreads >> k) & 1)) args[6 + k] = LLVMConstNull(c->v2i64);
+    for (int k = 0; k < 6; k++)   /* per the prototype: the others are not arguments */
+        if (!((greads >> k) & 1)) args[k] = lift_const(c, 64, 0);
     int64_t off;
     /* Guest stack words at [rsp, rsp+48) become the callee's stack
      * arguments; extra ones are ignored by the callee. */

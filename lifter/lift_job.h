@@ -138,6 +138,9 @@ struct lift_mod {
      * addresses, add *bias) and their number. */
     int (*jump_table)(struct lift_mod *m, uint64_t site, const uint64_t **targets,
                       unsigned *n, uint64_t *bias);
+    /* From target's prototype: 1, and the argument registers it reads
+     * (bit k: k-th of rdi rsi rdx rcx r8 r9; xmm0-7). */
+    int (*args_at)(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
     /* For a PLT stub at target: 1, and *name = the function it calls. */
     int (*plt_at)(struct lift_mod *m, uint64_t target, const char **name);
     /* The address (i64) a native call to guest address target uses: NULL
@@ -193,6 +196,11 @@ int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
  * before writing them: bits 0-15 with ret per the ABI, bits 16-31 with ret
  * reading all; an estimate, for polyvariance keys and joins only. */
 unsigned lift_live_in(struct lift_mod *m, uint64_t pc);
+/* The xmm argument registers (bit = number, 0-7) the function at pc may
+ * read: an over-estimate, so that unread ones need not be passed. */
+unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc);
+/* lift_call.c: integer arguments of a known C library function, or -1. */
+int lift_libc_nargs(const char *name);
 
 
 /* lift_jit.c: code generation */

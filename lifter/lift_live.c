@@ -210,3 +210,128 @@ unsigned lift_live_in(struct lift_mod *m, uint64_t pc0)
     free(n);
     return r;
 }
+
+/* -- Vector registers read by a callee ------------------------------------------ *
+ *
+ * lift_live_xmm: the xmm registers (bit = number) the function at pc may
+ * read before writing them, so that a native call passes only those (the
+ * others as zero) and a specialization's unused vector parameters die.
+ * Here an over-estimate is what is safe: a write counts only when it
+ * replaces the whole register, a call reads what its callee reads (all
+ * eight argument registers when unknown), ret reads xmm0 and xmm1. */
+
+static unsigned xmm_bit(ZydisRegister r)
+{
+    return ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_XMM ? 1u << ZydisRegisterGetId(r) : 0;
+}
+
+/* Writes that leave no old bit of the register. */
+static int xmm_full_write(const struct lift_insn *i)
+{
+    switch (i->zi.mnemonic) {
+    case ZYDIS_MNEMONIC_MOVAPS: case ZYDIS_MNEMONIC_MOVUPS: case ZYDIS_MNEMONIC_MOVAPD:
+    case ZYDIS_MNEMONIC_MOVUPD: case ZYDIS_MNEMONIC_MOVDQA: case ZYDIS_MNEMONIC_MOVDQU:
+    case ZYDIS_MNEMONIC_MOVD: case ZYDIS_MNEMONIC_MOVQ:
+        return 1;
+    case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSS:   /* from memory: upper bits zeroed */
+        return i->op[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
+    default:
+        return 0;
+    }
+}
+
+static unsigned xmm_call_reads(struct lift_mod *m, uint64_t t, int depth);
+
+static unsigned xmm_walk(struct lift_mod *m, uint64_t pc0, int depth)
+{
+    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
+    uint64_t *todo = malloc(sizeof *todo * LIVE_BUDGET * 2), (*spc)[2] = malloc(sizeof *spc * LIVE_BUDGET);
+    LF_ASSERT(n && todo && spc, "out of memory");
+    int nn = 0, nt = 0;
+    todo[nt++] = pc0;
+    while (nt > 0) {
+        uint64_t pc = todo[--nt];
+        if (walk_find(n, nn, pc) >= 0 || nn == LIVE_BUDGET) continue;
+        struct live_node *d = &n[nn];
+        *d = (struct live_node){ pc, 0xffff, 0, 0, 0, { -1, -1 }, 0 };
+        uint64_t *s = spc[nn++];
+        struct lift_insn i;
+        if (!lift_code_ok(m, pc) || lift_decode(&m->mem, pc, &i) != LF_OK) continue;
+        d->use = 0;
+        uint64_t next = pc + i.len;
+        ZydisMnemonic mn = i.zi.mnemonic;
+        int direct = i.op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && i.op[0].imm.is_relative;
+        uint64_t target = direct ? next + (uint64_t)i.op[0].imm.value.s : 0;
+        int zero = (mn == ZYDIS_MNEMONIC_PXOR || mn == ZYDIS_MNEMONIC_XORPS || mn == ZYDIS_MNEMONIC_XORPD) &&
+                   i.op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && i.op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                   i.op[0].reg.value == i.op[1].reg.value;
+        for (unsigned k = 0; k < i.zi.operand_count && !zero; k++) {
+            const ZydisDecodedOperand *o = &i.op[k];
+            unsigned b = o->type == ZYDIS_OPERAND_TYPE_REGISTER ? xmm_bit(o->reg.value) : 0;
+            if (!b) continue;
+            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) d->use |= b;
+            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
+                if (k == 0 && xmm_full_write(&i)) d->def |= b;
+                else d->use |= b;
+            }
+        }
+        if (zero) d->def = xmm_bit(i.op[0].reg.value);
+        if (mn == ZYDIS_MNEMONIC_CALL) {
+            d->use |= direct ? xmm_call_reads(m, target, depth + 1) : 0xff;
+            d->def = 0xffff;
+            s[d->nsucc++] = next;
+        } else if (mn == ZYDIS_MNEMONIC_RET) {
+            d->use |= 0x3;
+        } else if (mn == ZYDIS_MNEMONIC_JMP) {
+            if (direct && lift_code_ok(m, target)) s[d->nsucc++] = target;
+            else d->use |= direct ? xmm_call_reads(m, target, depth + 1) | 0x3 : 0xffff;
+        } else if (i.zi.meta.category == ZYDIS_CATEGORY_COND_BR) {
+            s[d->nsucc++] = next;
+            if (direct) s[d->nsucc++] = target;
+            else d->use = 0xffff;
+        } else if (mn != ZYDIS_MNEMONIC_UD2 && mn != ZYDIS_MNEMONIC_HLT && mn != ZYDIS_MNEMONIC_INT3) {
+            s[d->nsucc++] = next;
+        }
+        for (int k = d->nsucc - 1; k >= 0 && nt < 2 * LIVE_BUDGET; k--) todo[nt++] = s[k];
+    }
+    for (int k = 0; k < nn; k++)
+        for (int q = 0; q < n[k].nsucc; q++) n[k].succ[q] = walk_find(n, nn, spc[k][q]);
+    for (int k = 0; k < nn; k++) n[k].in = n[k].use;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = nn - 1; k >= 0; k--) {
+            unsigned out = 0;
+            for (int q = 0; q < n[k].nsucc; q++) out |= n[k].succ[q] >= 0 ? n[n[k].succ[q]].in : 0xffff;
+            unsigned in = (n[k].use | (out & ~n[k].def)) & 0xffff;
+            if (in != n[k].in) n[k].in = in, changed = 1;
+        }
+    }
+    unsigned r = nn ? n[0].in : 0xffff;
+    free(spc);
+    free(todo);
+    free(n);
+    return r;
+}
+
+/* The cache holds these under the pc with bit 63 set (guest code is below). */
+#define XMM_KEY(pc) ((pc) | (1ull << 63))
+
+unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc)
+{
+    return xmm_call_reads(m, pc, 0) & 0xff;
+}
+
+static unsigned xmm_call_reads(struct lift_mod *m, uint64_t t, int depth)
+{
+    unsigned r;
+    const char *name;
+    unsigned g;
+    if (m->plt_at && m->plt_at(m, t, &name)) return lift_libc_nargs(name) >= 0 ? 0 : 0xff;
+    if (m->args_at && m->args_at(m, t, &g, &r)) return r;
+    if (!lift_code_ok(m, t) || depth > 8) return 0xff;
+    if (live_cached(m, XMM_KEY(t), &r)) return r;
+    live_put(m, XMM_KEY(t), 0xff);   /* recursion: assume the argument registers */
+    r = xmm_walk(m, t, depth) & 0xff;
+    live_put(m, XMM_KEY(t), r);
+    return r;
+}

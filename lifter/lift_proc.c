@@ -163,6 +163,43 @@ int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
     return 0;
 }
 
+/* -- Argument registers ---------------------------------------------------------------- */
+
+/* From target's DWARF prototype (not variadic): the integer and vector
+ * argument registers it reads (bit k = k-th of rdi rsi rdx rcx r8 r9 /
+ * xmm0-7), by the SysV classification: an argument that does not fit in
+ * the registers left goes to memory whole; a returned MEMORY value takes
+ * rdi for its address. */
+int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    /* A compiler clone (foo.isra.0, foo.constprop.0) may take other
+     * arguments than the prototype it inherits. */
+    if (!f || f->addr != target - bias || f->is_plt || !f->has_proto || f->variadic || !f->name ||
+        strchr(f->name, '.'))
+        return 0;
+    int gi = f->ret.cls[0] == AN_ABI_MEMORY, si = 0;
+    for (int k = 0; k < f->nparams; k++) {
+        const struct an_param *p = &f->params[k];
+        int ni = 0, ns = 0;
+        for (int e = 0; e < 2; e++) {
+            ni += p->cls[e] == AN_ABI_INTEGER;
+            ns += p->cls[e] == AN_ABI_SSE;
+        }
+        if (p->cls[0] == AN_ABI_NONE && !p->size) return 0;   /* unknown type: no answer */
+        if (gi + ni <= 6 && si + ns <= 8) gi += ni, si += ns;
+    }
+    *gpr = (1u << gi) - 1;
+    *xmm = (1u << si) - 1;
+    return 1;
+}
+
+int lift_proc_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
+{
+    struct lift_proc *p = m->user;
+    return lift_an_args(p->an, p->bias, target, gpr, xmm);
+}
+
 /* -- PLT stubs ----------------------------------------------------------------------- */
 
 int lift_proc_plt(struct lift_mod *m, uint64_t target, const char **name)

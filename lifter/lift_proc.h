@@ -36,5 +36,8 @@ int lift_an_jump_table(const struct an_binary *b, uint64_t bias, uint64_t site,
  * verdict for target / the call before retpc (run-time = link + bias). */
 int lift_noreturn_name(const char *name);
 int lift_an_noreturn(const struct an_binary *b, uint64_t bias, uint64_t target, uint64_t retpc);
+/* lift_mod.args_at for in-process modules, and the rule itself. */
+int lift_proc_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
+int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm);
 
 #endif

@@ -110,6 +110,36 @@ static void test_live_code_outside_the_ranges_is_all_live(void **s)
     assert_false(abi & B(R10));
 }
 
+/* xmm registers (0-7) the function at code reads. */
+static unsigned xmm_of(const uint8_t *code, size_t len)
+{
+    struct lift_memmap map = { GUEST, len, code, 1 };
+    struct lift_range range = { GUEST, GUEST + len };
+    struct lift_mod m;
+    memset(&m, 0, sizeof m);
+    m.mem = (struct lift_memsrc){ &map, 1, NULL };
+    m.code = &range;
+    m.ncode = 1;
+    unsigned r = lift_live_xmm(&m, GUEST);
+    assert_int_equal(lift_live_xmm(&m, GUEST), r);
+    free(m.live);
+    return r;
+}
+
+static void test_live_xmm_reads(void **s)
+{
+    (void)s;
+    static const uint8_t add[] = { 0xf2, 0x0f, 0x58, 0xc2, 0xc3 };    /* addsd xmm0, xmm2; ret */
+    assert_int_equal(xmm_of(add, sizeof add), 0x7);                   /* xmm0, xmm2, and xmm1 at ret */
+    static const uint8_t zero[] = { 0x66, 0x0f, 0xef, 0xc0, 0xc3 };   /* pxor xmm0, xmm0; ret */
+    assert_int_equal(xmm_of(zero, sizeof zero), 0x2);
+    static const uint8_t ind[] = { 0xff, 0xd0, 0xc3 };                /* call rax; ret: unknown callee */
+    assert_int_equal(xmm_of(ind, sizeof ind), 0xff);
+    /* 0: call 6; 5: ret; 6: movq xmm0, rdi; 11: ret -- the callee writes xmm0 first */
+    static const uint8_t dir[] = { 0xe8, 0x01, 0, 0, 0, 0xc3, 0x66, 0x48, 0x0f, 0x6e, 0xc7, 0xc3 };
+    assert_int_equal(xmm_of(dir, sizeof dir), 0x2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_live_loop_and_call),
         cmocka_unit_test(test_live_unknown_jump_reads_everything),
         cmocka_unit_test(test_live_code_outside_the_ranges_is_all_live),
+        cmocka_unit_test(test_live_xmm_reads),
     };
     return cmocka_run_group_tests_name("lift_live", tests, NULL, NULL);
 }
