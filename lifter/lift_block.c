@@ -167,6 +167,8 @@ static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
     for (int f = 0; f < LIFT_NFLAGS; f++)
         s->flag[f] = (fmask >> f) & 1 ? aval_of(c, c->flag[f].v)
                                       : (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
+    s->ngslot = c->ngslot;
+    memcpy(s->gslot, c->gslot, sizeof c->gslot[0] * (size_t)c->ngslot);
     s->nslot = 0;
     for (int k = 0; k < c->nslot; k++) {
         struct lift_aval v = c->slot[k].v ? aval_of(c, c->slot[k].v)
@@ -243,6 +245,16 @@ static int astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift
     int ch = 0;
     for (int k = 0; k < 16; k++) ch |= aval_join(&b->in.gpr[k], s->gpr[k]) | aval_join(&b->in.xmm[k], s->xmm[k]);
     for (int f = 0; f < LIFT_NFLAGS; f++) ch |= aval_join(&b->in.flag[f], s->flag[f]);
+    int ng = 0;
+    for (int k = 0; k < b->in.ngslot; k++) {
+        int keep = 0;
+        for (int q = 0; q < s->ngslot && !keep; q++)
+            keep = s->gslot[q].addr == b->in.gslot[k].addr && s->gslot[q].bits == b->in.gslot[k].bits &&
+                   s->gslot[q].v == b->in.gslot[k].v;
+        if (keep) b->in.gslot[ng++] = b->in.gslot[k];
+    }
+    ch |= ng != b->in.ngslot;
+    b->in.ngslot = ng;
     int64_t low = INT64_MIN;
     if (b->in.gpr[4].kind == LIFT_AK_STACK && s->gpr[4].kind == LIFT_AK_STACK)
         low = b->in.gpr[4].off < s->gpr[4].off ? b->in.gpr[4].off : s->gpr[4].off;
@@ -304,6 +316,8 @@ static void blk_enter(struct lift_job *j, struct lift_ctx *c, struct lift_blk *b
         c->flag[f] = (struct lift_flagslot){ v, -1 };
     }
     c->nfsrc = 0;
+    c->ngslot = s->ngslot;
+    memcpy(c->gslot, s->gslot, sizeof c->gslot[0] * (size_t)s->ngslot);
     c->nslot = 0;
     for (int k = 0; k < s->nslot; k++) {
         const struct lift_aslot *a = &s->slot[k];

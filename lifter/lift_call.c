@@ -129,7 +129,7 @@ void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, 
 
 void lift_job_entry_state(struct lift_job *j, struct lift_ctx *c)
 {
-    c->nfsrc = c->nslot = 0;
+    c->nfsrc = c->nslot = c->ngslot = 0;
     c->ctx_id = 0;
     if (j->snippet) { lift_snippet_entry(j, c); return; }
     for (int k = 0; k < 16; k++) c->gpr[k] = lift_opaque(c, c->i64), c->xmm[k] = lift_opaque(c, c->i128);
@@ -228,7 +228,22 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     if (variadic && c->pe && lift_stack_off(c, c->gpr[4], &off))
         for (int64_t w = 0; w < 6 && off + 8 * (w + 1) <= 0; w++)
             args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
-    if (!noreturn) lift_clobber_mem(c);
+    /* memcpy, memmove and memset write [rdi, rdi+rdx) only: into the frame
+     * they leave globals alone, into known global bytes the others. */
+    const char *name;
+    int64_t doff;
+    uint64_t dst, len;
+    int memfn = t && m->plt_at && m->plt_at(m, t, &name) &&
+                (!strcmp(name, "memcpy") || !strcmp(name, "memmove") || !strcmp(name, "memset"));
+    if (noreturn)
+        ;
+    else if (memfn && lift_stack_off(c, c->gpr[7], &doff))
+        lift_clobber_stack(c);
+    else if (memfn && lift_is_const(c->gpr[7], &dst) && lift_is_const(c->gpr[2], &len) && len < (1u << 20)) {
+        lift_clobber_stack(c);
+        lift_gslot_kill(c, dst, len);
+    } else
+        lift_clobber_mem(c);
     LLVMValueRef r;
     if (variadic) {
         LLVMValueRef fp = LLVMBuildIntToPtr(c->b, callee, LLVMPointerType(m->vfty, 0), "");

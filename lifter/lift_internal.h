@@ -102,6 +102,7 @@ struct lift_slot {
     int64_t taint;
 };
 #define LIFT_MAX_SLOTS 160
+#define LIFT_MAX_GSLOTS 8
 #define LIFT_MAX_FSRC 256
 
 /* Frame bytes a pointer that left the lifted code may reach: from the
@@ -154,6 +155,10 @@ struct lift_ctx {
     int nfsrc;
     struct lift_slot slot[LIFT_MAX_SLOTS];
     int nslot;
+    /* Constants the lifted code stored at constant (global) addresses:
+     * forwarded to loads until a store or native call that may reach them. */
+    struct lift_gslot { uint64_t addr; unsigned bits; LLVMValueRef v; } gslot[LIFT_MAX_GSLOTS];
+    int ngslot;
     unsigned flags_used, flags_defined; /* this block: read before written / written */
 
     /* Partial evaluation (lift_block.c, lift_mem.c). */
@@ -287,6 +292,12 @@ LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zydi
 void lift_clobber_mem(struct lift_ctx *c);
 /* Note that v (an i64) leaves the lifted code: a stack address escapes. */
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v);
+/* What a store the lifter does not follow may change: lift_clobber_stack,
+ * the forwarded stack slots an escaped pointer reaches; lift_clobber_mem,
+ * those and every forwarded global; lift_gslot_kill, the forwarded globals
+ * overlapping [a, a+bytes). */
+void lift_clobber_stack(struct lift_ctx *c);
+void lift_gslot_kill(struct lift_ctx *c, uint64_t a, uint64_t bytes);
 /* 1 when an escaped pointer may reach frame bytes [off, off+bytes). */
 int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes);
 

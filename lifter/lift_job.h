@@ -31,6 +31,8 @@ struct lift_astate {
     struct lift_aval gpr[16], xmm[16], flag[LIFT_NFLAGS];
     int nslot;
     struct lift_aslot slot[LIFT_MAX_SLOTS];
+    int ngslot;
+    struct lift_gslot gslot[LIFT_MAX_GSLOTS];   /* constants only */
 };
 
 /* -- Blocks, inline frames, call decisions ------------------------------------------ */

@@ -116,7 +116,21 @@ int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes)
     return 0;
 }
 
+void lift_gslot_kill(struct lift_ctx *c, uint64_t a, uint64_t bytes)
+{
+    int j = 0;
+    for (int k = 0; k < c->ngslot; k++)
+        if (!(c->gslot[k].addr < a + bytes && a < c->gslot[k].addr + c->gslot[k].bits / 8)) c->gslot[j++] = c->gslot[k];
+    c->ngslot = j;
+}
+
 void lift_clobber_mem(struct lift_ctx *c)
+{
+    c->ngslot = 0;
+    lift_clobber_stack(c);
+}
+
+void lift_clobber_stack(struct lift_ctx *c)
 {
     int j = 0;
     for (int k = 0; k < c->nslot; k++) {
@@ -242,6 +256,8 @@ LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zyd
         if (lift_is_const(addr, &a)) {
             uint8_t buf[16];
             if (lift_mem_read(c->mem, a, buf, bits / 8) == 1) return lift_const_bytes(c, buf, bits);
+            for (int k = 0; k < c->ngslot; k++)
+                if (c->gslot[k].addr == a && c->gslot[k].bits == bits) return c->gslot[k].v;
         } else if (lift_stack_off(c, addr, &k)) {
             if (!lift_stack_check(c, k, bits / 8)) return LLVMGetUndef(lift_int(c, bits));
             /* Loading a taint: the stack address it may hold is now an
@@ -263,11 +279,20 @@ static void lift_store_(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, Z
 {
     unsigned bits = lift_bits(v);
     int64_t k;
+    uint64_t a;
     if (c->pe && seg != ZYDIS_REGISTER_FS && lift_stack_off(c, addr, &k)) {
         if (!lift_stack_check(c, k, bits / 8)) return;
         /* A stack address stored where an escaped pointer reaches escapes too. */
         if (bits == 64 && lift_escaped(c, k, 8)) lift_note_escape(c, v);
         lift_slot_put(c, k, v, priv);
+    } else if (c->pe && seg != ZYDIS_REGISTER_FS && lift_is_const(addr, &a)) {
+        /* A constant address is global memory: it cannot reach the frame. */
+        lift_note_escape(c, v);
+        lift_gslot_kill(c, a, bits / 8);
+        if (LLVMIsAConstantInt(v) && bits <= 64) {
+            if (c->ngslot == LIFT_MAX_GSLOTS) memmove(c->gslot, c->gslot + 1, sizeof c->gslot[0] * (size_t)--c->ngslot);
+            c->gslot[c->ngslot++] = (struct lift_gslot){ a, bits, v };
+        }
     } else if (c->pe) {
         lift_note_escape(c, v);
         lift_clobber_mem(c);
