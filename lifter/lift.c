@@ -161,6 +161,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     struct lift_mod m;
     memset(&m, 0, sizeof m);
     m.lc = LLVMOrcThreadSafeContextGetContext(ts);
+    LLVMContextSetDiscardValueNames(m.lc, !lift_trace());   /* names only for reading the IR */
     m.m = LLVMModuleCreateWithNameInContext("lf_optimize", m.lc);
     m.b = LLVMCreateBuilderInContext(m.lc);
     m.mem = p.mem;

@@ -169,6 +169,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     struct lift_mod m;
     memset(&m, 0, sizeof m);
     m.lc = LLVMContextCreate();
+    LLVMContextSetDiscardValueNames(m.lc, !lift_trace());   /* names only for reading the IR */
     m.m = LLVMModuleCreateWithNameInContext("lineiform_image", m.lc);
     m.b = LLVMCreateBuilderInContext(m.lc);
     m.mem = mem;
