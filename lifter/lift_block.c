@@ -444,11 +444,6 @@ static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
     j->poly_restart = 1;
 }
 
-/* Polyvariance: a block reached with different known registers gets one
- * copy per register vector, so a loop whose trip count is known (a walk
- * over a frozen array or list) unrolls and each iteration keeps its
- * constants.  A block whose copies exceed POLY_LIMIT is a loop that does
- * not end at lift time: it becomes monovariant and the analysis restarts. */
 /* Known registers the code at pc overwrites before reading become unknown
  * (lift_live.c): they neither key copies nor reach the block as constants.
  * A stack address is dropped only when dead even if a callee's ret were to
@@ -464,6 +459,11 @@ static void gpr_drop_dead(struct lift_job *j, uint64_t pc, struct lift_aval *gpr
             gpr[r] = (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
 }
 
+/* Polyvariance: a block reached with different known registers gets one
+ * copy per register vector, so a loop whose trip count is known (a walk
+ * over a frozen array or list) unrolls and each iteration keeps its
+ * constants.  A block whose copies exceed POLY_LIMIT is a loop that does
+ * not end at lift time: it becomes monovariant and the analysis restarts. */
 static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const struct lift_aval *gpr_in)
 {
     if (j->nopoly || j->snippet) return blk_get(j, pc, ctx, var);
@@ -492,9 +492,9 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
                 if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
                 fprintf(stderr, "   copy %d:", b->poly);
                 for (int r = 0; r < 16; r++) {
-                    uint64_t v = 0;
-                    if (b->in.gpr[r].kind == LIFT_AK_CONST) lift_is_const(b->in.gpr[r].k, &v);
-                    if (b->in.gpr[r].kind == LIFT_AK_CONST) fprintf(stderr, " r%d=%llx", r, (unsigned long long)v);
+                    uint64_t v;
+                    if (b->in.gpr[r].kind == LIFT_AK_CONST && lift_is_const(b->in.gpr[r].k, &v))
+                        fprintf(stderr, " r%d=%llx", r, (unsigned long long)v);
                     else if (b->in.gpr[r].kind == LIFT_AK_STACK) fprintf(stderr, " r%d=sp%+lld", r, (long long)b->in.gpr[r].off);
                 }
                 fprintf(stderr, "\n");
@@ -627,9 +627,6 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
             continue;
         }
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
-        /* A new escape invalidates what earlier blocks forwarded: finish the
-         * round (collecting the other escapes too), then restart. */
-        if (memcmp(&c->esc, &j->esc, sizeof j->esc) != 0) j->esc = c->esc;
         b = &j->blk[bi];
         b->fuse = c->flags_used;
         b->fdef = c->flags_defined;
@@ -649,7 +646,6 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         b->succ = malloc(sizeof *succ * (size_t)(nsucc ? nsucc : 1));
         LF_ASSERT(b->succ, "out of memory");
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
-        if (!b->nsucc) continue;
         for (int k = 0; k < b->nsucc; k++) {
             edge = out;
             if (c->term.kind == LIFT_T_SPLIT) astate_refine(c, &edge, k == 0);
@@ -659,6 +655,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
             if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
             work[nwork++] = succ[k];
         }
+        /* A new escape (from the block or its joins) invalidates what earlier
+         * blocks forwarded: finish the round (collecting the other escapes
+         * too), then restart. */
         if (memcmp(&c->esc, &j->esc, sizeof j->esc) != 0) j->esc = c->esc;
         if (j->nblk > j->mod->max_blocks * 4) {
             if (!j->nopoly) {

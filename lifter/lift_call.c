@@ -176,10 +176,6 @@ static const struct { const char *name; int nargs; } libc_nargs[] = {
     { "strtod", 2 }, { "strtol", 3 }, { "strtoll", 3 }, { "vfprintf", 3 }, { "vsnprintf", 4 },
 };
 
-/* Which of the six argument registers (bit k = lift_argreg[k]) a native
- * call to t may read: all for an unknown target or an unknown import, the
- * prototype's for a known import, and for the interpreter's own code the
- * registers its entry reads before writing (lift_live.c, per the ABI). */
 int lift_libc_nargs(const char *name)
 {
     for (size_t k = 0; k < sizeof libc_nargs / sizeof libc_nargs[0]; k++)
@@ -187,40 +183,49 @@ int lift_libc_nargs(const char *name)
     return -1;
 }
 
-static unsigned call_args_read(struct lift_mod *m, uint64_t t)
+/* The argument registers a native call to t may read: *gpr bit k =
+ * lift_argreg[k], *xmm bit k = xmm k.  From t's prototype (then 1: the
+ * others are certainly not arguments); else all for an unknown target or
+ * import, the standard prototype's for a known import, and for the
+ * interpreter's own code what its entry reads before writing (lift_live.c,
+ * per the ABI). */
+static int call_reads(struct lift_mod *m, uint64_t t, unsigned *gpr, unsigned *xmm)
 {
     const char *name;
-    unsigned gpr, xmm;
-    if (!t) return 0x3f;
-    if (m->args_at && m->args_at(m, t, &gpr, &xmm)) return gpr;
+    *gpr = 0x3f;
+    *xmm = 0xff;
+    if (!t) return 0;
+    if (m->args_at && m->args_at(m, t, gpr, xmm)) return 1;
+    *xmm = lift_live_xmm(m, t);
     if (m->plt_at && m->plt_at(m, t, &name)) {
         int n = lift_libc_nargs(name);
-        return n >= 0 ? (1u << n) - 1 : 0x3f;
+        if (n >= 0) *gpr = (1u << n) - 1;
+    } else if (lift_code_ok(m, t)) {
+        unsigned live = lift_live_in(m, t);
+        *gpr = 0;
+        for (int k = 0; k < 6; k++)
+            if ((live >> lift_argreg[k]) & 1) *gpr |= 1u << k;
     }
-    if (!lift_code_ok(m, t)) return 0x3f;
-    unsigned live = lift_live_in(m, t), r = 0;
-    for (int k = 0; k < 6; k++)
-        if ((live >> lift_argreg[k]) & 1) r |= 1u << k;
-    return r;
+    return 0;
 }
 
 void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn)
 {
     struct lift_mod *m = c->mod;
     LLVMValueRef args[14 + 6];
+    unsigned n = 14, greads, xreads;
+    int proto = call_reads(m, t, &greads, &xreads);
+    lift_call_args(c, args);
     /* A callee that never returns cannot invalidate what the lifter knows
      * after it: nothing it is given escapes. */
-    unsigned n = 14, reads = noreturn ? 0 : call_args_read(m, t);
-    lift_call_args(c, args);
-    for (int k = 0; k < 6; k++)
-        if ((reads >> k) & 1) lift_note_escape(c, args[k]);
-    /* Vector registers the callee does not read go as zero, so that a
-     * specialization's vector parameters die when only such calls use them. */
-    unsigned xreads = 0xff, greads = 0x3f;
-    if (t && !(m->args_at && m->args_at(m, t, &greads, &xreads))) xreads = lift_live_xmm(m, t);
+    for (int k = 0; k < 6 && !noreturn; k++)
+        if ((greads >> k) & 1) lift_note_escape(c, args[k]);
+    /* Registers the callee does not read go as zero, so that a
+     * specialization's parameters die when only such calls use them; an
+     * integer register only by the prototype (an estimate may miss one). */
     for (int k = 0; k < 8; k++)
         if (!((xreads >> k) & 1)) args[6 + k] = LLVMConstNull(c->v2i64);
-    for (int k = 0; k < 6; k++)   /* per the prototype: the others are not arguments */
+    for (int k = 0; k < 6 && proto; k++)
         if (!((greads >> k) & 1)) args[k] = lift_const(c, 64, 0);
     int64_t off;
     /* Guest stack words at [rsp, rsp+48) become the callee's stack

@@ -132,18 +132,21 @@ static int walk_find(const struct live_node *n, int nn, uint64_t pc)
     return -1;
 }
 
-unsigned lift_live_in(struct lift_mod *m, uint64_t pc0)
+/* How control leaves an instruction; a walk's insn callback turns it into
+ * reads and writes (target: the direct callee, 0 when computed). */
+enum walk_kind { W_NEXT, W_CALL, W_RET, W_TAIL /* direct jmp out of the code */, W_UNKNOWN, W_STOP };
+typedef void walk_insn_fn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                          struct live_node *d, int depth);
+
+/* The instructions reachable from pc0 within the budget into n[] (their
+ * number), successors resolved; an undecodable one or one outside the
+ * code reads everything, the others what insn says. */
+static int walk(struct lift_mod *m, uint64_t pc0, struct live_node *n, walk_insn_fn *insn, int depth)
 {
-    unsigned cached;
-    if (live_cached(m, pc0, &cached)) return cached;
-    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
-    uint64_t *todo = malloc(sizeof *todo * LIVE_BUDGET * 2);
-    LF_ASSERT(n && todo, "out of memory");
+    uint64_t *todo = malloc(sizeof *todo * LIVE_BUDGET * 2), (*spc)[2] = malloc(sizeof *spc * LIVE_BUDGET);
+    LF_ASSERT(todo && spc, "out of memory");
     int nn = 0, nt = 0;
     todo[nt++] = pc0;
-    /* Discover: each node's successors as pcs first (resolved below). */
-    uint64_t (*spc)[2] = malloc(sizeof *spc * LIVE_BUDGET);
-    LF_ASSERT(spc, "out of memory");
     while (nt > 0) {
         uint64_t pc = todo[--nt];
         if (walk_find(n, nn, pc) >= 0 || nn == LIVE_BUDGET) continue;
@@ -156,57 +159,84 @@ unsigned lift_live_in(struct lift_mod *m, uint64_t pc0)
         ZydisMnemonic mn = i.zi.mnemonic;
         int direct = i.op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && i.op[0].imm.is_relative;
         uint64_t target = direct ? next + (uint64_t)i.op[0].imm.value.s : 0;
-        insn_use_def(&i, &d->use, &d->def);
+        enum walk_kind k = W_NEXT;
         if (mn == ZYDIS_MNEMONIC_CALL) {
-            d->use |= ARGS;
-            d->def = CLOBBER;
+            k = W_CALL;
             s[d->nsucc++] = next;
         } else if (mn == ZYDIS_MNEMONIC_RET) {
-            d->use |= RETS | SAVED;
-            d->ret = 1;
+            k = W_RET;
         } else if (mn == ZYDIS_MNEMONIC_JMP) {
             if (direct && lift_code_ok(m, target)) s[d->nsucc++] = target;
-            else if (direct) d->use |= ARGS | SAVED | RETS;   /* tail call out of the code */
-            else d->use = LIVE_ALL;                            /* jump table or computed */
+            else k = direct ? W_TAIL : W_UNKNOWN;   /* tail call out of the code; jump table or computed */
         } else if (i.zi.meta.category == ZYDIS_CATEGORY_COND_BR) {
             s[d->nsucc++] = next;
             if (direct) s[d->nsucc++] = target;
-            else d->use = LIVE_ALL;
+            else k = W_UNKNOWN;
         } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_HLT || mn == ZYDIS_MNEMONIC_INT3) {
-            /* nothing after */
-        } else if (mn == ZYDIS_MNEMONIC_SYSCALL) {
-            d->use |= R(0) | R(7) | R(6) | R(2) | R(10) | R(8) | R(9);
-            d->def = R(0) | R(1) | R(11);
-            s[d->nsucc++] = next;
+            k = W_STOP;
         } else {
             s[d->nsucc++] = next;
         }
-        for (int k = d->nsucc - 1; k >= 0 && nt < 2 * LIVE_BUDGET; k--) todo[nt++] = s[k];
+        d->use = d->def = 0;
+        insn(m, &i, k, target, d, depth);
+        for (int q = d->nsucc - 1; q >= 0 && nt < 2 * LIVE_BUDGET; q--) todo[nt++] = s[q];
     }
     for (int k = 0; k < nn; k++)
         for (int q = 0; q < n[k].nsucc; q++) n[k].succ[q] = walk_find(n, nn, spc[k][q]);
-    /* Backward dataflow; a successor outside the walk has everything live.
-     * Twice: with the ABI's view of ret, then with ret reading everything. */
-    unsigned r = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int k = 0; k < nn; k++) {
-            if (pass && n[k].ret) n[k].use = LIVE_ALL;
-            n[k].in = n[k].use;
-        }
-        for (int changed = 1; changed;) {
-            changed = 0;
-            for (int k = nn - 1; k >= 0; k--) {
-                unsigned out = 0;
-                for (int q = 0; q < n[k].nsucc; q++) out |= n[k].succ[q] >= 0 ? n[n[k].succ[q]].in : LIVE_ALL;
-                unsigned in = (n[k].use | (out & ~n[k].def)) & LIVE_ALL;
-                if (in != n[k].in) n[k].in = in, changed = 1;
-            }
-        }
-        r |= (nn ? n[0].in : LIVE_ALL) << (16 * pass);
-    }
-    live_put(m, pc0, r);
     free(spc);
     free(todo);
+    return nn;
+}
+
+/* Backward dataflow to a fixpoint; a successor outside the walk has
+ * everything live.  What is live at the walk's first instruction. */
+static unsigned dataflow(struct live_node *n, int nn)
+{
+    for (int k = 0; k < nn; k++) n[k].in = n[k].use;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int k = nn - 1; k >= 0; k--) {
+            unsigned out = 0;
+            for (int q = 0; q < n[k].nsucc; q++) out |= n[k].succ[q] >= 0 ? n[n[k].succ[q]].in : LIVE_ALL;
+            unsigned in = (n[k].use | (out & ~n[k].def)) & LIVE_ALL;
+            if (in != n[k].in) n[k].in = in, changed = 1;
+        }
+    }
+    return nn ? n[0].in : LIVE_ALL;
+}
+
+static void gpr_insn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                     struct live_node *d, int depth)
+{
+    (void)m, (void)target, (void)depth;
+    insn_use_def(i, &d->use, &d->def);
+    switch (k) {
+    case W_CALL: d->use |= ARGS; d->def = CLOBBER; break;
+    case W_RET: d->use |= RETS | SAVED; d->ret = 1; break;
+    case W_TAIL: d->use |= ARGS | SAVED | RETS; break;
+    case W_UNKNOWN: d->use = LIVE_ALL; break;
+    default:
+        if (i->zi.mnemonic == ZYDIS_MNEMONIC_SYSCALL) {
+            d->use |= R(0) | R(7) | R(6) | R(2) | R(10) | R(8) | R(9);
+            d->def = R(0) | R(1) | R(11);
+        }
+        break;
+    }
+}
+
+unsigned lift_live_in(struct lift_mod *m, uint64_t pc0)
+{
+    unsigned r;
+    if (live_cached(m, pc0, &r)) return r;
+    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
+    LF_ASSERT(n, "out of memory");
+    int nn = walk(m, pc0, n, gpr_insn, 0);
+    /* Twice: with the ABI's view of ret, then with ret reading everything. */
+    r = dataflow(n, nn);
+    for (int k = 0; k < nn; k++)
+        if (n[k].ret) n[k].use = LIVE_ALL;
+    r |= dataflow(n, nn) << 16;
+    live_put(m, pc0, r);
     free(n);
     return r;
 }
@@ -242,73 +272,38 @@ static int xmm_full_write(const struct lift_insn *i)
 
 static unsigned xmm_call_reads(struct lift_mod *m, uint64_t t, int depth);
 
+static void xmm_insn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                     struct live_node *d, int depth)
+{
+    ZydisMnemonic mn = i->zi.mnemonic;
+    int zero = (mn == ZYDIS_MNEMONIC_PXOR || mn == ZYDIS_MNEMONIC_XORPS || mn == ZYDIS_MNEMONIC_XORPD) &&
+               i->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && i->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+               i->op[0].reg.value == i->op[1].reg.value;
+    for (unsigned q = 0; q < i->zi.operand_count && !zero; q++) {
+        const ZydisDecodedOperand *o = &i->op[q];
+        unsigned b = o->type == ZYDIS_OPERAND_TYPE_REGISTER ? xmm_bit(o->reg.value) : 0;
+        if (!b) continue;
+        if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) d->use |= b;
+        if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
+            if (q == 0 && xmm_full_write(i)) d->def |= b;
+            else d->use |= b;
+        }
+    }
+    if (zero) d->def = xmm_bit(i->op[0].reg.value);
+    switch (k) {
+    case W_CALL: d->use |= target ? xmm_call_reads(m, target, depth + 1) : 0xff; d->def = 0xffff; break;
+    case W_RET: d->use |= 0x3; break;
+    case W_TAIL: d->use |= xmm_call_reads(m, target, depth + 1) | 0x3; break;
+    case W_UNKNOWN: d->use = 0xffff; break;
+    default: break;
+    }
+}
+
 static unsigned xmm_walk(struct lift_mod *m, uint64_t pc0, int depth)
 {
     struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
-    uint64_t *todo = malloc(sizeof *todo * LIVE_BUDGET * 2), (*spc)[2] = malloc(sizeof *spc * LIVE_BUDGET);
-    LF_ASSERT(n && todo && spc, "out of memory");
-    int nn = 0, nt = 0;
-    todo[nt++] = pc0;
-    while (nt > 0) {
-        uint64_t pc = todo[--nt];
-        if (walk_find(n, nn, pc) >= 0 || nn == LIVE_BUDGET) continue;
-        struct live_node *d = &n[nn];
-        *d = (struct live_node){ pc, 0xffff, 0, 0, 0, { -1, -1 }, 0 };
-        uint64_t *s = spc[nn++];
-        struct lift_insn i;
-        if (!lift_code_ok(m, pc) || lift_decode(&m->mem, pc, &i) != LF_OK) continue;
-        d->use = 0;
-        uint64_t next = pc + i.len;
-        ZydisMnemonic mn = i.zi.mnemonic;
-        int direct = i.op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && i.op[0].imm.is_relative;
-        uint64_t target = direct ? next + (uint64_t)i.op[0].imm.value.s : 0;
-        int zero = (mn == ZYDIS_MNEMONIC_PXOR || mn == ZYDIS_MNEMONIC_XORPS || mn == ZYDIS_MNEMONIC_XORPD) &&
-                   i.op[0].type == ZYDIS_OPERAND_TYPE_REGISTER && i.op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                   i.op[0].reg.value == i.op[1].reg.value;
-        for (unsigned k = 0; k < i.zi.operand_count && !zero; k++) {
-            const ZydisDecodedOperand *o = &i.op[k];
-            unsigned b = o->type == ZYDIS_OPERAND_TYPE_REGISTER ? xmm_bit(o->reg.value) : 0;
-            if (!b) continue;
-            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) d->use |= b;
-            if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) {
-                if (k == 0 && xmm_full_write(&i)) d->def |= b;
-                else d->use |= b;
-            }
-        }
-        if (zero) d->def = xmm_bit(i.op[0].reg.value);
-        if (mn == ZYDIS_MNEMONIC_CALL) {
-            d->use |= direct ? xmm_call_reads(m, target, depth + 1) : 0xff;
-            d->def = 0xffff;
-            s[d->nsucc++] = next;
-        } else if (mn == ZYDIS_MNEMONIC_RET) {
-            d->use |= 0x3;
-        } else if (mn == ZYDIS_MNEMONIC_JMP) {
-            if (direct && lift_code_ok(m, target)) s[d->nsucc++] = target;
-            else d->use |= direct ? xmm_call_reads(m, target, depth + 1) | 0x3 : 0xffff;
-        } else if (i.zi.meta.category == ZYDIS_CATEGORY_COND_BR) {
-            s[d->nsucc++] = next;
-            if (direct) s[d->nsucc++] = target;
-            else d->use = 0xffff;
-        } else if (mn != ZYDIS_MNEMONIC_UD2 && mn != ZYDIS_MNEMONIC_HLT && mn != ZYDIS_MNEMONIC_INT3) {
-            s[d->nsucc++] = next;
-        }
-        for (int k = d->nsucc - 1; k >= 0 && nt < 2 * LIVE_BUDGET; k--) todo[nt++] = s[k];
-    }
-    for (int k = 0; k < nn; k++)
-        for (int q = 0; q < n[k].nsucc; q++) n[k].succ[q] = walk_find(n, nn, spc[k][q]);
-    for (int k = 0; k < nn; k++) n[k].in = n[k].use;
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (int k = nn - 1; k >= 0; k--) {
-            unsigned out = 0;
-            for (int q = 0; q < n[k].nsucc; q++) out |= n[k].succ[q] >= 0 ? n[n[k].succ[q]].in : 0xffff;
-            unsigned in = (n[k].use | (out & ~n[k].def)) & 0xffff;
-            if (in != n[k].in) n[k].in = in, changed = 1;
-        }
-    }
-    unsigned r = nn ? n[0].in : 0xffff;
-    free(spc);
-    free(todo);
+    LF_ASSERT(n, "out of memory");
+    unsigned r = dataflow(n, walk(m, pc0, n, xmm_insn, depth));
     free(n);
     return r;
 }

@@ -107,13 +107,19 @@ static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits
     return NULL;
 }
 
-int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes)
+/* The first escape range of a live frame that reaches [off, off+bytes), or -1. */
+static int escape_at(const struct lift_ctx *c, int64_t off, unsigned bytes)
 {
     for (int e = 0; e < c->esc.n; e++)
         if (off < c->esc.r[e].hi && c->esc.r[e].lo < off + (int64_t)bytes &&
             lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top))
-            return 1;
-    return 0;
+            return e;
+    return -1;
+}
+
+int lift_escaped(const struct lift_ctx *c, int64_t off, unsigned bytes)
+{
+    return escape_at(c, off, bytes) >= 0;
 }
 
 void lift_gslot_kill(struct lift_ctx *c, uint64_t a, uint64_t bytes)
@@ -141,15 +147,12 @@ void lift_clobber_stack(struct lift_ctx *c)
         for (int e = 0; e < c->esc.n && s->priv && !own; e++)
             own = c->esc.r[e].lo >= s->off && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
                   lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top);
-        if ((s->priv && !own) || !lift_escaped(c, s->off, s->bits / 8)) c->slot[j++] = *s;
-        else if (lift_trace() >= 6)
-            for (int e = 0; e < c->esc.n; e++)
-                if (s->off < c->esc.r[e].hi && c->esc.r[e].lo < s->off + (int64_t)(s->bits / 8) &&
-                    lift_frame_live(c, c->esc.r[e].entry, c->esc.r[e].top))
-                    fprintf(stderr, "lineiform: slot %lld clobbered at 0x%llx ctx %d by [%lld, %lld) of 0x%llx/%lld\n",
-                            (long long)s->off, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id,
-                            (long long)c->esc.r[e].lo, (long long)c->esc.r[e].hi,
-                            (unsigned long long)c->esc.r[e].entry, (long long)c->esc.r[e].top);
+        int e = escape_at(c, s->off, s->bits / 8);
+        if ((s->priv && !own) || e < 0) c->slot[j++] = *s;
+        else LF_DEBUG(6, "lineiform: slot %lld clobbered at 0x%llx ctx %d by [%lld, %lld) of 0x%llx/%lld\n",
+                      (long long)s->off, (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id,
+                      (long long)c->esc.r[e].lo, (long long)c->esc.r[e].hi,
+                      (unsigned long long)c->esc.r[e].entry, (long long)c->esc.r[e].top);
     }
     c->nslot = j;
 }
@@ -211,11 +214,7 @@ void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
 
 static int lift_stack_check(struct lift_ctx *c, int64_t off, unsigned bytes)
 {
-    if (off < c->min_sp) {
-        c->min_sp = off;
-        LF_DEBUG(5, "lineiform: stack reaches sp%+lld at 0x%llx ctx %d\n", (long long)off,
-                 (unsigned long long)(c->insn ? c->insn->pc : 0), c->ctx_id);
-    }
+    if (off < c->min_sp) c->min_sp = off;
     if (off + (int64_t)bytes > 8 && !c->bad) {
         c->bad = 1;
         lift_fail(c, "access to the caller's stack frame (sp%+lld)", (long long)off);

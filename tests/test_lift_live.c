@@ -16,8 +16,9 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, 
 #define B(r) (1u << (r))
 #define GUEST 0x400000ull
 
-/* Live registers at the first byte of code: abi = bits 0-15, all = 16-31. */
-static void live_of(const uint8_t *code, size_t len, unsigned *abi, unsigned *all)
+/* query(m, GUEST) on a module whose code is just code at GUEST; asked
+ * twice, the cached answer must be the same. */
+static unsigned ask(const uint8_t *code, size_t len, unsigned (*query)(struct lift_mod *, uint64_t))
 {
     struct lift_memmap map = { GUEST, len, code, 1 };
     struct lift_range range = { GUEST, GUEST + len };
@@ -26,9 +27,16 @@ static void live_of(const uint8_t *code, size_t len, unsigned *abi, unsigned *al
     m.mem = (struct lift_memsrc){ &map, 1, NULL };
     m.code = &range;
     m.ncode = 1;
-    unsigned r = lift_live_in(&m, GUEST);
-    assert_int_equal(lift_live_in(&m, GUEST), r);   /* the cached answer is the same */
+    unsigned r = query(&m, GUEST);
+    assert_int_equal(query(&m, GUEST), r);
     free(m.live);
+    return r;
+}
+
+/* Live registers at the first byte of code: abi = bits 0-15, all = 16-31. */
+static void live_of(const uint8_t *code, size_t len, unsigned *abi, unsigned *all)
+{
+    unsigned r = ask(code, len, lift_live_in);
     *abi = r & 0xffff;
     *all = r >> 16;
 }
@@ -113,17 +121,7 @@ static void test_live_code_outside_the_ranges_is_all_live(void **s)
 /* xmm registers (0-7) the function at code reads. */
 static unsigned xmm_of(const uint8_t *code, size_t len)
 {
-    struct lift_memmap map = { GUEST, len, code, 1 };
-    struct lift_range range = { GUEST, GUEST + len };
-    struct lift_mod m;
-    memset(&m, 0, sizeof m);
-    m.mem = (struct lift_memsrc){ &map, 1, NULL };
-    m.code = &range;
-    m.ncode = 1;
-    unsigned r = lift_live_xmm(&m, GUEST);
-    assert_int_equal(lift_live_xmm(&m, GUEST), r);
-    free(m.live);
-    return r;
+    return ask(code, len, lift_live_xmm);
 }
 
 static void test_live_xmm_reads(void **s)
