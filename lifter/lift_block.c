@@ -713,7 +713,10 @@ static void emit_switch(struct lift_job *j, struct lift_ctx *c, const int *succ,
 
 static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
 {
-    int64_t top = ((-j->min_sp + 63) / 64) * 64 + 56;   /* sp0 = 56 mod 64, as in the analysis */
+    /* sp0 = 56 mod 64 in the analysis; here the same modulo the frame's
+     * alignment (16 unless the code aligns the stack wider). */
+    int64_t al = j->align64 ? 64 : 16;
+    int64_t top = ((-j->min_sp + al - 1) / al) * al + 56 % al;
     j->emitting = 1;
     lift_job_ctx_init(j, c, j->fn, top);
     lift_job_entry_state(j, c);

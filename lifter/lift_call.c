@@ -122,7 +122,7 @@ void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, 
     if (!c->pe) return;
     c->frame_top = frame_top;
     c->frame = LLVMBuildAlloca(c->b, LLVMArrayType(c->i8, (unsigned)(frame_top + 16)), "frame");
-    LLVMSetAlignment(c->frame, 64);
+    LLVMSetAlignment(c->frame, j->align64 || !j->emitting ? 64 : 16);
     c->sp0 = LLVMBuildAdd(c->b, LLVMBuildPtrToInt(c->b, c->frame, c->i64, ""),
                           lift_const(c, 64, (uint64_t)frame_top), "sp0");
 }

@@ -104,6 +104,7 @@ struct lift_job {
     int nmono, capmono;
     int nopoly, poly_restart;
     int64_t min_sp;
+    int align64;                /* code aligns a stack address by 32 or 64 */
     struct lift_esc esc;        /* as lift_ctx.esc, for the whole job */
     unsigned insns;             /* instructions in the emitted blocks */
     int failed_ctx;             /* context of the refusal */

@@ -10,6 +10,7 @@
  *      lift_add/lift_sub/lift_and preserve that form so the partial
  *      evaluator can forward stack slots and size the frame. */
 #include "lifter/lift_internal.h"
+#include "lifter/lift_job.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,11 +135,15 @@ LLVMValueRef lift_and(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b)
 {
     int64_t k;
     uint64_t m;
-    /* The frame is 64-byte aligned, so aligning a stack address down by up
-     * to 64 is known at lift time. */
+    /* Aligning a stack address down by up to 64 is known at lift time: the
+     * frame is 16-byte aligned, or 64 if the analysis saw a wider mask. */
     if (lift_bits(a) == 64 && lift_stack_off(c, a, &k) && lift_is_const(b, &m) &&
         (int64_t)m < 0 && (int64_t)m >= -64 && ((~m + 1) & ~m) == 0) {
         int64_t abs = c->frame_top + k;
+        if ((int64_t)m < -16 && c->job) {
+            LF_ASSERT(!c->job->emitting || c->job->align64, "wide stack alignment after the analysis");
+            c->job->align64 = 1;
+        }
         return lift_stack_addr(c, (abs & (int64_t)m) - c->frame_top);
     }
     return LLVMBuildAnd(c->b, a, b, "");
