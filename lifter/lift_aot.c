@@ -4,8 +4,10 @@
  * The same pipeline as lf_optimize (lift.c), with guest memory read only
  * through the lift_memmap table the snapshot command built (interpreter
  * segments and heap-dump arenas, held anywhere in this process), and code
- * generation for a deliberate CPU (x86-64-v2), static relocations and the
- * large code model.  Native calls into the interpreter use its absolute
+ * generation for a deliberate CPU (x86-64-v2), position-independent code
+ * and the small code model: calls between specializations are direct and
+ * constants are read PC-relative (the image is one piece of at most a few
+ * MiB).  Native calls into the interpreter use its absolute
  * run-time addresses (the image runs in the same interpreter at the same
  * addresses); calls through the interpreter's PLT become undefined
  * symbols named after the function they bind to (strlen, GC_malloc, ...),

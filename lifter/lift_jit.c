@@ -83,8 +83,8 @@ LLVMTargetMachineRef lift_tm_create(const char *cpu, int aot, char *why, size_t 
     char *host = NULL, *feat = NULL;
     if (!cpu) host = LLVMGetHostCPUName(), feat = LLVMGetHostCPUFeatures();
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(t, triple, cpu ? cpu : host, feat ? feat : "",
-        LLVMCodeGenLevelAggressive, aot ? LLVMRelocStatic : LLVMRelocDefault,
-        aot ? LLVMCodeModelLarge : LLVMCodeModelJITDefault);
+        LLVMCodeGenLevelAggressive, aot ? LLVMRelocPIC : LLVMRelocDefault,
+        aot ? LLVMCodeModelSmall : LLVMCodeModelJITDefault);
     LLVMDisposeMessage(triple);
     if (host) LLVMDisposeMessage(host);
     if (feat) LLVMDisposeMessage(feat);

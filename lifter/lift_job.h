@@ -209,7 +209,7 @@ int lift_libc_nargs(const char *name);
 /* lift_jit.c: code generation */
 #include <llvm-c/Orc.h>
 #include <llvm-c/TargetMachine.h>
-/* A target machine: cpu NULL = the host's; aot: static relocs, large code model. */
+/* A target machine: cpu NULL = the host's; aot: PIC, small code model. */
 LLVMTargetMachineRef lift_tm_create(const char *cpu, int aot, char *why, size_t whylen);
 /* Verify and optimize (level 0..3) the module. */
 enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
