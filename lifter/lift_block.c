@@ -769,28 +769,55 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
 
 /* Delete side-effect-free instructions nobody uses, so that no dead
  * ptrtoint of the frame keeps SROA from promoting it. */
+static int sweep_pure(LLVMValueRef in)
+{
+    LLVMOpcode op = LLVMGetInstructionOpcode(in);
+    return (op >= LLVMAdd && op <= LLVMXor && op != LLVMUDiv && op != LLVMSDiv &&
+            op != LLVMURem && op != LLVMSRem) ||
+           (op >= LLVMTrunc && op <= LLVMBitCast) || op == LLVMAddrSpaceCast ||
+           op == LLVMICmp || op == LLVMFCmp || op == LLVMFNeg ||
+           op == LLVMPHI || op == LLVMSelect || op == LLVMGetElementPtr ||
+           op == LLVMExtractValue || op == LLVMInsertValue || op == LLVMFreeze ||
+           op == LLVMExtractElement || op == LLVMInsertElement || op == LLVMShuffleVector;
+}
+
 static void job_sweep(LLVMValueRef fn)
 {
-    /* Backwards, so a chain of dead values goes in one pass. */
-    for (int changed = 1; changed;) {
-        changed = 0;
-        for (LLVMBasicBlockRef bb = LLVMGetLastBasicBlock(fn); bb; bb = LLVMGetPreviousBasicBlock(bb)) {
-            LLVMValueRef in = LLVMGetLastInstruction(bb);
-            while (in) {
-                LLVMValueRef prev = LLVMGetPreviousInstruction(in);
-                LLVMOpcode op = LLVMGetInstructionOpcode(in);
-                int pure = (op >= LLVMAdd && op <= LLVMXor && op != LLVMUDiv && op != LLVMSDiv &&
-                            op != LLVMURem && op != LLVMSRem) ||
-                           (op >= LLVMTrunc && op <= LLVMBitCast) || op == LLVMAddrSpaceCast ||
-                           op == LLVMICmp || op == LLVMFCmp || op == LLVMFNeg ||
-                           op == LLVMPHI || op == LLVMSelect || op == LLVMGetElementPtr ||
-                           op == LLVMExtractValue || op == LLVMInsertValue || op == LLVMFreeze ||
-                           op == LLVMExtractElement || op == LLVMInsertElement || op == LLVMShuffleVector;
-                if (pure && !LLVMGetFirstUse(in)) { LLVMInstructionEraseFromParent(in); changed = 1; }
-                in = prev;
-            }
+    /* A worklist of dead values: erasing one may leave its operands dead.
+     * A value enters it once: when found unused, or when its last user
+     * goes (operands are deduplicated per user). */
+    size_t n = 0, cap = 1024;
+    LLVMValueRef *work = malloc(sizeof *work * cap);
+    LF_ASSERT(work, "out of memory");
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+            if (LLVMGetFirstUse(in) || !sweep_pure(in)) continue;
+            if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
+            LF_ASSERT(work, "out of memory");
+            work[n++] = in;
         }
+    while (n > 0) {
+        LLVMValueRef in = work[--n], small[16];
+        int nops = LLVMGetNumOperands(in), k = 0;
+        LLVMValueRef *ops = nops <= 16 ? small : malloc(sizeof *ops * (size_t)nops);
+        LF_ASSERT(ops, "out of memory");
+        for (int i = 0; i < nops; i++) {
+            LLVMValueRef o = LLVMGetOperand(in, i);
+            if (!o || !LLVMIsAInstruction(o) || o == in) continue;
+            int seen = 0;
+            for (int q = 0; q < k && !seen; q++) seen = ops[q] == o;
+            if (!seen) ops[k++] = o;
+        }
+        LLVMInstructionEraseFromParent(in);
+        for (int q = 0; q < k; q++) {
+            if (LLVMGetFirstUse(ops[q]) || !sweep_pure(ops[q])) continue;
+            if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
+            LF_ASSERT(work, "out of memory");
+            work[n++] = ops[q];
+        }
+        if (ops != small) free(ops);
     }
+    free(work);
 }
 
 /* One attempt: analysis (restarted once the frame escapes), then emission. */
