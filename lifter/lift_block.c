@@ -674,6 +674,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     free(succ);
     job_clear_body(scratch);
     LLVMDeleteFunction(scratch);
+    /* A round that stopped a loop unrolling ran copies that the next round
+     * will not: what they made escape is forgotten (the rest is found again). */
+    if (st == LF_OK && j->poly_restart) j->esc = esc0;
     if (st == LF_OK && (memcmp(&j->esc, &esc0, sizeof esc0) != 0 || j->poly_restart))
         return LF_ERR_STATE;  /* restart */
     j->min_sp = c->min_sp;
