@@ -184,11 +184,11 @@ int lift_libc_nargs(const char *name)
 }
 
 /* The argument registers a native call to t may read: *gpr bit k =
- * lift_argreg[k], *xmm bit k = xmm k.  From t's prototype (then 1: the
- * others are certainly not arguments); else all for an unknown target or
- * import, the standard prototype's for a known import, and for the
- * interpreter's own code what its entry reads before writing (lift_live.c,
- * per the ABI). */
+ * lift_argreg[k], *xmm bit k = xmm k.  From t's prototype or, for a known
+ * import, its standard one (then 1: the other integer registers are
+ * certainly not arguments); else all for an unknown target or import, and
+ * for the interpreter's own code what its entry reads before writing
+ * (lift_live.c, per the ABI). */
 static int call_reads(struct lift_mod *m, uint64_t t, unsigned *gpr, unsigned *xmm)
 {
     const char *name;
@@ -199,7 +199,10 @@ static int call_reads(struct lift_mod *m, uint64_t t, unsigned *gpr, unsigned *x
     *xmm = lift_live_xmm(m, t);
     if (m->plt_at && m->plt_at(m, t, &name)) {
         int n = lift_libc_nargs(name);
-        if (n >= 0) *gpr = (1u << n) - 1;
+        if (n >= 0) {
+            *gpr = (1u << n) - 1;
+            return 1;
+        }
     } else if (lift_code_ok(m, t)) {
         unsigned live = lift_live_in(m, t);
         *gpr = 0;
