@@ -56,7 +56,8 @@ static void snap_usage(FILE *f)
                "  --db PATH     metadata database the interpreter is analyzed into unless it\n"
                "                holds this build already (default $LINEIFORM_DB, else\n"
                "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
-               "  -O0..-O3      optimization level (default -O2)\n"
+               "  -O0..-O3      optimization level (default -O2: lineiform's LLVM pipeline;\n"
+               "                -O1, -O3: LLVM's default<O1>, default<O3>; -O0: none)\n"
                "  -q            no summary\n");
 }
 
