@@ -233,6 +233,18 @@ static int aslot_eq(const struct lift_aslot *a, const struct lift_aslot *b)
     return a->off == b->off && a->bits == b->bits && aval_eq(a->v, b->v) && a->priv == b->priv;
 }
 
+/* *d = *s, copying only the slots in use (a state is mostly slot room). */
+static void astate_copy(struct lift_astate *d, const struct lift_astate *s)
+{
+    memcpy(d->gpr, s->gpr, sizeof d->gpr);
+    memcpy(d->xmm, s->xmm, sizeof d->xmm);
+    memcpy(d->flag, s->flag, sizeof d->flag);
+    d->nslot = s->nslot;
+    memcpy(d->slot, s->slot, sizeof d->slot[0] * (size_t)s->nslot);
+    d->ngslot = s->ngslot;
+    memcpy(d->gslot, s->gslot, sizeof d->gslot[0] * (size_t)s->ngslot);
+}
+
 /* Join s into b's entry state; 1 when it changed.  A slot both sides agree
  * on stays; one where a side holds a stack address becomes a taint of it
  * (lift_slot.taint: it escapes only if loaded); two different stack
@@ -241,7 +253,7 @@ static int aslot_eq(const struct lift_aslot *a, const struct lift_aslot *b)
  * with the store). */
 static int astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift_astate *s)
 {
-    if (!b->seen) { b->in = *s; b->seen = 1; return 1; }
+    if (!b->seen) { astate_copy(&b->in, s); b->seen = 1; return 1; }
     int ch = 0;
     for (int k = 0; k < 16; k++) ch |= aval_join(&b->in.gpr[k], s->gpr[k]) | aval_join(&b->in.xmm[k], s->xmm[k]);
     for (int f = 0; f < LIFT_NFLAGS; f++) ch |= aval_join(&b->in.flag[f], s->flag[f]);
@@ -516,7 +528,7 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], 
     for (int k = 0; k < n; k++) {
         const struct lift_astate *e = exit;
         if (c->term.kind == LIFT_T_SPLIT) {
-            edge = *exit;
+            astate_copy(&edge, exit);
             astate_refine(c, &edge, k == 0);
             e = &edge;
         }
@@ -585,7 +597,21 @@ static void job_clear_body(LLVMValueRef fn)
     while ((bb = LLVMGetFirstBasicBlock(fn)) != NULL) {
         LLVMValueRef in;
         while ((in = LLVMGetLastInstruction(bb)) != NULL) {
-            LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
+            if (LLVMGetFirstUse(in)) LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
+            LLVMInstructionEraseFromParent(in);
+        }
+        LLVMDeleteBasicBlock(bb);
+    }
+}
+
+/* Delete every block of the scratch function but its entry (the frame). */
+static void scratch_clear(LLVMValueRef fn)
+{
+    LLVMBasicBlockRef entry = LLVMGetFirstBasicBlock(fn), bb;
+    while ((bb = LLVMGetLastBasicBlock(fn)) != entry) {
+        LLVMValueRef in;
+        while ((in = LLVMGetLastInstruction(bb)) != NULL) {
+            if (LLVMGetFirstUse(in)) LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
             LLVMInstructionEraseFromParent(in);
         }
         LLVMDeleteBasicBlock(bb);
@@ -647,7 +673,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         LF_ASSERT(b->succ, "out of memory");
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         for (int k = 0; k < b->nsucc; k++) {
-            edge = out;
+            astate_copy(&edge, &out);
             if (c->term.kind == LIFT_T_SPLIT) astate_refine(c, &edge, k == 0);
             gpr_drop_dead(j, j->blk[succ[k]].pc, edge.gpr);
             join_escapes(c, &j->blk[succ[k]], &edge);
@@ -659,6 +685,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
          * blocks forwarded: finish the round (collecting the other escapes
          * too), then restart. */
         if (memcmp(&c->esc, &j->esc, sizeof j->esc) != 0) j->esc = c->esc;
+        /* The block's IR served only to compute its exit state: drop it, so
+         * a round's garbage does not pile up in the scratch function. */
+        scratch_clear(scratch);
         if (j->nblk > j->mod->max_blocks * 4) {
             if (!j->nopoly) {
                 LF_DEBUG(2, "lineiform: %d blocks: polyvariance off\n", j->nblk);
