@@ -591,31 +591,29 @@ void lift_stop(struct lift_ctx *c)
 
 /* -- The two passes ----------------------------------------------------------------------- */
 
+/* Delete bb, its instructions last to first (a use left in another block
+ * becomes undef). */
+static void bb_delete(LLVMBasicBlockRef bb)
+{
+    LLVMValueRef in;
+    while ((in = LLVMGetLastInstruction(bb)) != NULL) {
+        if (LLVMGetFirstUse(in)) LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
+        LLVMInstructionEraseFromParent(in);
+    }
+    LLVMDeleteBasicBlock(bb);
+}
+
 static void job_clear_body(LLVMValueRef fn)
 {
     LLVMBasicBlockRef bb;
-    while ((bb = LLVMGetFirstBasicBlock(fn)) != NULL) {
-        LLVMValueRef in;
-        while ((in = LLVMGetLastInstruction(bb)) != NULL) {
-            if (LLVMGetFirstUse(in)) LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
-            LLVMInstructionEraseFromParent(in);
-        }
-        LLVMDeleteBasicBlock(bb);
-    }
+    while ((bb = LLVMGetFirstBasicBlock(fn)) != NULL) bb_delete(bb);
 }
 
 /* Delete every block of the scratch function but its entry (the frame). */
 static void scratch_clear(LLVMValueRef fn)
 {
     LLVMBasicBlockRef entry = LLVMGetFirstBasicBlock(fn), bb;
-    while ((bb = LLVMGetLastBasicBlock(fn)) != entry) {
-        LLVMValueRef in;
-        while ((in = LLVMGetLastInstruction(bb)) != NULL) {
-            if (LLVMGetFirstUse(in)) LLVMReplaceAllUsesWith(in, LLVMGetUndef(LLVMTypeOf(in)));
-            LLVMInstructionEraseFromParent(in);
-        }
-        LLVMDeleteBasicBlock(bb);
-    }
+    while ((bb = LLVMGetLastBasicBlock(fn)) != entry) bb_delete(bb);
 }
 
 static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
@@ -799,8 +797,7 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
     return st;
 }
 
-/* Delete side-effect-free instructions nobody uses, so that no dead
- * ptrtoint of the frame keeps SROA from promoting it. */
+/* An instruction without side effects. */
 static int sweep_pure(LLVMValueRef in)
 {
     LLVMOpcode op = LLVMGetInstructionOpcode(in);
@@ -813,6 +810,8 @@ static int sweep_pure(LLVMValueRef in)
            op == LLVMExtractElement || op == LLVMInsertElement || op == LLVMShuffleVector;
 }
 
+/* Delete side-effect-free instructions nobody uses, so that no dead
+ * ptrtoint of the frame keeps SROA from promoting it. */
 static void job_sweep(LLVMValueRef fn)
 {
     /* A worklist of dead values: erasing one may leave its operands dead.
