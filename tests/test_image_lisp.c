@@ -3,7 +3,8 @@
  * `lineiform run`, gives the interpreter's stdout byte for byte and its exit
  * status; with the bundled interpreter (gcc) and the same sources built by
  * clang.  And the compiled fib keeps no indirect call whose target is loaded
- * from memory (disassembled with Zydis).
+ * from memory, and its recursion calls its specialization directly
+ * (disassembled with Zydis).
  *
  * Every program is compared with a live run of the same interpreter build.
  * The metadata database is kept in the build directory so each interpreter
@@ -226,6 +227,37 @@ static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t add
     return bad;
 }
 
+/* Calls in [code, code+len) to one of the image's functions (starts[0..n)):
+ * *direct counts the PC-relative ones, *via_reg those through a register
+ * holding the function's address as a constant. */
+static void calls_to_image(const uint8_t *code, size_t len, uint64_t addr, const uint64_t *starts, size_t n,
+                           unsigned *direct, unsigned *via_reg)
+{
+    ZydisDecoder d;
+    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    size_t cap = len + 1, m = 0;
+    ZydisDecodedInstruction *ins = calloc(cap, sizeof *ins);
+    insn_ops *ops = calloc(cap, sizeof *ops);
+    uint64_t *at = calloc(cap, sizeof *at);
+    for (size_t off = 0; off < len && m < cap; off += ins[m++].length) {
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, code + off, len - off, &ins[m], ops[m]))) break;
+        at[m] = addr + off;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (ins[i].mnemonic != ZYDIS_MNEMONIC_CALL) continue;
+        const ZydisDecodedOperand *o = &ops[i][0];
+        uint64_t t = 0;
+        int rel = o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o->imm.is_relative;
+        if (rel) t = at[i] + ins[i].length + (uint64_t)o->imm.value.s;
+        else if (!(o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_const(ins, ops, i, o->reg.value, 0, &t))) continue;
+        for (size_t k = 0; k < n; k++)
+            if (starts[k] == t) { (*(rel ? direct : via_reg))++; break; }
+    }
+    free(ins);
+    free(ops);
+    free(at);
+}
+
 #define MOVABS_RDI_FROZEN 0x48, 0xbf, 0x00, 0x10, 0x00, 0x00, 0x00, 0x7e, 0x00, 0x00 /* movabs $0x7e0000001000,%rdi */
 #define MOVABS_RDI_HEAP   0x48, 0xbf, 0x00, 0x10, 0x00, 0x00, 0x00, 0x56, 0x00, 0x00 /* movabs $0x560000001000,%rdi */
 
@@ -290,6 +322,52 @@ static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **
     free(buf);
 }
 
+/* The recursion of fib runs through direct calls between the image's own
+ * functions (PC-relative `call`), not through a register loaded with their
+ * address. */
+static void test_compiled_fib_calls_its_specializations_directly(void **state)
+{
+    (void)state;
+    const char *img = tu_fmt("%s/fibd.img", tu_tmpdir());
+    char im[1024], *summary = NULL;
+    snprintf(im, sizeof im, "%s", img);
+    assert_int_equal(snapshot(lisp_gcc, tu_src("testdata/lisp/bench/fib.scm"), im, &summary), 0);
+    int compiled = strstr(summary, "not compiled") == NULL;
+    free(summary);
+    if (!compiled) skip();
+    size_t len;
+    uint8_t *buf = (uint8_t *)tu_read_file(im, &len);
+    elf_version(EV_CURRENT);
+    Elf *e = elf_memory((char *)buf, len);
+    assert_non_null(e);
+    struct fn { uint64_t addr, size, off; } fns[64];
+    uint64_t starts[64];
+    size_t nf = 0;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+        GElf_Shdr sh;
+        gelf_getshdr(scn, &sh);
+        if (sh.sh_type != SHT_SYMTAB) continue;
+        Elf_Data *sd = elf_getdata(scn, NULL);
+        for (size_t i = 1; i < sh.sh_size / sizeof(Elf64_Sym) && nf < 64; i++) {
+            GElf_Sym sy;
+            gelf_getsym(sd, (int)i, &sy);
+            const char *name = elf_strptr(e, sh.sh_link, sy.st_name);
+            if (GELF_ST_TYPE(sy.st_info) != STT_FUNC || strstr(name, "@plt")) continue;
+            GElf_Shdr th;
+            gelf_getshdr(elf_getscn(e, sy.st_shndx), &th);
+            fns[nf] = (struct fn){ sy.st_value, sy.st_size, th.sh_offset + (sy.st_value - th.sh_addr) };
+            starts[nf++] = sy.st_value;
+        }
+    }
+    unsigned direct = 0, via_reg = 0;
+    for (size_t k = 0; k < nf; k++) calls_to_image(buf + fns[k].off, fns[k].size, fns[k].addr, starts, nf, &direct, &via_reg);
+    assert_true(nf >= 2);       /* the program and fib's recursive specialization */
+    assert_true(direct >= 2);   /* the call into fib and its recursion */
+    assert_int_equal(via_reg, 0);
+    elf_end(e);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_bench_programs_clang_interpreter),
         cmocka_unit_test(test_indirect_call_check_tells_frozen_from_other_targets),
         cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_frozen_memory),
+        cmocka_unit_test(test_compiled_fib_calls_its_specializations_directly),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */
     return cmocka_run_group_tests(tests, setup, NULL);
