@@ -198,32 +198,54 @@ static int reg_from_frozen(const ZydisDecodedInstruction *ins, const insn_ops *o
     }
 }
 
+/* The instructions of [code, code+len) at addr, decoded in order. */
+struct insns {
+    ZydisDecodedInstruction *ins;
+    insn_ops *ops;
+    uint64_t *at;
+    size_t n;
+};
+
+static void insns_decode(struct insns *d, const uint8_t *code, size_t len, uint64_t addr)
+{
+    ZydisDecoder z;
+    ZydisDecoderInit(&z, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    size_t cap = len + 1;
+    d->ins = calloc(cap, sizeof *d->ins);
+    d->ops = calloc(cap, sizeof *d->ops);
+    d->at = calloc(cap, sizeof *d->at);
+    assert_true(d->ins && d->ops && d->at);
+    d->n = 0;
+    for (size_t off = 0; off < len && d->n < cap; off += d->ins[d->n++].length) {
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&z, code + off, len - off, &d->ins[d->n], d->ops[d->n]))) break;
+        d->at[d->n] = addr + off;
+    }
+}
+
+static void insns_free(struct insns *d)
+{
+    free(d->ins);
+    free(d->ops);
+    free(d->at);
+}
+
 /* Number of indirect calls/jumps in [code, code+len) whose target is loaded
  * from a known frozen address; the first one's address in *where. */
 static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t addr, uint64_t *where)
 {
-    ZydisDecoder d;
-    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    size_t cap = len + 1, n = 0;
-    ZydisDecodedInstruction *ins = calloc(cap, sizeof *ins);
-    insn_ops *ops = calloc(cap, sizeof *ops);
-    uint64_t *at = calloc(cap, sizeof *at);
+    struct insns d;
+    insns_decode(&d, code, len, addr);
     unsigned bad = 0;
-    for (size_t off = 0; off < len && n < cap; off += ins[n++].length) {
-        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, code + off, len - off, &ins[n], ops[n]))) break;
-        at[n] = addr + off;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (ins[i].meta.category != ZYDIS_CATEGORY_CALL && ins[i].meta.category != ZYDIS_CATEGORY_UNCOND_BR)
+    for (size_t i = 0; i < d.n; i++) {
+        if (d.ins[i].meta.category != ZYDIS_CATEGORY_CALL && d.ins[i].meta.category != ZYDIS_CATEGORY_UNCOND_BR)
             continue;
-        const ZydisDecodedOperand *o = &ops[i][0];
-        int through_frozen = (o->type == ZYDIS_OPERAND_TYPE_MEMORY && mem_frozen(ins, ops, i, o)) ||
-                             (o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_from_frozen(ins, ops, i, o->reg.value, 0));
-        if (through_frozen && !bad++) *where = at[i];
+        const ZydisDecodedOperand *o = &d.ops[i][0];
+        int through_frozen = (o->type == ZYDIS_OPERAND_TYPE_MEMORY && mem_frozen(d.ins, d.ops, i, o)) ||
+                             (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                              reg_from_frozen(d.ins, d.ops, i, o->reg.value, 0));
+        if (through_frozen && !bad++) *where = d.at[i];
     }
-    free(ins);
-    free(ops);
-    free(at);
+    insns_free(&d);
     return bad;
 }
 
@@ -233,29 +255,19 @@ static unsigned indirect_transfers(const uint8_t *code, size_t len, uint64_t add
 static void calls_to_image(const uint8_t *code, size_t len, uint64_t addr, const uint64_t *starts, size_t n,
                            unsigned *direct, unsigned *via_reg)
 {
-    ZydisDecoder d;
-    ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    size_t cap = len + 1, m = 0;
-    ZydisDecodedInstruction *ins = calloc(cap, sizeof *ins);
-    insn_ops *ops = calloc(cap, sizeof *ops);
-    uint64_t *at = calloc(cap, sizeof *at);
-    for (size_t off = 0; off < len && m < cap; off += ins[m++].length) {
-        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, code + off, len - off, &ins[m], ops[m]))) break;
-        at[m] = addr + off;
-    }
-    for (size_t i = 0; i < m; i++) {
-        if (ins[i].mnemonic != ZYDIS_MNEMONIC_CALL) continue;
-        const ZydisDecodedOperand *o = &ops[i][0];
+    struct insns d;
+    insns_decode(&d, code, len, addr);
+    for (size_t i = 0; i < d.n; i++) {
+        if (d.ins[i].mnemonic != ZYDIS_MNEMONIC_CALL) continue;
+        const ZydisDecodedOperand *o = &d.ops[i][0];
         uint64_t t = 0;
         int rel = o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o->imm.is_relative;
-        if (rel) t = at[i] + ins[i].length + (uint64_t)o->imm.value.s;
-        else if (!(o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_const(ins, ops, i, o->reg.value, 0, &t))) continue;
+        if (rel) t = d.at[i] + d.ins[i].length + (uint64_t)o->imm.value.s;
+        else if (!(o->type == ZYDIS_OPERAND_TYPE_REGISTER && reg_const(d.ins, d.ops, i, o->reg.value, 0, &t))) continue;
         for (size_t k = 0; k < n; k++)
             if (starts[k] == t) { (*(rel ? direct : via_reg))++; break; }
     }
-    free(ins);
-    free(ops);
-    free(at);
+    insns_free(&d);
 }
 
 #define MOVABS_RDI_FROZEN 0x48, 0xbf, 0x00, 0x10, 0x00, 0x00, 0x00, 0x7e, 0x00, 0x00 /* movabs $0x7e0000001000,%rdi */
@@ -281,45 +293,62 @@ static void test_indirect_call_check_tells_frozen_from_other_targets(void **stat
     assert_int_equal(indirect_transfers(direct, sizeof direct, 0x1000, &where), 0);
 }
 
-static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **state)
+/* The compiled functions of fib's image (snapshotted to file in the
+ * temporary directory); 0 if the entry was not compiled. */
+struct img_fn { char name[96]; uint64_t addr, size; const uint8_t *code; };
+struct img { uint8_t *buf; struct img_fn fn[64]; size_t nfn; };
+
+static int fib_image(struct img *im, const char *file)
 {
-    (void)state;
-    const char *img = tu_fmt("%s/fib.img", tu_tmpdir());
-    char im[1024], *summary = NULL;
-    snprintf(im, sizeof im, "%s", img);
-    assert_int_equal(snapshot(lisp_gcc, tu_src("testdata/lisp/bench/fib.scm"), im, &summary), 0);
+    char path[1024], *summary = NULL;
+    snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), file);
+    assert_int_equal(snapshot(lisp_gcc, tu_src("testdata/lisp/bench/fib.scm"), path, &summary), 0);
     int compiled = strstr(summary, "not compiled") == NULL;
     free(summary);
-    if (!compiled) skip(); /* whole-entry bailout (no lifter): nothing compiled to inspect */
+    if (!compiled) return 0;
     size_t len;
-    uint8_t *buf = (uint8_t *)tu_read_file(im, &len);
+    im->buf = (uint8_t *)tu_read_file(path, &len);
+    im->nfn = 0;
     elf_version(EV_CURRENT);
-    Elf *e = elf_memory((char *)buf, len);
+    Elf *e = elf_memory((char *)im->buf, len);
     assert_non_null(e);
-    unsigned funcs = 0;
     for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
         GElf_Shdr sh;
         gelf_getshdr(scn, &sh);
         if (sh.sh_type != SHT_SYMTAB) continue;
         Elf_Data *sd = elf_getdata(scn, NULL);
         for (size_t i = 1; i < sh.sh_size / sizeof(Elf64_Sym); i++) {
-            GElf_Sym s;
-            gelf_getsym(sd, (int)i, &s);
-            const char *name = elf_strptr(e, sh.sh_link, s.st_name);
+            GElf_Sym sy;
+            gelf_getsym(sd, (int)i, &sy);
+            const char *name = elf_strptr(e, sh.sh_link, sy.st_name);
+            if (GELF_ST_TYPE(sy.st_info) != STT_FUNC || strstr(name, "@plt")) continue;
+            assert_true(im->nfn < sizeof im->fn / sizeof im->fn[0]);
             GElf_Shdr th;
-            gelf_getshdr(elf_getscn(e, s.st_shndx), &th);
-            if (GELF_ST_TYPE(s.st_info) != STT_FUNC || strstr(name, "@plt")) continue;
-            uint64_t where = 0;
-            unsigned bad = indirect_transfers(buf + th.sh_offset + (s.st_value - th.sh_addr), s.st_size,
-                                              s.st_value, &where);
-            if (bad) fail_msg("%s: %u indirect call/jump(s) through frozen memory, first at 0x%llx", name, bad,
-                              (unsigned long long)where);
-            funcs++;
+            gelf_getshdr(elf_getscn(e, sy.st_shndx), &th);
+            struct img_fn *f = &im->fn[im->nfn++];
+            snprintf(f->name, sizeof f->name, "%s", name);
+            f->addr = sy.st_value;
+            f->size = sy.st_size;
+            f->code = im->buf + th.sh_offset + (sy.st_value - th.sh_addr);
         }
     }
-    assert_true(funcs > 0);
     elf_end(e);
-    free(buf);
+    return 1;
+}
+
+static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **state)
+{
+    (void)state;
+    struct img im;
+    if (!fib_image(&im, "fib.img")) skip(); /* whole-entry bailout (no lifter): nothing compiled to inspect */
+    for (size_t k = 0; k < im.nfn; k++) {
+        uint64_t where = 0;
+        unsigned bad = indirect_transfers(im.fn[k].code, im.fn[k].size, im.fn[k].addr, &where);
+        if (bad) fail_msg("%s: %u indirect call/jump(s) through frozen memory, first at 0x%llx", im.fn[k].name, bad,
+                          (unsigned long long)where);
+    }
+    assert_true(im.nfn > 0);
+    free(im.buf);
 }
 
 /* The recursion of fib runs through direct calls between the image's own
@@ -328,44 +357,17 @@ static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **
 static void test_compiled_fib_calls_its_specializations_directly(void **state)
 {
     (void)state;
-    const char *img = tu_fmt("%s/fibd.img", tu_tmpdir());
-    char im[1024], *summary = NULL;
-    snprintf(im, sizeof im, "%s", img);
-    assert_int_equal(snapshot(lisp_gcc, tu_src("testdata/lisp/bench/fib.scm"), im, &summary), 0);
-    int compiled = strstr(summary, "not compiled") == NULL;
-    free(summary);
-    if (!compiled) skip();
-    size_t len;
-    uint8_t *buf = (uint8_t *)tu_read_file(im, &len);
-    elf_version(EV_CURRENT);
-    Elf *e = elf_memory((char *)buf, len);
-    assert_non_null(e);
-    struct fn { uint64_t addr, size, off; } fns[64];
+    struct img im;
+    if (!fib_image(&im, "fibd.img")) skip();
     uint64_t starts[64];
-    size_t nf = 0;
-    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
-        GElf_Shdr sh;
-        gelf_getshdr(scn, &sh);
-        if (sh.sh_type != SHT_SYMTAB) continue;
-        Elf_Data *sd = elf_getdata(scn, NULL);
-        for (size_t i = 1; i < sh.sh_size / sizeof(Elf64_Sym) && nf < 64; i++) {
-            GElf_Sym sy;
-            gelf_getsym(sd, (int)i, &sy);
-            const char *name = elf_strptr(e, sh.sh_link, sy.st_name);
-            if (GELF_ST_TYPE(sy.st_info) != STT_FUNC || strstr(name, "@plt")) continue;
-            GElf_Shdr th;
-            gelf_getshdr(elf_getscn(e, sy.st_shndx), &th);
-            fns[nf] = (struct fn){ sy.st_value, sy.st_size, th.sh_offset + (sy.st_value - th.sh_addr) };
-            starts[nf++] = sy.st_value;
-        }
-    }
+    for (size_t k = 0; k < im.nfn; k++) starts[k] = im.fn[k].addr;
     unsigned direct = 0, via_reg = 0;
-    for (size_t k = 0; k < nf; k++) calls_to_image(buf + fns[k].off, fns[k].size, fns[k].addr, starts, nf, &direct, &via_reg);
-    assert_true(nf >= 2);       /* the program and fib's recursive specialization */
-    assert_true(direct >= 2);   /* the call into fib and its recursion */
+    for (size_t k = 0; k < im.nfn; k++)
+        calls_to_image(im.fn[k].code, im.fn[k].size, im.fn[k].addr, starts, im.nfn, &direct, &via_reg);
+    assert_true(im.nfn >= 2);    /* the program and fib's recursive specialization */
+    assert_true(direct >= 2);    /* the call into fib and its recursion */
     assert_int_equal(via_reg, 0);
-    elf_end(e);
-    free(buf);
+    free(im.buf);
 }
 
 int main(void)
