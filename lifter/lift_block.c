@@ -811,8 +811,9 @@ static int sweep_pure(LLVMValueRef in)
 }
 
 /* Delete side-effect-free instructions nobody uses, so that no dead
- * ptrtoint of the frame keeps SROA from promoting it. */
-static void job_sweep(LLVMValueRef fn)
+ * ptrtoint of the frame keeps SROA from promoting it; but not keep (sp0:
+ * the frame split reads its uses next). */
+static void job_sweep(LLVMValueRef fn, LLVMValueRef keep)
 {
     /* A worklist of dead values: erasing one may leave its operands dead.
      * A value enters it once: when found unused, or when its last user
@@ -822,7 +823,7 @@ static void job_sweep(LLVMValueRef fn)
     LF_ASSERT(work, "out of memory");
     for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
         for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
-            if (LLVMGetFirstUse(in) || !sweep_pure(in)) continue;
+            if (in == keep || LLVMGetFirstUse(in) || !sweep_pure(in)) continue;
             if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
             LF_ASSERT(work, "out of memory");
             work[n++] = in;
@@ -841,7 +842,7 @@ static void job_sweep(LLVMValueRef fn)
         }
         LLVMInstructionEraseFromParent(in);
         for (int q = 0; q < k; q++) {
-            if (LLVMGetFirstUse(ops[q]) || !sweep_pure(ops[q])) continue;
+            if (ops[q] == keep || LLVMGetFirstUse(ops[q]) || !sweep_pure(ops[q])) continue;
             if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
             LF_ASSERT(work, "out of memory");
             work[n++] = ops[q];
@@ -908,7 +909,7 @@ enum lf_status lift_job_run(struct lift_job *j)
         j->mod->rep.bailouts++;
     }
     if (st == LF_OK) {
-        job_sweep(j->fn);
+        job_sweep(j->fn, c->sp0);
         lift_frame_split(c, &j->esc);
     } else {
         snprintf(j->why, sizeof j->why, "%s", c->why[0] ? c->why : lf_status_str(st));
