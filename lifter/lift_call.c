@@ -188,17 +188,17 @@ int lift_libc_nargs(const char *name)
  * import, its standard one (then 1: the other integer registers are
  * certainly not arguments); else all for an unknown target or import, and
  * for the interpreter's own code what its entry reads before writing
- * (lift_live.c, per the ABI). */
-static int call_reads(struct lift_mod *m, uint64_t t, unsigned *gpr, unsigned *xmm)
+ * (lift_live.c, per the ABI).  import: the function a PLT stub at t calls,
+ * NULL when t is not one. */
+static int call_reads(struct lift_mod *m, uint64_t t, const char *import, unsigned *gpr, unsigned *xmm)
 {
-    const char *name;
     *gpr = 0x3f;
     *xmm = 0xff;
     if (!t) return 0;
     if (m->args_at && m->args_at(m, t, gpr, xmm)) return 1;
     *xmm = lift_live_xmm(m, t);
-    if (m->plt_at && m->plt_at(m, t, &name)) {
-        int n = lift_libc_nargs(name);
+    if (import) {
+        int n = lift_libc_nargs(import);
         if (n >= 0) {
             *gpr = (1u << n) - 1;
             return 1;
@@ -217,7 +217,9 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     struct lift_mod *m = c->mod;
     LLVMValueRef args[14 + 6];
     unsigned n = 14, greads, xreads;
-    int proto = call_reads(m, t, &greads, &xreads);
+    const char *import = NULL;   /* the function a PLT stub at t calls */
+    if (!t || !m->plt_at || !m->plt_at(m, t, &import)) import = NULL;
+    int proto = call_reads(m, t, import, &greads, &xreads);
     lift_call_args(c, args);
     /* A callee that never returns cannot invalidate what the lifter knows
      * after it: nothing it is given escapes. */
@@ -238,11 +240,9 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
             args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
     /* memcpy, memmove and memset write [rdi, rdi+rdx) only: into the frame
      * they leave globals alone, into known global bytes the others. */
-    const char *name;
     int64_t doff;
     uint64_t dst, len;
-    int memfn = t && m->plt_at && m->plt_at(m, t, &name) &&
-                (!strcmp(name, "memcpy") || !strcmp(name, "memmove") || !strcmp(name, "memset"));
+    int memfn = import && (!strcmp(import, "memcpy") || !strcmp(import, "memmove") || !strcmp(import, "memset"));
     if (noreturn)
         ;
     else if (memfn && lift_stack_off(c, c->gpr[7], &doff))

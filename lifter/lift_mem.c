@@ -50,12 +50,18 @@ static LLVMValueRef lift_const_bytes(struct lift_ctx *c, const uint8_t *p, unsig
 
 static void lift_escape_range(struct lift_ctx *c, int64_t k);
 
+/* Does slot s share a byte with [off, off+bytes)? */
+static int slot_overlaps(const struct lift_slot *s, int64_t off, unsigned bytes)
+{
+    return s->off < off + (int64_t)bytes && off < s->off + (int64_t)(s->bits / 8);
+}
+
 static void lift_slot_kill(struct lift_ctx *c, int64_t off, unsigned bytes)
 {
     int j = 0;
     for (int k = 0; k < c->nslot; k++) {
         struct lift_slot *s = &c->slot[k];
-        if (s->off < off + (int64_t)bytes && off < s->off + (int64_t)(s->bits / 8)) {
+        if (slot_overlaps(s, off, bytes)) {
             /* A taint partly overwritten still holds part of the address. */
             if (!s->v && (s->off < off || s->off + (int64_t)(s->bits / 8) > off + (int64_t)bytes))
                 lift_escape_range(c, s->taint);
@@ -262,9 +268,7 @@ LLVMValueRef lift_load(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, Zyd
             /* Loading a taint: the stack address it may hold is now an
              * unknown value, so the bytes it reaches escape. */
             for (int q = 0; q < c->nslot; q++)
-                if (!c->slot[q].v && c->slot[q].off < k + (int64_t)(bits / 8) &&
-                    k < c->slot[q].off + (int64_t)(c->slot[q].bits / 8))
-                    lift_escape_range(c, c->slot[q].taint);
+                if (!c->slot[q].v && slot_overlaps(&c->slot[q], k, bits / 8)) lift_escape_range(c, c->slot[q].taint);
             LLVMValueRef v = lift_slot_get(c, k, bits);
             if (v) return v;
         }
