@@ -27,10 +27,13 @@ struct lift_aval {
     LLVMValueRef k;             /* LIFT_AK_CONST: an LLVM constant (uniqued) */
 };
 struct lift_aslot { int64_t off; unsigned bits; struct lift_aval v; int priv; };
+/* A block's entry state owns a slot array just large enough (malloc'd,
+ * capslot); a temporary state points at LIFT_MAX_SLOTS slots on the stack
+ * (ASTATE_TMP).  Most states hold a few slots: a block record stays small. */
 struct lift_astate {
     struct lift_aval gpr[16], xmm[16], flag[LIFT_NFLAGS];
-    int nslot;
-    struct lift_aslot slot[LIFT_MAX_SLOTS];
+    int nslot, capslot;
+    struct lift_aslot *slot;
     int ngslot;
     struct lift_gslot gslot[LIFT_MAX_GSLOTS];   /* constants only */
 };
@@ -89,6 +92,12 @@ struct lift_job {
     char name[96];
     int snippet;
     uint64_t snip_lo, snip_hi;  /* snippet: [lo, hi), hi = the exit */
+
+    /* Analysis: one opaque value per register and flag, for the unknown
+     * ones at a block's entry (in the scratch function's entry block, so
+     * they outlive each block's scratch IR); NULL until first needed. */
+    LLVMValueRef opq_gpr[16], opq_xmm[16], opq_flag[LIFT_NFLAGS];
+    LLVMBuilderRef opq_b;
 
     struct lift_blk *blk;
     int nblk, capblk;
@@ -202,6 +211,8 @@ unsigned lift_live_in(struct lift_mod *m, uint64_t pc);
 /* The xmm argument registers (bit = number, 0-7) the function at pc may
  * read: an over-estimate, so that unread ones need not be passed. */
 unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc);
+/* lift_block.c: delete every block of fn (it becomes a declaration). */
+void lift_fn_clear_body(LLVMValueRef fn);
 /* lift_call.c: integer arguments of a known C library function, or -1. */
 int lift_libc_nargs(const char *name);
 
