@@ -5,8 +5,8 @@
  *   analyze BIN into the metadata database unless it holds this build
  *   run     BIN SCRIPT with LINEIFORM_MODE=snapshot ──▶ heap dump (temp dir)
  *   read    snap_dump_read: arenas, entry, roots, interpreter identity
- *   lift    snap_interp_open (guest memory) ──▶ lift_aot_compile ──▶ object
- *   link    snap_link_object: code at SNAP_CODE_BASE, imports via GOT
+ *   lift    snap_interp_open (guest memory) ──▶ lift_aot_compile ──▶ objects
+ *   link    snap_link_objects: code at SNAP_CODE_BASE, imports via GOT
  *   write   snap_image_write: ELF64 image, temp file + rename
  *
  * Exit status: 0 image written; 1 the script failed before its snapshot
@@ -39,7 +39,7 @@
 
 struct snap_opts {
     const char *script, *out, *interp, *db;
-    int opt_level, quiet;
+    int opt_level, quiet, jobs;
     char interp_buf[PATH_MAX];
 };
 
@@ -47,7 +47,7 @@ struct snap_times { double analyze, run, lift, link, write; int cached; };
 
 static void snap_usage(FILE *f)
 {
-    fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-q]\n\n"
+    fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-j N] [-q]\n\n"
                "Runs the interpreter on SCRIPT up to its snapshot point (lf_snapshot), lifts\n"
                "and optimizes the entry closure with the frozen heap as constants, and writes\n"
                "IMAGE, which 'lineiform run IMAGE' runs.\n\n"
@@ -58,7 +58,11 @@ static void snap_usage(FILE *f)
                "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
                "  -O0..-O3      optimization level (default -O2: lineiform's LLVM pipeline;\n"
                "                -O1, -O3: LLVM's default<O1>, default<O3>; -O0: none)\n"
-               "  -q            no summary\n");
+               "  -j N          code generation threads (default: one per processor, at most\n"
+               "                %d; a large module is split into that many objects, and the\n"
+               "                image's layout depends on the split: -j 1 for the same image\n"
+               "                on every machine)\n"
+               "  -q            no summary\n", LIFT_AOT_MAX_OBJS);
 }
 
 /* <dir of lineiform-snapshot>/bin/lisp in the build tree; when installed,
@@ -74,7 +78,8 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return snap_usage(stdout), -1;
-        if ((!strcmp(a, "-o") || !strcmp(a, "--interp") || !strcmp(a, "--db")) && i + 1 >= argc) {
+        if ((!strcmp(a, "-o") || !strcmp(a, "--interp") || !strcmp(a, "--db") || !strcmp(a, "-j")) &&
+            i + 1 >= argc) {
             cli_error("snapshot: %s needs an argument", a);
             return CLI_EXIT_USAGE;
         }
@@ -82,6 +87,15 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         else if (!strcmp(a, "--interp")) o->interp = argv[++i];
         else if (!strcmp(a, "--db")) o->db = argv[++i];
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
+        else if (!strcmp(a, "-j")) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || n < 1 || n > LIFT_AOT_MAX_OBJS) {
+                cli_error("snapshot: -j wants a thread count from 1 to %d, not '%s'", LIFT_AOT_MAX_OBJS, argv[i]);
+                return CLI_EXIT_USAGE;
+            }
+            o->jobs = (int)n;
+        }
         else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
         else if (a[0] == '-' && a[1]) {
             cli_error("snapshot: unknown option '%s' (try 'lineiform snapshot --help')", a);
@@ -202,7 +216,7 @@ static enum lf_status snap_compile(const struct snap_opts *o, const struct snap_
 {
     struct snap_interp in;
     LF_CHECK(snap_interp_open(d->interp_path, d, &in, why, whylen));
-    struct lift_aot_input li = { in.maps, in.nmaps, d->interp_path, d->load_base, d->entry, o->opt_level };
+    struct lift_aot_input li = { in.maps, in.nmaps, d->interp_path, d->load_base, d->entry, o->opt_level, o->jobs };
     char lwhy[sizeof res->report.reason] = "";
     double t0 = cli_now_ms();
     enum lf_status s = lift_aot_compile(&li, res, lwhy, sizeof lwhy);
@@ -211,13 +225,13 @@ static enum lf_status snap_compile(const struct snap_opts *o, const struct snap_
     snap_interp_close(&in);
     t0 = cli_now_ms();
     if (s == LF_OK) {
-        s = snap_link_object(res->obj, res->obj_len, res->entry_sym, code, why, whylen);
+        s = snap_link_objects((const uint8_t *const *)res->obj, res->obj_len, res->nobj, res->entry_sym, code,
+                              why, whylen);
     } else {
         uint64_t target;
         memcpy(&target, snap_dump_ptr(d, d->entry, 8), 8);
         res->report.bailouts = res->report.bailouts ? res->report.bailouts : 1;
         s = snap_link_native(target, "entry.native", code, why, whylen);
-        res->obj_len = 0;
     }
     t->link = cli_now_ms() - t0;
     return s;
@@ -260,13 +274,16 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     if (rp->reason[0]) printf("  bailout reason   %s\n", rp->reason);
     printf("  frame accesses   %u in registers, %u in memory (reachable by escaped pointers)\n",
            rp->frame_private, rp->frame_shared);
-    if (!r->obj_len) printf("  entry            not compiled: the image runs the interpreter's own code\n");
+    if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
            c->nsyms - c->nimports, c->nimports);
     for (size_t i = 0; i < c->nimports; i++) printf("%s%s", i ? ", " : " (", c->imports[i].name);
     printf("%s\n", c->nimports ? ")" : "");
-    printf("  time (ms)        analyze %.1f%s  run %.1f  lift %.1f (opt %.1f, codegen %.1f)  link %.1f  write %.1f\n",
-           t->analyze, t->cached ? " (cached)" : "", t->run, t->lift, rp->ms_opt, rp->ms_codegen, t->link, t->write);
+    char threads[48] = "";
+    if (r->nobj > 1) snprintf(threads, sizeof threads, " on %zu threads", r->nobj);
+    printf("  time (ms)        analyze %.1f%s  run %.1f  lift %.1f (opt %.1f, codegen %.1f%s)  link %.1f  write %.1f\n",
+           t->analyze, t->cached ? " (cached)" : "", t->run, t->lift, rp->ms_opt, rp->ms_codegen, threads, t->link,
+           t->write);
 }
 
 /* Everything after the dump exists: read, compile, link, write. */

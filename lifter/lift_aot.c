@@ -1,5 +1,5 @@
 /* lift_aot.c -- ahead-of-time compilation of a snapshot's entry closure
- * into a relocatable ELF object (see lift_aot.h).
+ * into relocatable ELF objects (see lift_aot.h).
  *
  * The same pipeline as lf_optimize (lift.c), with guest memory read only
  * through the lift_memmap table the snapshot command built (interpreter
@@ -11,19 +11,26 @@
  * run-time addresses (the image runs in the same interpreter at the same
  * addresses); calls through the interpreter's PLT become undefined
  * symbols named after the function they bind to (strlen, GC_malloc, ...),
- * for the image linker to resolve at load time.
+ * for the image linker to resolve at load time.  A large module's code
+ * generation is split by function across threads, one object each.
  * Invariants:
- *   1. The object defines one function symbol per specialization, named
- *      "<function>@0x<entry>"; out->entry_sym is the entry closure's.
+ *   1. The objects together define one function symbol per specialization,
+ *      named "<function>@0x<entry>"; out->entry_sym is the entry closure's.
+ *      Split, every function is a hidden global (the objects call one
+ *      another); whole, only the entry is.
  *   2. Nothing here reads the snapshot's memory except through in->maps. */
 #include "lifter/lift_aot.h"
 #include "lifter/lift_proc.h"
 
 #include <gelf.h>
 #include <libelf.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct aot {
     struct an_binary *an;
@@ -105,29 +112,29 @@ static void aot_names(struct lift_mod *m, const struct aot *a)
     }
 }
 
-/* The function symbols of the emitted object. */
-static enum lf_status aot_syms(struct lift_aot_result *out, char *why, size_t whylen)
+/* Append the function symbols of object k to out->syms. */
+static enum lf_status aot_syms(struct lift_aot_result *out, size_t k, size_t *cap, char *why, size_t whylen)
 {
     elf_version(EV_CURRENT);
-    Elf *e = elf_memory((char *)out->obj, out->obj_len);
+    Elf *e = elf_memory((char *)out->obj[k], out->obj_len[k]);
     if (!e) return snprintf(why, whylen, "emitted object unreadable"), LF_ERR_LLVM;
     Elf_Scn *scn = NULL;
-    size_t cap = 16;
-    out->syms = calloc(cap, sizeof *out->syms);
-    while (out->syms && (scn = elf_nextscn(e, scn)) != NULL) {
+    enum lf_status st = LF_OK;
+    while (st == LF_OK && (scn = elf_nextscn(e, scn)) != NULL) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB) continue;
         Elf_Data *d = elf_getdata(scn, NULL);
         size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-        for (size_t i = 0; d && i < n; i++) {
+        for (size_t i = 0; d && i < n && st == LF_OK; i++) {
             GElf_Sym s;
             if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC || s.st_shndx == SHN_UNDEF)
                 continue;
-            if (out->nsyms == cap) {
-                struct lift_aot_sym *ns = realloc(out->syms, 2 * cap * sizeof *ns);
-                if (!ns) break;
+            if (out->nsyms == *cap) {
+                size_t nc = *cap ? 2 * *cap : 16;
+                struct lift_aot_sym *ns = realloc(out->syms, nc * sizeof *ns);
+                if (!ns) { st = LF_ERR_NOMEM; break; }
                 out->syms = ns;
-                cap *= 2;
+                *cap = nc;
             }
             struct lift_aot_sym *o = &out->syms[out->nsyms++];
             snprintf(o->name, sizeof o->name, "%s", elf_strptr(e, sh.sh_link, s.st_name));
@@ -136,11 +143,36 @@ static enum lf_status aot_syms(struct lift_aot_result *out, char *why, size_t wh
         }
     }
     elf_end(e);
-    return out->syms ? LF_OK : LF_ERR_NOMEM;
+    return st;
 }
 
-static enum lf_status aot_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, struct lift_aot_result *out,
-                               char *why, size_t whylen)
+/* -- Code generation, split across threads ------------------------------------ */
+
+/* A module of fewer IR instructions is emitted whole: a split costs a
+ * bitcode round trip and a thread, and saves little. */
+enum { AOT_SPLIT_MIN = 6000 };
+
+/* One object: the functions of part k.  Part 0 is emitted on the calling
+ * thread from the module itself; the others on threads of their own, each
+ * from a copy of the module read back from bitcode into its own context
+ * (an LLVM context is not shared between threads). */
+struct aot_part {
+    int k;
+    int nfn;
+    char **names;              /* the module's defined functions, in order */
+    int *owner;                /* the part each is emitted in */
+    const char *bc;            /* the module's bitcode; NULL for part 0 */
+    size_t bclen;
+    LLVMModuleRef mod;
+    LLVMTargetMachineRef tm;   /* given for part 0 */
+    uint8_t *obj;
+    size_t len;
+    enum lf_status st;
+    char why[256];
+};
+
+static enum lf_status aot_emit_one(LLVMModuleRef mod, LLVMTargetMachineRef tm, uint8_t **obj, size_t *len,
+                                   char *why, size_t whylen)
 {
     char *err = NULL;
     LLVMMemoryBufferRef buf = NULL;
@@ -149,12 +181,158 @@ static enum lf_status aot_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, struc
         LLVMDisposeMessage(err);
         return LF_ERR_LLVM;
     }
-    out->obj_len = LLVMGetBufferSize(buf);
-    out->obj = malloc(out->obj_len);
-    if (out->obj) memcpy(out->obj, LLVMGetBufferStart(buf), out->obj_len);
+    *len = LLVMGetBufferSize(buf);
+    *obj = malloc(*len ? *len : 1);
+    if (*obj) memcpy(*obj, LLVMGetBufferStart(buf), *len);
     LLVMDisposeMemoryBuffer(buf);
-    if (!out->obj) return LF_ERR_NOMEM;
-    return aot_syms(out, why, whylen);
+    return *obj ? LF_OK : LF_ERR_NOMEM;
+}
+
+/* Keep the bodies of part k's functions; the others become declarations.
+ * Every function is a hidden global, so the objects link to one another. */
+static void aot_part_keep(struct aot_part *p)
+{
+    for (LLVMValueRef f = LLVMGetFirstFunction(p->mod); f; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f)) continue;
+        size_t len;
+        const char *name = LLVMGetValueName2(f, &len);
+        int i = 0;
+        while (i < p->nfn && strcmp(p->names[i], name) != 0) i++;
+        if (i < p->nfn && p->owner[i] != p->k) lift_fn_clear_body(f);
+        LLVMSetLinkage(f, LLVMExternalLinkage);
+        LLVMSetVisibility(f, LLVMHiddenVisibility);
+    }
+}
+
+static void *aot_part_run(void *arg)
+{
+    struct aot_part *p = arg;
+    LLVMContextRef lc = NULL;
+    LLVMTargetMachineRef tm = p->tm;
+    if (p->bc) {
+        lc = LLVMContextCreate();
+        LLVMContextSetDiscardValueNames(lc, 1);
+        LLVMMemoryBufferRef b = LLVMCreateMemoryBufferWithMemoryRange(p->bc, p->bclen, "lineiform_image", 0);
+        if (LLVMParseBitcodeInContext2(lc, b, &p->mod)) {
+            snprintf(p->why, sizeof p->why, "compiled module does not read back from bitcode");
+            p->st = LF_ERR_LLVM;
+        }
+        LLVMDisposeMemoryBuffer(b);
+        if (p->st == LF_OK && !(tm = lift_tm_create("x86-64-v2", 1, p->why, sizeof p->why))) p->st = LF_ERR_LLVM;
+    }
+    if (p->st == LF_OK) {
+        aot_part_keep(p);
+        p->st = aot_emit_one(p->mod, tm, &p->obj, &p->len, p->why, sizeof p->why);
+    }
+    if (p->bc) {
+        if (tm) LLVMDisposeTargetMachine(tm);
+        if (p->mod) LLVMDisposeModule(p->mod);
+        LLVMContextDispose(lc);
+    }
+    return NULL;
+}
+
+static unsigned aot_fn_size(LLVMValueRef f)
+{
+    unsigned n = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb))
+        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) n++;
+    return n;
+}
+
+/* Split the defined functions into at most maxparts parts of about equal
+ * size (largest first, each to the smallest part); returns the number of
+ * parts, 1 for a module not worth splitting. */
+static int aot_partition(LLVMModuleRef mod, int maxparts, struct aot_part *p)
+{
+    int nfn = 0, cap = 16, nparts = 1;
+    char **names = malloc(sizeof *names * (size_t)cap);
+    unsigned *size = malloc(sizeof *size * (size_t)cap), total = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f && names && size; f = LLVMGetNextFunction(f)) {
+        if (LLVMIsDeclaration(f)) continue;
+        if (nfn == cap) {
+            cap *= 2;
+            char **nn = realloc(names, sizeof *names * (size_t)cap);
+            unsigned *ns = nn ? realloc(size, sizeof *size * (size_t)cap) : NULL;
+            if (nn) names = nn;
+            if (ns) size = ns;
+            if (!nn || !ns) break;
+        }
+        size_t len;
+        names[nfn] = strdup(LLVMGetValueName2(f, &len));
+        total += size[nfn] = aot_fn_size(f);
+        if (!names[nfn++]) break;
+    }
+    int *owner = calloc((size_t)(nfn ? nfn : 1), sizeof *owner);
+    int ok = names && size && owner && (nfn == 0 || names[nfn - 1]);
+    if (ok && total >= AOT_SPLIT_MIN) nparts = nfn < maxparts ? nfn : maxparts;
+    if (nparts > 1) {
+        unsigned load[LIFT_AOT_MAX_OBJS] = { 0 };
+        char *done = calloc((size_t)nfn, 1);
+        for (int n = 0; done && n < nfn; n++) {
+            int big = -1, least = 0;
+            for (int i = 0; i < nfn; i++)
+                if (!done[i] && (big < 0 || size[i] > size[big])) big = i;
+            for (int k = 1; k < nparts; k++)
+                if (load[k] < load[least]) least = k;
+            done[big] = 1;
+            owner[big] = least;
+            load[least] += size[big];
+        }
+        if (!done) nparts = 1;
+        free(done);
+    }
+    free(size);
+    for (int k = 0; k < nparts; k++)
+        p[k] = (struct aot_part){ .k = k, .nfn = nfn, .names = names, .owner = owner, .st = LF_OK };
+    if (nparts == 1) {
+        for (int i = 0; names && i < nfn; i++) free(names[i]);
+        free(names);
+        free(owner);
+        p[0].names = NULL, p[0].owner = NULL, p[0].nfn = 0;
+    }
+    return nparts;
+}
+
+/* Emit the optimized module as one object per part, the parts on threads
+ * of their own (as many as the machine has processors, at most
+ * LIFT_AOT_MAX_OBJS). */
+static enum lf_status aot_emit(LLVMModuleRef mod, LLVMTargetMachineRef tm, int threads,
+                               struct lift_aot_result *out, char *why, size_t whylen)
+{
+    long ncpu = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
+    int maxparts = ncpu < 1 ? 1 : ncpu > LIFT_AOT_MAX_OBJS ? LIFT_AOT_MAX_OBJS : (int)ncpu;
+    struct aot_part p[LIFT_AOT_MAX_OBJS];
+    int nparts = aot_partition(mod, maxparts, p);
+    LLVMMemoryBufferRef bc = nparts > 1 ? LLVMWriteBitcodeToMemoryBuffer(mod) : NULL;
+    pthread_t th[LIFT_AOT_MAX_OBJS];
+    int started[LIFT_AOT_MAX_OBJS] = { 0 };
+    for (int k = 1; k < nparts; k++) {
+        p[k].bc = bc ? LLVMGetBufferStart(bc) : NULL;
+        p[k].bclen = bc ? LLVMGetBufferSize(bc) : 0;
+        if (!bc) p[k].st = LF_ERR_LLVM, snprintf(p[k].why, sizeof p[k].why, "cannot write the module's bitcode");
+        else started[k] = pthread_create(&th[k], NULL, aot_part_run, &p[k]) == 0;
+        if (bc && !started[k]) aot_part_run(&p[k]);   /* no thread: here */
+    }
+    p[0].mod = mod;
+    p[0].tm = tm;
+    if (nparts > 1) aot_part_run(&p[0]);
+    else p[0].st = aot_emit_one(mod, tm, &p[0].obj, &p[0].len, p[0].why, sizeof p[0].why);
+    enum lf_status st = LF_OK;
+    size_t cap = 0;
+    for (int k = 0; k < nparts; k++) {
+        if (started[k]) pthread_join(th[k], NULL);
+        out->obj[k] = p[k].obj;
+        out->obj_len[k] = p[k].len;
+        if (p[k].obj) out->nobj = (size_t)k + 1;
+        if (st == LF_OK && p[k].st != LF_OK) st = p[k].st, snprintf(why, whylen, "%s", p[k].why);
+    }
+    for (int k = 0; st == LF_OK && k < nparts; k++) st = aot_syms(out, (size_t)k, &cap, why, whylen);
+    if (bc) LLVMDisposeMemoryBuffer(bc);
+    for (int i = 0; i < p[0].nfn; i++) free(p[0].names[i]);
+    free(p[0].names);
+    free(p[0].owner);
+    return st;
 }
 
 static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_result *out,
@@ -202,7 +380,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
         snprintf(why, whylen, "%s", m.rep.reason);
     }
     double t2 = lift_now_ms();
-    if (st == LF_OK) st = aot_emit(m.m, tm, out, why, whylen);
+    if (st == LF_OK) st = aot_emit(m.m, tm, in->threads, out, why, whylen);
     out->report = m.rep;
     out->report.ms_lift = t1 - t0;
     out->report.ms_opt = t2 - t1;
@@ -242,7 +420,7 @@ enum lf_status lift_aot_compile(const struct lift_aot_input *in, struct lift_aot
 void lift_aot_result_free(struct lift_aot_result *r)
 {
     if (!r) return;
-    free(r->obj);
+    for (size_t k = 0; k < r->nobj; k++) free(r->obj[k]);
     free(r->syms);
     memset(r, 0, sizeof *r);
 }

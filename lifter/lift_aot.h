@@ -25,6 +25,11 @@ struct lift_memmap {
     int constant;
 };
 
+/* Code generation of a large module runs on several threads, one object
+ * each; the objects together define the specializations and reference one
+ * another's (hidden global symbols), for the image linker to join. */
+#define LIFT_AOT_MAX_OBJS 4
+
 struct lift_aot_input {
     const struct lift_memmap *maps;
     size_t nmaps;
@@ -32,24 +37,27 @@ struct lift_aot_input {
     uint64_t load_bias;      /* interpreter run-time base minus link-time base */
     uint64_t entry_closure;  /* guest address; its first word is the code pointer */
     int opt_level;           /* 0..3 */
+    int threads;             /* code generation threads, 1..LIFT_AOT_MAX_OBJS; 0: one
+                              * per processor (at most LIFT_AOT_MAX_OBJS) */
 };
 
 struct lift_aot_sym {
     char name[96];           /* e.g. "eval_call@0x7f0000001230" */
-    uint64_t offset, size;   /* within the object's .text */
+    uint64_t offset, size;   /* within its object's .text */
 };
 
 struct lift_aot_result {
-    uint8_t *obj;            /* ELF64 relocatable object (malloc'd) */
-    size_t obj_len;
+    uint8_t *obj[LIFT_AOT_MAX_OBJS]; /* ELF64 relocatable objects (malloc'd) */
+    size_t obj_len[LIFT_AOT_MAX_OBJS];
+    size_t nobj;             /* 0: nothing compiled */
     char entry_sym[96];      /* symbol of the compiled entry (code(closure, ...)) */
-    struct lift_aot_sym *syms; /* one per specialization (malloc'd) */
+    struct lift_aot_sym *syms; /* one per specialization, every object (malloc'd) */
     size_t nsyms;
     struct lf_report report;
 };
 
-/* Lift, inline and optimize the closure at in->entry_closure; emit an ELF
- * relocatable object whose code calls interpreter functions it did not
+/* Lift, inline and optimize the closure at in->entry_closure; emit ELF
+ * relocatable objects whose code calls interpreter functions it did not
  * inline at their absolute run-time addresses, and external functions (libm,
  * libc, LLVM's memcpy/memset) as undefined symbols to resolve at load time. */
 enum lf_status lift_aot_compile(const struct lift_aot_input *in,

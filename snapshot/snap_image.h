@@ -1,8 +1,10 @@
 /* snap_image.h -- writing and reading lineiform images (the CLI side).
  *
- *   snap_link_object   ELF relocatable object (lift_aot_compile's output)
- *                      ──▶ sections placed in the code window, relocations
- *                      applied, an import stub + GOT slot per external
+ *   snap_link_objects  ELF relocatable objects (lift_aot_compile's output)
+ *                      ──▶ linked as one: sections placed in the code window,
+ *                      names resolved across objects, relocations applied,
+ *                      an import stub + GOT slot per external
+ *   snap_link_object   the same for one object
  *   snap_link_native   no compiled code: an entry stub that jumps to the
  *                      interpreter's own code (whole-program bailout)
  *   snap_image_write   linked code + arenas + metadata ──▶ ELF64 image,
@@ -51,11 +53,25 @@ struct snap_linked {
     uint64_t code_bytes;       /* bytes of code (without page padding) */
 };
 
-/* Place obj's allocatable sections at SNAP_CODE_BASE (code, then rodata,
- * data and the GOT on their own pages), resolve its symbols, apply its
- * RELA relocations (R_X86_64_64, PC32, PLT32, 32, 32S, PC64, GOTPCREL*),
- * turn every undefined symbol into an import.  entry_sym must be defined.
+/* Link the nobjs (>= 1) objects objs[i] (lens[i] bytes) as one: place
+ * their allocatable sections at SNAP_CODE_BASE by kind (every object's code
+ * in object order, then the import stubs; then rodata, data and the GOT,
+ * each kind on its own pages), resolve their symbols, apply their RELA
+ * relocations (R_X86_64_64, PC32, PLT32, 32, 32S, PC64, GOTPCREL*).
+ *
+ * A reference to an undefined name binds to the object that defines it
+ * (GLOBAL, else WEAK); only a name no object defines becomes an import.
+ * LOCAL symbols stay in their object.  A GLOBAL name defined in two
+ * objects is LF_ERR_FORMAT ("symbol NAME defined twice").  out->syms lists
+ * every object's functions once, plus the stubs; entry_sym must be defined
+ * in one of the objects.  With several objects, why starts "object K: "
+ * (K the index in objs) when the failure is in one of them.
  * LF_ERR_UNSUPPORTED names an unknown relocation or section kind. */
+enum lf_status snap_link_objects(const uint8_t *const *objs, const size_t *lens, size_t nobjs,
+                                 const char *entry_sym, struct snap_linked *out, char *why,
+                                 size_t whylen);
+
+/* snap_link_objects of the one object obj. */
 enum lf_status snap_link_object(const uint8_t *obj, size_t obj_len, const char *entry_sym,
                                 struct snap_linked *out, char *why, size_t whylen);
 

@@ -23,7 +23,7 @@ enum lf_status lift_aot_compile(const struct lift_aot_input *in, struct lift_aot
 void lift_aot_result_free(struct lift_aot_result *r)
 {
     if (!r) return;
-    free(r->obj);
+    for (size_t k = 0; k < r->nobj; k++) free(r->obj[k]);
     free(r->syms);
     memset(r, 0, sizeof *r);
 }

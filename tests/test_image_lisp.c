@@ -58,11 +58,12 @@ static size_t scripts(const char *dir, glob_t *g)
 
 /* Snapshot scr with interp; 0 when an image was written, else the status
  * (then no image may exist). */
-static int snapshot(const char *interp, const char *scr, const char *img, char **out)
+static int snapshot(const char *interp, const char *scr, const char *img, const char *opts, char **out)
 {
     char *err = NULL;
     unlink(img);
-    int rc = tu_run(tu_fmt("'%s' snapshot --db '%s' --interp '%s' '%s' -o '%s'", lineiform, db, interp, scr, img),
+    int rc = tu_run(tu_fmt("'%s' snapshot --db '%s' --interp '%s' %s '%s' -o '%s'", lineiform, db, interp, opts, scr,
+                           img),
                     out, &err);
     if (rc != 0 && access(img, F_OK) == 0) fail_msg("%s: snapshot failed (%d) but left %s", scr, rc, img);
     if (rc != 0 && rc != 1) fail_msg("%s: snapshot exit status %d: %s", scr, rc, err);
@@ -78,7 +79,7 @@ static void image_matches_interpreter(const char *interp, const char *dir, const
     char im[1024], *o1 = NULL, *o2 = NULL, *e1 = NULL, *e2 = NULL;
     snprintf(im, sizeof im, "%s/t.img", tu_tmpdir());
     int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", dir, interp, scr), &o1, &e1);
-    int rc = snapshot(interp, scr, im, NULL);
+    int rc = snapshot(interp, scr, im, "", NULL);
     if (rc == 1) {
         if (s1 == 0) fail_msg("%s: snapshot failed but the interpreter succeeds", scr);
         free(o1);
@@ -293,18 +294,20 @@ static void test_indirect_call_check_tells_frozen_from_other_targets(void **stat
     assert_int_equal(indirect_transfers(direct, sizeof direct, 0x1000, &where), 0);
 }
 
-/* The compiled functions of fib's image (snapshotted to file in the
- * temporary directory); 0 if the entry was not compiled. */
+/* The compiled functions of bench program prog's image, snapshotted with
+ * opts to file in the temporary directory; 0 if the entry was not
+ * compiled.  *summary (if asked): the snapshot's summary. */
 struct img_fn { char name[96]; uint64_t addr, size; const uint8_t *code; };
 struct img { uint8_t *buf; struct img_fn fn[64]; size_t nfn; };
 
-static int fib_image(struct img *im, const char *file)
+static int bench_image(struct img *im, const char *prog, const char *opts, const char *file, char **summary)
 {
-    char path[1024], *summary = NULL;
+    char path[1024], *out = NULL;
     snprintf(path, sizeof path, "%s/%s", tu_tmpdir(), file);
-    assert_int_equal(snapshot(lisp_gcc, tu_src("testdata/lisp/bench/fib.scm"), path, &summary), 0);
-    int compiled = strstr(summary, "not compiled") == NULL;
-    free(summary);
+    assert_int_equal(snapshot(lisp_gcc, tu_src(tu_fmt("testdata/lisp/bench/%s.scm", prog)), path, opts, &out), 0);
+    int compiled = strstr(out, "not compiled") == NULL;
+    if (summary) *summary = out;
+    else free(out);
     if (!compiled) return 0;
     size_t len;
     im->buf = (uint8_t *)tu_read_file(path, &len);
@@ -340,7 +343,7 @@ static void test_compiled_fib_has_no_indirect_call_through_frozen_memory(void **
 {
     (void)state;
     struct img im;
-    if (!fib_image(&im, "fib.img")) skip(); /* whole-entry bailout (no lifter): nothing compiled to inspect */
+    if (!bench_image(&im, "fib", "", "fib.img", NULL)) skip(); /* whole-entry bailout (no lifter): nothing compiled to inspect */
     for (size_t k = 0; k < im.nfn; k++) {
         uint64_t where = 0;
         unsigned bad = indirect_transfers(im.fn[k].code, im.fn[k].size, im.fn[k].addr, &where);
@@ -358,7 +361,7 @@ static void test_compiled_fib_calls_its_specializations_directly(void **state)
 {
     (void)state;
     struct img im;
-    if (!fib_image(&im, "fibd.img")) skip();
+    if (!bench_image(&im, "fib", "", "fibd.img", NULL)) skip();
     uint64_t starts[64];
     for (size_t k = 0; k < im.nfn; k++) starts[k] = im.fn[k].addr;
     unsigned direct = 0, via_reg = 0;
@@ -368,6 +371,50 @@ static void test_compiled_fib_calls_its_specializations_directly(void **state)
     assert_true(direct >= 2);    /* the call into fib and its recursion */
     assert_int_equal(via_reg, 0);
     free(im.buf);
+}
+
+/* -- Code generation split across threads ----------------------------------- */
+
+/* Run image path; its stdout must be bench program prog's expected output. */
+static void image_prints_expected(const char *path, const char *prog)
+{
+    char *out = NULL, *err = NULL;
+    size_t len;
+    char *want = tu_read_file(tu_src(tu_fmt("testdata/lisp/bench/%s.out", prog)), &len);
+    assert_non_null(want);
+    assert_int_equal(tu_run(tu_fmt("'%s' run '%s'", lineiform, path), &out, &err), 0);
+    assert_string_equal(out, want);
+    free(out);
+    free(err);
+    free(want);
+}
+
+/* sieve's module is large enough to split: with -j 3 its code is generated
+ * as three objects, which the image linker joins (calls between them
+ * resolved: the image runs and prints what it should), with the same
+ * functions as from one thread (-j 1, one object). */
+static void test_split_code_generation_links_into_one_image(void **state)
+{
+    (void)state;
+    struct img one, three;
+    char *s1 = NULL, *s3 = NULL;
+    if (!bench_image(&one, "sieve", "-j 1", "sieve1.img", &s1)) skip();
+    assert_int_equal(bench_image(&three, "sieve", "-j 3", "sieve3.img", &s3), 1);
+    assert_null(strstr(s1, " threads)"));
+    if (!strstr(s3, "on 3 threads)")) fail_msg("no split code generation:\n%s", s3);
+    assert_true(one.nfn >= 3);
+    assert_int_equal(three.nfn, one.nfn);
+    for (size_t k = 0; k < one.nfn; k++) {
+        size_t q = 0;
+        while (q < three.nfn && strcmp(three.fn[q].name, one.fn[k].name)) q++;
+        if (q == three.nfn) fail_msg("%s is missing from the split image", one.fn[k].name);
+    }
+    image_prints_expected(tu_fmt("%s/sieve1.img", tu_tmpdir()), "sieve");
+    image_prints_expected(tu_fmt("%s/sieve3.img", tu_tmpdir()), "sieve");
+    free(s1);
+    free(s3);
+    free(one.buf);
+    free(three.buf);
 }
 
 int main(void)
@@ -380,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_indirect_call_check_tells_frozen_from_other_targets),
         cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_frozen_memory),
         cmocka_unit_test(test_compiled_fib_calls_its_specializations_directly),
+        cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */
     return cmocka_run_group_tests(tests, setup, NULL);
