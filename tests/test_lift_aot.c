@@ -38,7 +38,7 @@ static enum lf_status compile(const node *root, struct lift_aot_result *out, cha
     for (size_t k = 0; k < p.nmaps && n < 250; k++) maps[n++] = p.maps[k];
     /* The frozen arena: its used part, as the heap dump would hold it. */
     maps[n++] = (struct lift_memmap){ (uintptr_t)root & ~0xfffull, 1 << 16, (const void *)((uintptr_t)root & ~0xfffull), 1 };
-    struct lift_aot_input in = { maps, n, "/proc/self/exe", p.bias, (uintptr_t)root, 2 };
+    struct lift_aot_input in = { maps, n, "/proc/self/exe", p.bias, (uintptr_t)root, 2, 0 };
     enum lf_status st = lift_aot_compile(&in, out, why, len);
     lift_proc_close(&p);
     return st;
@@ -108,7 +108,7 @@ static void test_aot_refuses_an_entry_outside_the_snapshot(void **state)
     (void)state;
     static const uint8_t bytes[64];
     struct lift_memmap map = { 0x1000, sizeof bytes, bytes, 1 };
-    struct lift_aot_input in = { &map, 1, "/proc/self/exe", 0, 0xdead0000, 2 };
+    struct lift_aot_input in = { &map, 1, "/proc/self/exe", 0, 0xdead0000, 2, 0 };
     struct lift_aot_result r;
     char why[256] = "";
     assert_int_not_equal(lift_aot_compile(&in, &r, why, sizeof why), LF_OK);
