@@ -164,7 +164,10 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 /* Code with fn's own signature that behaves exactly like fn when its first
  * argument is env (a pointer into frozen memory).  Never NULL: where nothing
  * can be specialized it returns fn itself and lf_last_report says why.  The
- * same (fn, env) asked twice returns the same code. */
+ * same (fn, env) asked twice returns the same code.  "First argument" is
+ * the first declared one: for a function whose DWARF prototype returns a
+ * struct in memory, the caller's buffer comes before it (rdi) and env is
+ * in rsi; without DWARF, env is taken to be in rdi. */
 void *lf_optimize(void *fn, const void *env);
 
 /* What the last lf_optimize (or image build) did. */

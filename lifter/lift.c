@@ -173,13 +173,18 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;
     m.args_at = lift_proc_args;
+    m.rets_at = lift_proc_rets;
     m.plt_at = lift_proc_plt;
     m.jump_table = lift_proc_jump_table;
     m.native_ref = lift_proc_native_ref;
     m.user = &p;
     lift_mod_types(&m);
-    uint64_t karg[6] = { (uint64_t)(uintptr_t)env };
-    struct lift_job *root = lift_job_get(&m, (uint64_t)(uintptr_t)fn, karg, 1);
+    /* env is fn's first declared argument: in rsi when a result returned
+     * in memory takes rdi for the caller's buffer. */
+    int sret = lift_an_sret(p.an, p.bias, (uint64_t)(uintptr_t)fn);
+    uint64_t karg[6] = { 0 };
+    karg[sret] = (uint64_t)(uintptr_t)env;
+    struct lift_job *root = lift_job_get(&m, (uint64_t)(uintptr_t)fn, karg, 1u << sret);
     char name[96];
     snprintf(name, sizeof name, "%s", root->name);
     enum lf_status st = lift_mod_run(&m);

@@ -49,6 +49,12 @@ static int aot_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned
     return lift_an_args(a->an, a->bias, target, gpr, xmm);
 }
 
+static int aot_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
+{
+    struct aot *a = m->user;
+    return lift_an_rets(a->an, a->bias, target, gpr, xmm);
+}
+
 static int aot_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
                           unsigned *n, uint64_t *bias)
 {
@@ -359,6 +365,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.max_jobs = 256;
     m.noreturn_at = aot_noreturn;
     m.args_at = aot_args;
+    m.rets_at = aot_rets;
     m.plt_at = aot_plt;
     m.jump_table = aot_jump_table;
     m.native_ref = aot_native_ref;

@@ -525,11 +525,16 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
         c->term = (struct lift_term){ LIFT_T_JUMP, f->retpc, 0, f->parent, 0, NULL, NULL, NULL, 0, 0 };
         return LF_OK;
     }
+    /* Registers the prototype says carry no result go as zero: callers do
+     * not read them, and LLVM then drops them from the signature. */
+    unsigned rg = 3, rx = 3;
+    if (c->mod->rets_at && !c->mod->rets_at(c->mod, c->job->entry, &rg, &rx)) rg = rx = 3;
+    LLVMValueRef z64 = lift_const(c, 64, 0), z128 = LLVMConstNull(c->v2i64);
     LLVMValueRef r = LLVMGetUndef(c->mod->rty);
-    r = LLVMBuildInsertValue(c->b, r, c->gpr[0], 0, "");
-    r = LLVMBuildInsertValue(c->b, r, c->gpr[2], 1, "");
-    r = LLVMBuildInsertValue(c->b, r, LLVMBuildBitCast(c->b, c->xmm[0], c->v2i64, ""), 2, "");
-    r = LLVMBuildInsertValue(c->b, r, LLVMBuildBitCast(c->b, c->xmm[1], c->v2i64, ""), 3, "");
+    r = LLVMBuildInsertValue(c->b, r, rg & 1 ? c->gpr[0] : z64, 0, "");
+    r = LLVMBuildInsertValue(c->b, r, rg & 2 ? c->gpr[2] : z64, 1, "");
+    r = LLVMBuildInsertValue(c->b, r, rx & 1 ? LLVMBuildBitCast(c->b, c->xmm[0], c->v2i64, "") : z128, 2, "");
+    r = LLVMBuildInsertValue(c->b, r, rx & 2 ? LLVMBuildBitCast(c->b, c->xmm[1], c->v2i64, "") : z128, 3, "");
     LLVMBuildRet(c->b, r);
     c->term.kind = LIFT_T_RET;
     return LF_OK;

@@ -153,6 +153,9 @@ struct lift_mod {
     /* From target's prototype: 1, and the argument registers it reads
      * (bit k: k-th of rdi rsi rdx rcx r8 r9; xmm0-7). */
     int (*args_at)(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
+    /* From target's prototype: 1, and the registers its result is in (bit
+     * 0/1: rax/rdx; xmm0/xmm1); the others are garbage to its callers. */
+    int (*rets_at)(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
     /* For a PLT stub at target: 1, and *name = the function it calls. */
     int (*plt_at)(struct lift_mod *m, uint64_t target, const char **name);
     /* The address (i64) a native call to guest address target uses: NULL

@@ -88,7 +88,7 @@ static struct an_binary *proc_analysis(const char *path)
         if (an_cache[k].b && strcmp(an_cache[k].path, path) == 0) b = an_cache[k].b;
     if (!b) {
         char err[256];
-        if (an_open(path, AN_OPEN_NO_DWARF, &b, err, sizeof err) != LF_OK) b = NULL;
+        if (an_open(path, 0, &b, err, sizeof err) != LF_OK) b = NULL;
         for (int k = 0; k < 8 && b; k++)
             if (!an_cache[k].b) {
                 snprintf(an_cache[k].path, sizeof an_cache[k].path, "%s", path);
@@ -192,6 +192,39 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
     *gpr = (1u << gi) - 1;
     *xmm = (1u << si) - 1;
     return 1;
+}
+
+/* The result registers of target's prototype: each eightbyte of an
+ * INTEGER or SSE class takes the next of rax, rdx or xmm0, xmm1; MEMORY
+ * returns the address in rax; void none.  0 when there is no prototype to
+ * trust (as for the arguments) or the result is x87's. */
+int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    if (!f || f->addr != target - bias || f->is_plt || !f->has_proto || !f->name || strchr(f->name, '.'))
+        return 0;
+    int gi = 0, si = 0;
+    if (f->ret.cls[0] == AN_ABI_MEMORY) gi = 1;
+    for (int e = 0; e < 2 && f->ret.cls[0] != AN_ABI_MEMORY; e++) {
+        if (f->ret.cls[e] == AN_ABI_INTEGER) gi++;
+        else if (f->ret.cls[e] == AN_ABI_SSE) si++;
+        else if (f->ret.cls[e] != AN_ABI_NONE) return 0;
+    }
+    *gpr = (1u << gi) - 1;
+    *xmm = (1u << si) - 1;
+    return 1;
+}
+
+int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    return f && f->addr == target - bias && f->has_proto && f->ret.cls[0] == AN_ABI_MEMORY;
+}
+
+int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
+{
+    struct lift_proc *p = m->user;
+    return lift_an_rets(p->an, p->bias, target, gpr, xmm);
 }
 
 int lift_proc_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)

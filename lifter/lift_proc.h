@@ -39,5 +39,11 @@ int lift_an_noreturn(const struct an_binary *b, uint64_t bias, uint64_t target, 
 /* lift_mod.args_at for in-process modules, and the rule itself. */
 int lift_proc_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
 int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm);
+/* 1 when target's prototype returns its result in memory: the caller's
+ * buffer comes first (rdi), the declared arguments after it. */
+int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target);
+/* lift_mod.rets_at for in-process modules, and the rule itself. */
+int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
+int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm);
 
 #endif
