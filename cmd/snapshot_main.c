@@ -4,7 +4,15 @@
  * command's options. */
 #include "cmd/cli.h"
 
+#include <stdlib.h>
+
 int main(int argc, char **argv)
 {
+    /* The launcher's malloc tunables (cli_exec.c) are for this process,
+     * not for the interpreter it runs. */
+    if (getenv("LINEIFORM_TUNED")) {
+        unsetenv("GLIBC_TUNABLES");
+        unsetenv("LINEIFORM_TUNED");
+    }
     return cli_snapshot(argc, argv);
 }
