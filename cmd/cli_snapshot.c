@@ -87,11 +87,12 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         else if (!strcmp(a, "--interp")) o->interp = argv[++i];
         else if (!strcmp(a, "--db")) o->db = argv[++i];
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        else if (!strcmp(a, "-j")) {
+        else if (!strncmp(a, "-j", 2)) {     /* -j N or -jN */
+            const char *v = a[2] ? a + 2 : argv[++i];
             char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || n < 1 || n > LIFT_AOT_MAX_OBJS) {
-                cli_error("snapshot: -j wants a thread count from 1 to %d, not '%s'", LIFT_AOT_MAX_OBJS, argv[i]);
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 1 || n > LIFT_AOT_MAX_OBJS) {
+                cli_error("snapshot: -j wants a thread count from 1 to %d, not '%s'", LIFT_AOT_MAX_OBJS, v);
                 return CLI_EXIT_USAGE;
             }
             o->jobs = (int)n;

@@ -207,6 +207,11 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(tu_run(tu_fmt("'%s' snapshot", lineiform), NULL, NULL), 2);
     assert_int_equal(tu_run(tu_fmt("'%s' snapshot x.scm", lineiform), NULL, NULL), 2);
     assert_int_equal(tu_run(tu_fmt("'%s' snapshot x.scm -o y --bogus", lineiform), NULL, NULL), 2);
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot x.scm -o y -j 0", lineiform), NULL, NULL), 2);
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot x.scm -o y -j5", lineiform), NULL, &err), 2);
+    assert_non_null(strstr(err, "thread count"));
+    free(err);
+    assert_int_equal(tu_run(tu_fmt("'%s' snapshot x.scm -o y -j", lineiform), NULL, NULL), 2);
     assert_int_equal(tu_run(tu_fmt("'%s' run", lineiform), NULL, NULL), 2);
     assert_int_equal(tu_run(tu_fmt("'%s' run /nonexistent.img", lineiform), NULL, &err), 2);
     assert_non_null(strstr(err, "lineiform: "));
