@@ -165,6 +165,22 @@ int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
 
 /* -- Argument registers ---------------------------------------------------------------- */
 
+/* The function starting at target, if it has a DWARF prototype. */
+static const struct an_func *proto_at(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    return f && f->addr == target - bias && f->has_proto ? f : NULL;
+}
+
+/* That prototype describes the code: not a PLT stub, and not a compiler
+ * clone (foo.isra.0, foo.constprop.0), which may take other arguments and
+ * return other results than the prototype it inherits. */
+static const struct an_func *proto_trusted(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = proto_at(b, bias, target);
+    return f && !f->is_plt && f->name && !strchr(f->name, '.') ? f : NULL;
+}
+
 /* From target's DWARF prototype (not variadic): the integer and vector
  * argument registers it reads (bit k = k-th of rdi rsi rdx rcx r8 r9 /
  * xmm0-7), by the SysV classification: an argument that does not fit in
@@ -172,12 +188,8 @@ int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
  * rdi for its address. */
 int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
-    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
-    /* A compiler clone (foo.isra.0, foo.constprop.0) may take other
-     * arguments than the prototype it inherits. */
-    if (!f || f->addr != target - bias || f->is_plt || !f->has_proto || f->variadic || !f->name ||
-        strchr(f->name, '.'))
-        return 0;
+    const struct an_func *f = proto_trusted(b, bias, target);
+    if (!f || f->variadic) return 0;
     int gi = f->ret.cls[0] == AN_ABI_MEMORY, si = 0;
     for (int k = 0; k < f->nparams; k++) {
         const struct an_param *p = &f->params[k];
@@ -200,12 +212,10 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
  * trust (as for the arguments) or the result is x87's. */
 int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
-    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
-    if (!f || f->addr != target - bias || f->is_plt || !f->has_proto || !f->name || strchr(f->name, '.'))
-        return 0;
-    int gi = 0, si = 0;
-    if (f->ret.cls[0] == AN_ABI_MEMORY) gi = 1;
-    for (int e = 0; e < 2 && f->ret.cls[0] != AN_ABI_MEMORY; e++) {
+    const struct an_func *f = proto_trusted(b, bias, target);
+    if (!f) return 0;
+    int mem = f->ret.cls[0] == AN_ABI_MEMORY, gi = mem, si = 0;
+    for (int e = 0; e < 2 && !mem; e++) {
         if (f->ret.cls[e] == AN_ABI_INTEGER) gi++;
         else if (f->ret.cls[e] == AN_ABI_SSE) si++;
         else if (f->ret.cls[e] != AN_ABI_NONE) return 0;
@@ -217,8 +227,8 @@ int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
 
 int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target)
 {
-    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
-    return f && f->addr == target - bias && f->has_proto && f->ret.cls[0] == AN_ABI_MEMORY;
+    const struct an_func *f = proto_at(b, bias, target);
+    return f && f->ret.cls[0] == AN_ABI_MEMORY;
 }
 
 int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
