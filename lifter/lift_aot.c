@@ -251,52 +251,40 @@ static unsigned aot_fn_size(LLVMValueRef f)
  * parts, 1 for a module not worth splitting. */
 static int aot_partition(LLVMModuleRef mod, int maxparts, struct aot_part *p)
 {
-    int nfn = 0, cap = 16, nparts = 1;
-    char **names = malloc(sizeof *names * (size_t)cap);
-    unsigned *size = malloc(sizeof *size * (size_t)cap), total = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f && names && size; f = LLVMGetNextFunction(f)) {
+    int nfn = 0, nparts = 1;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) nfn += !LLVMIsDeclaration(f);
+    char **names = calloc((size_t)(nfn ? nfn : 1), sizeof *names);
+    unsigned *size = calloc((size_t)(nfn ? nfn : 1), sizeof *size), total = 0;
+    int *owner = calloc((size_t)(nfn ? nfn : 1), sizeof *owner);   /* -1: not placed yet */
+    int ok = names && size && owner, i = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); ok && f; f = LLVMGetNextFunction(f)) {
         if (LLVMIsDeclaration(f)) continue;
-        if (nfn == cap) {
-            cap *= 2;
-            char **nn = realloc(names, sizeof *names * (size_t)cap);
-            unsigned *ns = nn ? realloc(size, sizeof *size * (size_t)cap) : NULL;
-            if (nn) names = nn;
-            if (ns) size = ns;
-            if (!nn || !ns) break;
-        }
         size_t len;
-        names[nfn] = strdup(LLVMGetValueName2(f, &len));
-        total += size[nfn] = aot_fn_size(f);
-        if (!names[nfn++]) break;
+        ok = (names[i] = strdup(LLVMGetValueName2(f, &len))) != NULL;
+        total += size[i] = aot_fn_size(f);
+        owner[i++] = -1;
     }
-    int *owner = calloc((size_t)(nfn ? nfn : 1), sizeof *owner);
-    int ok = names && size && owner && (nfn == 0 || names[nfn - 1]);
     if (ok && total >= AOT_SPLIT_MIN) nparts = nfn < maxparts ? nfn : maxparts;
-    if (nparts > 1) {
-        unsigned load[LIFT_AOT_MAX_OBJS] = { 0 };
-        char *done = calloc((size_t)nfn, 1);
-        for (int n = 0; done && n < nfn; n++) {
-            int big = -1, least = 0;
-            for (int i = 0; i < nfn; i++)
-                if (!done[i] && (big < 0 || size[i] > size[big])) big = i;
-            for (int k = 1; k < nparts; k++)
-                if (load[k] < load[least]) least = k;
-            done[big] = 1;
-            owner[big] = least;
-            load[least] += size[big];
-        }
-        if (!done) nparts = 1;
-        free(done);
+    unsigned load[LIFT_AOT_MAX_OBJS] = { 0 };
+    for (int n = 0; nparts > 1 && n < nfn; n++) {
+        int big = -1, least = 0;
+        for (int q = 0; q < nfn; q++)
+            if (owner[q] < 0 && (big < 0 || size[q] > size[big])) big = q;
+        for (int k = 1; k < nparts; k++)
+            if (load[k] < load[least]) least = k;
+        owner[big] = least;
+        load[least] += size[big];
     }
     free(size);
-    for (int k = 0; k < nparts; k++)
-        p[k] = (struct aot_part){ .k = k, .nfn = nfn, .names = names, .owner = owner, .st = LF_OK };
     if (nparts == 1) {
-        for (int i = 0; names && i < nfn; i++) free(names[i]);
+        for (int q = 0; names && q < nfn; q++) free(names[q]);
         free(names);
         free(owner);
-        p[0].names = NULL, p[0].owner = NULL, p[0].nfn = 0;
+        p[0] = (struct aot_part){ .k = 0, .st = LF_OK };
+        return 1;
     }
+    for (int k = 0; k < nparts; k++)
+        p[k] = (struct aot_part){ .k = k, .nfn = nfn, .names = names, .owner = owner, .st = LF_OK };
     return nparts;
 }
 
