@@ -425,10 +425,8 @@ static enum lf_status lk_fill_obj(struct lk *k, struct lk_obj *b)
     for (size_t si = 1; si < b->nsyms; si++) {
         GElf_Sym s;
         if (!gelf_getsym(b->symdata, (int)si, &s)) return lk_bad(k, LF_ERR_FORMAT, "bad symbol");
-        if (s.st_shndx == SHN_ABS)
-            b->symval[si] = s.st_value;
-        else if (s.st_shndx != SHN_UNDEF && s.st_shndx < b->nsec && b->sec[s.st_shndx].placed)
-            b->symval[si] = b->sec[s.st_shndx].addr + s.st_value;
+        if (lk_is_def(b, &s))
+            b->symval[si] = s.st_shndx == SHN_ABS ? s.st_value : b->sec[s.st_shndx].addr + s.st_value;
     }
     return LF_OK;
 }
