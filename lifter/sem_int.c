@@ -19,6 +19,20 @@ static int same_reg(const struct lift_insn *i)
            i->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER && i->op[0].reg.value == i->op[1].reg.value;
 }
 
+/* A narrow AND with a constant of a truncated wider value (`test al, 1`
+ * on a 64-bit register) masks the wide value and truncates after: the
+ * zero test of the result is then the same value as the wide test of the
+ * same bits (`test rax, 1`), which LLVM can merge, where an AND of the
+ * truncation is a different value to it. */
+static LLVMValueRef narrow_and(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b, unsigned w)
+{
+    if (!LLVMIsAConstantInt(b) || !LLVMIsAInstruction(a) || LLVMGetInstructionOpcode(a) != LLVMTrunc)
+        return LLVMBuildAnd(c->b, a, b, "");
+    LLVMValueRef x = LLVMGetOperand(a, 0);
+    LLVMValueRef wide = LLVMBuildAnd(c->b, x, LLVMConstZExt(b, LLVMTypeOf(x)), "");
+    return LLVMBuildTrunc(c->b, wide, LLVMIntTypeInContext(c->lc, w), "");
+}
+
 static enum lf_status alu2(struct lift_ctx *c, const struct lift_insn *i, enum alu op)
 {
     unsigned w = lift_width(i, 0);
@@ -41,7 +55,7 @@ static enum lf_status alu2(struct lift_ctx *c, const struct lift_insn *i, enum a
         r = LLVMBuildSub(B, LLVMBuildSub(B, a, b, ""), lift_zext(c, cin, w), "");
         fop = LIFT_FOP_SBB;
         break;
-    case ALU_AND: case ALU_TEST: r = w == 64 ? lift_and(c, a, b) : LLVMBuildAnd(B, a, b, ""); break;
+    case ALU_AND: case ALU_TEST: r = w == 64 ? lift_and(c, a, b) : narrow_and(c, a, b, w); break;
     case ALU_OR: r = LLVMBuildOr(B, a, b, ""); break;
     default: r = same_reg(i) ? lift_const(c, w, 0) : LLVMBuildXor(B, a, b, ""); break;
     }

@@ -10,6 +10,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
+#include <Zydis/Zydis.h>
 
 #include "lifter/lift_aot.h"
 #include "lifter/lift_proc.h"
@@ -27,6 +28,23 @@ static const node *mk(long (*fn)(const node *, long), const node *l, const node 
     node n = { fn, l, r, k, s };
     return lf_freeze(&n, sizeof n);
 }
+
+/* tag_test(n, x): 2 for x odd, 3 for x & 6 != 0, else 1.  As an
+ * interpreter's inlined tag checks do, it tests bit 0 of the whole register,
+ * stores, then tests the low byte twice: the byte test of bit 0 can never
+ * take its branch (return 4). */
+long tag_sink;
+long tag_test(const node *n, long x);
+__asm__(".text\n.globl tag_test\n.type tag_test,@function\ntag_test:\n"
+        "  test $1, %rsi\n  jne 1f\n"
+        "  mov %rsi, tag_sink(%rip)\n"
+        "  test $1, %sil\n  jne 3f\n"
+        "  test $6, %sil\n  jne 2f\n"
+        "  mov $1, %eax\n  ret\n"
+        "1: mov $2, %eax\n  ret\n"
+        "2: mov $3, %eax\n  ret\n"
+        "3: mov $4, %eax\n  ret\n"
+        ".size tag_test, .-tag_test\n");
 
 /* Compile the closure at root with this process as the snapshot. */
 static enum lf_status compile(const node *root, struct lift_aot_result *out, char *why, size_t len)
@@ -118,12 +136,70 @@ static void test_aot_refuses_an_entry_outside_the_snapshot(void **state)
     assert_int_equal(lift_aot_compile(NULL, &r, why, sizeof why), LF_ERR_INVALID_ARG);
 }
 
+/* The bytes of symbol name in the objects of r (NULL if not defined). */
+static const uint8_t *obj_function(const struct lift_aot_result *r, const char *name, size_t *size)
+{
+    elf_version(EV_CURRENT);
+    for (size_t k = 0; k < r->nobj; k++) {
+        Elf *e = elf_memory((char *)r->obj[k], r->obj_len[k]);
+        assert_non_null(e);
+        for (Elf_Scn *s = NULL; (s = elf_nextscn(e, s)) != NULL;) {
+            GElf_Shdr sh;
+            if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_SYMTAB) continue;
+            Elf_Data *d = elf_getdata(s, NULL);
+            for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+                GElf_Sym sym;
+                gelf_getsym(d, (int)i, &sym);
+                if (sym.st_shndx == SHN_UNDEF || strcmp(elf_strptr(e, sh.sh_link, sym.st_name), name) != 0) continue;
+                GElf_Shdr tx;
+                assert_non_null(gelf_getshdr(elf_getscn(e, sym.st_shndx), &tx));
+                const uint8_t *p = r->obj[k] + tx.sh_offset + sym.st_value;
+                *size = sym.st_size;
+                elf_end(e);
+                return p;
+            }
+        }
+        elf_end(e);
+    }
+    return NULL;
+}
+
+/* A byte test of a register and the wide test of the same bits are one
+ * condition (sem_int.c narrow_and): the impossible branch of tag_test is
+ * gone from its specialization. */
+static void test_aot_byte_and_wide_tests_of_a_register_merge(void **state)
+{
+    (void)state;
+    const node *root = mk(tag_test, NULL, NULL, 0, NULL);
+    struct lift_aot_result r;
+    char why[256] = "";
+    assert_int_equal(compile(root, &r, why, sizeof why), LF_OK);
+    size_t size = 0;
+    const uint8_t *code = obj_function(&r, r.entry_sym, &size);
+    assert_non_null(code);
+    assert_true(size > 0);
+    ZydisDecoder dec;
+    ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    int results[5] = { 0 };
+    for (size_t at = 0; at < size && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, code + at, size - at, &in, ops));
+         at += in.length)
+        for (unsigned o = 0; o < in.operand_count_visible; o++)
+            if (ops[o].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[o].imm.value.u >= 1 && ops[o].imm.value.u <= 4)
+                results[ops[o].imm.value.u]++;
+    assert_int_equal(results[4], 0);
+    assert_true(results[2] > 0);   /* the odd case: the decoding saw the code */
+    lift_aot_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aot_object_defines_the_entry_specialization),
         cmocka_unit_test(test_aot_plt_call_becomes_an_undefined_symbol),
         cmocka_unit_test(test_aot_refuses_an_entry_outside_the_snapshot),
+        cmocka_unit_test(test_aot_byte_and_wide_tests_of_a_register_merge),
     };
     return cmocka_run_group_tests_name("lift_aot", tests, NULL, NULL);
 }
