@@ -179,6 +179,7 @@ struct lf_report {
     unsigned insns_lifted;    /* x86 instructions lifted */
     unsigned frame_private;   /* frame accesses no escaped pointer reaches (promoted) */
     unsigned frame_shared;    /* frame accesses kept in memory */
+    unsigned windows;         /* calls passing a frame region's words, not its address */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

@@ -32,7 +32,29 @@
 static void job_free(struct lift_job *j)
 {
     lift_job_release(j);
+    free(j->wcallers);
     free(j);
+}
+
+/* After a specialization with a frame window is lifted: 1 when an escaped
+ * pointer may reach its copy of the window, which then would not outlive
+ * it as the caller's region does.  Its key goes on the module's nowin
+ * list: its callers are lifted again and call it without a window. */
+static int win_escaped(struct lift_mod *m, struct lift_job *j)
+{
+    int bad = 0;
+    for (int e = 0; j->preg >= 0 && e < j->esc.n && !bad; e++)
+        bad = j->esc.r[e].lo < LIFT_WIN_OFF + 8 * LIFT_WIN && LIFT_WIN_OFF < j->esc.r[e].hi;
+    if (!bad) return 0;
+    if (m->nnowin == m->capnowin) {
+        m->capnowin = m->capnowin ? 2 * m->capnowin : 8;
+        m->nowin = realloc(m->nowin, (size_t)m->capnowin * sizeof *m->nowin);
+        LF_ASSERT(m->nowin, "out of memory");
+    }
+    m->nowin[m->nnowin].entry = j->entry;
+    m->nowin[m->nnowin++].karg0 = j->karg[0];
+    LF_DEBUG(1, "lineiform: %s: its frame window escapes; its callers call it without one\n", j->name);
+    return 1;
 }
 
 void lift_mod_free(struct lift_mod *m)
@@ -40,6 +62,9 @@ void lift_mod_free(struct lift_mod *m)
     for (int k = 0; k < m->njobs; k++) job_free(m->jobs[k]);
     free(m->jobs);
     free(m->native);
+    free(m->nowin);
+    m->nowin = NULL;
+    m->nnowin = m->capnowin = 0;
     free(m->live);
     m->live = NULL;
     m->live_cap = m->live_n = 0;
@@ -78,6 +103,13 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             done[k] = progress = 1;
             enum lf_status st = lift_job_run(j);
             m->rep.insns_lifted += j->insns;
+            if (st == LF_OK && win_escaped(m, j)) {
+                /* Its callers again (not itself): they call another job. */
+                lift_fn_clear_body(j->fn);
+                for (int q = 0; q < j->nwcallers; q++)
+                    if (j->wcallers[q] != k && j->wcallers[q] < cap) done[j->wcallers[q]] = 0;
+                continue;
+            }
             if (st == LF_OK) {
                 m->rep.specializations++;
                 continue;
@@ -88,19 +120,23 @@ enum lf_status lift_mod_run(struct lift_mod *m)
                          (unsigned long long)j->entry, j->why);
             m->rep.bailouts++;
             if (k == 0) { root = st; break; }
-            lift_emit_thunk(m, j->fn, j->entry);
+            lift_emit_thunk(m, j->fn, j->entry, j->preg);
             m->rep.native_calls++;
         }
         if (root != LF_OK) break;
     }
     /* Specializations nobody calls any more have no body: drop them. */
     for (int k = 1; k < m->njobs && root == LF_OK; k++)
-        if (!done[k] && !LLVMGetFirstUse(m->jobs[k]->fn)) {
+        if ((!done[k] || LLVMIsDeclaration(m->jobs[k]->fn)) && !LLVMGetFirstUse(m->jobs[k]->fn)) {
             LLVMDeleteFunction(m->jobs[k]->fn);
             m->jobs[k]->fn = NULL;
         }
-    for (int k = 1; k < m->njobs; k++)
-        if (m->jobs[k]->fn) LLVMSetLinkage(m->jobs[k]->fn, LLVMInternalLinkage);
+    for (int k = 1; k < m->njobs; k++) {
+        if (!m->jobs[k]->fn) continue;
+        LLVMSetLinkage(m->jobs[k]->fn, LLVMInternalLinkage);
+        for (LLVMUseRef u = LLVMGetFirstUse(m->jobs[k]->fn); u && m->jobs[k]->preg >= 0; u = LLVMGetNextUse(u))
+            m->rep.windows++;
+    }
     free(done);
     return root;
 }
@@ -170,6 +206,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.max_depth = 16;
     m.max_blocks = 1500;
     m.max_jobs = 256;
+    m.windows = 1;
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;
     m.args_at = lift_proc_args;
@@ -184,7 +221,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     int sret = lift_an_sret(p.an, p.bias, (uint64_t)(uintptr_t)fn);
     uint64_t karg[6] = { 0 };
     karg[sret] = (uint64_t)(uintptr_t)env;
-    struct lift_job *root = lift_job_get(&m, (uint64_t)(uintptr_t)fn, karg, 1u << sret);
+    struct lift_job *root = lift_job_get(&m, (uint64_t)(uintptr_t)fn, karg, 1u << sret, -1);
     char name[96];
     snprintf(name, sizeof name, "%s", root->name);
     enum lf_status st = lift_mod_run(&m);

@@ -351,6 +351,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.max_depth = 16;
     m.max_blocks = 1500;
     m.max_jobs = 256;
+    m.windows = 1;
     m.noreturn_at = aot_noreturn;
     m.args_at = aot_args;
     m.rets_at = aot_rets;
@@ -360,7 +361,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.user = a;
     lift_mod_types(&m);
     uint64_t karg[6] = { in->entry_closure };
-    lift_job_get(&m, code, karg, 1);
+    lift_job_get(&m, code, karg, 1, -1);
     double t0 = lift_now_ms();
     enum lf_status st = m.ncode ? lift_mod_run(&m) : LF_ERR_UNSUPPORTED;
     if (!m.ncode) snprintf(m.rep.reason, sizeof m.rep.reason, "no executable segment in %s", in->interp_path);

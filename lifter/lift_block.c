@@ -147,6 +147,9 @@ static struct lift_aval aval_of(const struct lift_ctx *c, LLVMValueRef v)
     int64_t off;
     if (LLVMIsAConstantInt(v)) a.kind = LIFT_AK_CONST, a.k = v;
     else if (lift_stack_off(c, v, &off)) a.kind = LIFT_AK_STACK, a.off = off;
+    else if (LLVMIsAInstruction(v) && LLVMGetInstructionOpcode(v) == LLVMLShr &&
+             LLVMIsAConstantInt(LLVMGetOperand(v, 1)) && lift_stack_off(c, LLVMGetOperand(v, 0), &off))
+        a.kind = LIFT_AK_SHR, a.off = off, a.k = LLVMGetOperand(v, 1);
     return a;
 }
 
@@ -155,6 +158,7 @@ static int aval_eq(struct lift_aval a, struct lift_aval b)
     if (a.kind != b.kind) return 0;
     if (a.kind == LIFT_AK_CONST) return a.k == b.k;
     if (a.kind == LIFT_AK_STACK || a.kind == LIFT_AK_TAINT) return a.off == b.off;
+    if (a.kind == LIFT_AK_SHR) return a.off == b.off && a.k == b.k;
     return 1;
 }
 
@@ -216,8 +220,8 @@ static void join_escapes(struct lift_ctx *c, const struct lift_blk *b, const str
     for (int r = 0; r < 16; r++) {
         struct lift_aval a = b->in.gpr[r], e = s->gpr[r];
         if (r == 4 || aval_eq(a, e)) continue;
-        if (e.kind == LIFT_AK_STACK) lift_note_escape(c, lift_stack_addr(c, e.off));
-        if (a.kind == LIFT_AK_STACK) lift_note_escape(c, lift_stack_addr(c, a.off));
+        if (e.kind == LIFT_AK_STACK || e.kind == LIFT_AK_SHR) lift_note_escape(c, lift_stack_addr(c, e.off));
+        if (a.kind == LIFT_AK_STACK || a.kind == LIFT_AK_SHR) lift_note_escape(c, lift_stack_addr(c, a.off));
     }
 }
 
@@ -336,6 +340,7 @@ static LLVMValueRef aval_value(struct lift_ctx *c, struct lift_aval a, LLVMValue
 {
     if (a.kind == LIFT_AK_CONST) return a.k;
     if (a.kind == LIFT_AK_STACK) return lift_stack_addr(c, a.off);
+    if (a.kind == LIFT_AK_SHR) return LLVMBuildLShr(c->b, lift_stack_addr(c, a.off), a.k, "");
     return phi ? phi : lift_opaque(c, t);
 }
 
@@ -509,7 +514,7 @@ static void gpr_drop_dead(struct lift_job *j, uint64_t pc, struct lift_aval *gpr
     unsigned live = lift_live_in(j->mod, pc);
     for (int r = 0; r < 16; r++)
         if ((gpr[r].kind == LIFT_AK_CONST && !((live >> r) & 1)) ||
-            (gpr[r].kind == LIFT_AK_STACK && r != 4 && !((live >> (16 + r)) & 1)))
+            ((gpr[r].kind == LIFT_AK_STACK || gpr[r].kind == LIFT_AK_SHR) && r != 4 && !((live >> (16 + r)) & 1)))
             gpr[r] = (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
 }
 
@@ -673,7 +678,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     int *work = NULL, nwork = 0, capwork = 0, *succ = malloc(sizeof *succ * MAX_SUCC);
     enum lf_status st = LF_OK;
     LF_ASSERT(succ, "out of memory");
-    LLVMValueRef scratch = LLVMAddFunction(j->mod->m, "lift.scratch", j->mod->fty);
+    LLVMValueRef scratch = LLVMAddFunction(j->mod->m, "lift.scratch", j->preg >= 0 ? j->mod->wfty : j->mod->fty);
     lift_job_ctx_init(j, c, scratch, 56);
     LLVMBasicBlockRef entry = LLVMGetFirstBasicBlock(scratch);
     j->opq_b = LLVMCreateBuilderInContext(c->lc);

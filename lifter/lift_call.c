@@ -17,7 +17,17 @@
  *      flags are 0 (DF = 0 as the ABI requires), callee-saved registers and
  *      forwarded stack slots survive unless the frame escaped.
  *   3. An indirect jump is accepted only as a tail call (rsp where it was
- *      at the function's entry); any other is refused (bailout). */
+ *      at the function's entry); any other is refused (bailout).
+ * Frame windows (lift_job.h): a call to a specialization whose one frame
+ * pointer argument reaches a region of at most LIFT_WIN words that no
+ * escaped pointer reaches passes the region's words and stores back the
+ * words the callee returns, and does not escape the region:
+ *   4. The callee's copy stands for the region only while it runs: a
+ *      specialization whose copy escapes is not called with a window (its
+ *      callers are lifted again, lift.c win_escaped).
+ *   5. Its prototype takes no stack arguments (the copy is where they
+ *      would be), and a bailed-out one is a thunk that hands the original
+ *      code a copy in memory and returns it. */
 #include "lifter/lift_job.h"
 
 #include <stdio.h>
@@ -37,6 +47,11 @@ void lift_mod_types(struct lift_mod *m)
     for (int k = 0; k < 14; k++) p[k] = k < 6 ? i64 : v2;
     m->fty = LLVMFunctionType(m->rty, p, 14, 0);
     m->vfty = LLVMFunctionType(m->rty, p, 6, 1);
+    LLVMTypeRef wp[14 + LIFT_WIN], wr[4 + LIFT_WIN];
+    for (int k = 0; k < 14 + LIFT_WIN; k++) wp[k] = k < 14 ? p[k] : i64;
+    for (int k = 0; k < 4 + LIFT_WIN; k++) wr[k] = k < 4 ? rt[k] : i64;
+    m->wrty = LLVMStructTypeInContext(m->lc, wr, 4 + LIFT_WIN, 0);
+    m->wfty = LLVMFunctionType(m->wrty, wp, 14 + LIFT_WIN, 0);
 }
 
 void lift_mod_native_add(struct lift_mod *m, uint64_t entry)
@@ -57,11 +72,12 @@ int lift_mod_is_native(const struct lift_mod *m, uint64_t entry)
     return 0;
 }
 
-static struct lift_job *job_find(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask)
+static struct lift_job *job_find(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask,
+                                 int preg)
 {
     for (int k = 0; k < m->njobs; k++) {
         struct lift_job *j = m->jobs[k];
-        if (j->entry != entry || j->kmask != kmask) continue;
+        if (j->entry != entry || j->kmask != kmask || j->preg != preg) continue;
         int same = 1;
         for (int r = 0; r < 6; r++)
             if (((kmask >> r) & 1) && j->karg[r] != karg[r]) same = 0;
@@ -70,9 +86,10 @@ static struct lift_job *job_find(struct lift_mod *m, uint64_t entry, const uint6
     return NULL;
 }
 
-struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask)
+struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask,
+                              int preg)
 {
-    struct lift_job *found = job_find(m, entry, karg, kmask);
+    struct lift_job *found = job_find(m, entry, karg, kmask, preg);
     if (found) return found;
     if (m->njobs == m->capjobs) {
         m->capjobs = m->capjobs ? 2 * m->capjobs : 16;
@@ -84,9 +101,10 @@ struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t
     j->mod = m;
     j->entry = entry;
     j->kmask = kmask;
+    j->preg = preg;
     for (int r = 0; r < 6; r++) j->karg[r] = ((kmask >> r) & 1) ? karg[r] : 0;
     snprintf(j->name, sizeof j->name, "lf%u.%llx.%d", m->seq, (unsigned long long)entry, m->njobs);
-    j->fn = LLVMAddFunction(m->m, j->name, m->fty);
+    j->fn = LLVMAddFunction(m->m, j->name, preg >= 0 ? m->wfty : m->fty);
     j->capfr = 16;
     j->fr = calloc((size_t)j->capfr, sizeof *j->fr);
     LF_ASSERT(j->fr, "out of memory");
@@ -121,7 +139,8 @@ void lift_job_ctx_init(struct lift_job *j, struct lift_ctx *c, LLVMValueRef fn, 
     LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->lc, fn, "entry"));
     if (!c->pe) return;
     c->frame_top = frame_top;
-    c->frame = LLVMBuildAlloca(c->b, LLVMArrayType(c->i8, (unsigned)(frame_top + 16)), "frame");
+    int64_t win = j->preg >= 0 ? 8 * LIFT_WIN : 0;   /* the window copy above sp0 + 16 */
+    c->frame = LLVMBuildAlloca(c->b, LLVMArrayType(c->i8, (unsigned)(frame_top + 16 + win)), "frame");
     LLVMSetAlignment(c->frame, j->align64 || !j->emitting ? 64 : 16);
     c->sp0 = LLVMBuildAdd(c->b, LLVMBuildPtrToInt(c->b, c->frame, c->i64, ""),
                           lift_const(c, 64, (uint64_t)frame_top), "sp0");
@@ -140,6 +159,11 @@ void lift_job_entry_state(struct lift_job *j, struct lift_ctx *c)
         c->xmm[k] = LLVMBuildBitCast(c->b, LLVMGetParam(c->fn, 6u + (unsigned)k), c->i128, "");
     c->gpr[4] = c->sp0;
     for (int f = 0; f < LIFT_NFLAGS; f++) c->flag[f] = (struct lift_flagslot){ lift_const(c, 1, 0), -1 };
+    if (j->preg < 0) return;
+    c->gpr[lift_argreg[j->preg]] = lift_stack_addr(c, LIFT_WIN_OFF);
+    for (int w = 0; w < LIFT_WIN; w++)
+        lift_store(c, lift_stack_addr(c, LIFT_WIN_OFF + 8 * w), LLVMGetParam(c->fn, 14u + (unsigned)w),
+                   ZYDIS_REGISTER_NONE);
 }
 
 /* -- Emitting calls ---------------------------------------------------------------------- */
@@ -212,10 +236,19 @@ static int call_reads(struct lift_mod *m, uint64_t t, const char *import, unsign
     return 0;
 }
 
-void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn)
+/* Word w of a frame window at stack offset wk is one the caller has: in
+ * the region the pointer reaches, and in the caller's own frame. */
+static int win_word(struct lift_ctx *c, int64_t wk, int w)
+{
+    int64_t off = wk + 8 * w;
+    return off + 8 <= lift_escape_hi(c, wk) && (off + 8 <= 8 || lift_in_window(c, off, 8));
+}
+
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn,
+                    const struct lift_job *win, int64_t wk)
 {
     struct lift_mod *m = c->mod;
-    LLVMValueRef args[14 + 6];
+    LLVMValueRef args[14 + 6 + LIFT_WIN];
     unsigned n = 14, greads, xreads;
     const char *import = NULL;   /* the function a PLT stub at t calls */
     if (!t || !m->plt_at || !m->plt_at(m, t, &import)) import = NULL;
@@ -224,7 +257,16 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     /* A callee that never returns cannot invalidate what the lifter knows
      * after it: nothing it is given escapes. */
     for (int k = 0; k < 6 && !noreturn; k++)
-        if ((greads >> k) & 1) lift_note_escape(c, args[k]);
+        if ((greads >> k) & 1 && !(win && k == win->preg)) lift_note_escape(c, args[k]);
+    /* The window's words instead of its address (the callee reads its
+     * own copy, not this register). */
+    if (win) {
+        for (int w = 0; w < LIFT_WIN; w++)
+            args[14 + w] = win_word(c, wk, w) ? lift_load(c, lift_stack_addr(c, wk + 8 * w), 64, ZYDIS_REGISTER_NONE)
+                                              : lift_const(c, 64, 0);
+        args[win->preg] = lift_const(c, 64, 0);
+        n = 14 + LIFT_WIN;
+    }
     /* Registers the callee does not read go as zero, so that a
      * specialization's parameters die when only such calls use them; an
      * integer register only by the prototype (an estimate may miss one). */
@@ -234,8 +276,9 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
         if (!((greads >> k) & 1)) args[k] = lift_const(c, 64, 0);
     int64_t off;
     /* Guest stack words at [rsp, rsp+48) become the callee's stack
-     * arguments; extra ones are ignored by the callee. */
-    if (variadic && c->pe && lift_stack_off(c, c->gpr[4], &off))
+     * arguments; extra ones are ignored by the callee.  None for a
+     * prototype that passes everything in registers. */
+    if (variadic && c->pe && !(proto && !(greads & LIFT_ARGS_STACK)) && lift_stack_off(c, c->gpr[4], &off))
         for (int64_t w = 0; w < 6 && off + 8 * (w + 1) <= 0; w++)
             args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
     /* memcpy, memmove and memset write [rdi, rdi+rdx) only: into the frame
@@ -257,7 +300,7 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
         LLVMValueRef fp = LLVMBuildIntToPtr(c->b, callee, LLVMPointerType(m->vfty, 0), "");
         r = LLVMBuildCall2(c->b, m->vfty, fp, args, n, "");
     } else {
-        r = LLVMBuildCall2(c->b, m->fty, callee, args, 14, "");
+        r = LLVMBuildCall2(c->b, win ? m->wfty : m->fty, callee, args, n, "");
     }
     static const int clobbered[] = { 1, 6, 7, 8, 9, 10, 11 };
     for (size_t k = 0; k < sizeof clobbered / sizeof clobbered[0]; k++)
@@ -268,19 +311,41 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     c->xmm[0] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 2, ""), c->i128, "");
     c->xmm[1] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 3, ""), c->i128, "");
     for (int f = 0; f < LIFT_NFLAGS; f++) lift_set_flag(c, (enum lift_flag)f, lift_const(c, 1, 0));
+    /* The window as the callee left it. */
+    for (int w = 0; win && w < LIFT_WIN; w++)
+        if (win_word(c, wk, w))
+            lift_store(c, lift_stack_addr(c, wk + 8 * w), LLVMBuildExtractValue(c->b, r, 4u + (unsigned)w, ""),
+                       ZYDIS_REGISTER_NONE);
 }
 
-void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target)
+void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target, int preg)
 {
     LLVMBuilderRef b = LLVMCreateBuilderInContext(m->lc);
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(m->lc, fn, "thunk"));
-    LLVMValueRef args[14];
+    LLVMTypeRef i64 = LLVMInt64TypeInContext(m->lc), wt = LLVMArrayType(i64, LIFT_WIN);
+    LLVMValueRef args[14], buf = NULL, slot[LIFT_WIN];
     for (unsigned k = 0; k < 14; k++) args[k] = LLVMGetParam(fn, k);
-    LLVMValueRef fp = LLVMBuildIntToPtr(b, LLVMConstInt(LLVMInt64TypeInContext(m->lc), target, 0),
-                                        LLVMPointerType(m->vfty, 0), "");
+    if (preg >= 0) {   /* the window in memory for the original code */
+        buf = LLVMBuildAlloca(b, wt, "window");
+        for (unsigned w = 0; w < LIFT_WIN; w++) {
+            LLVMValueRef idx[2] = { LLVMConstInt(i64, 0, 0), LLVMConstInt(i64, w, 0) };
+            slot[w] = LLVMBuildInBoundsGEP2(b, wt, buf, idx, 2, "");
+            LLVMBuildStore(b, LLVMGetParam(fn, 14 + w), slot[w]);
+        }
+        args[preg] = LLVMBuildPtrToInt(b, buf, i64, "");
+    }
+    LLVMValueRef fp = LLVMBuildIntToPtr(b, LLVMConstInt(i64, target, 0), LLVMPointerType(m->vfty, 0), "");
     LLVMValueRef r = LLVMBuildCall2(b, m->vfty, fp, args, 14, "");
-    LLVMSetTailCall(r, 1);
-    LLVMBuildRet(b, r);
+    if (preg < 0) {
+        LLVMSetTailCall(r, 1);
+        LLVMBuildRet(b, r);
+    } else {
+        LLVMValueRef wr = LLVMGetUndef(m->wrty);
+        for (unsigned k = 0; k < 4; k++) wr = LLVMBuildInsertValue(b, wr, LLVMBuildExtractValue(b, r, k, ""), k, "");
+        for (unsigned w = 0; w < LIFT_WIN; w++)
+            wr = LLVMBuildInsertValue(b, wr, LLVMBuildLoad2(b, i64, slot[w], ""), 4 + w, "");
+        LLVMBuildRet(b, wr);
+    }
     LLVMDisposeBuilder(b);
 }
 
@@ -436,11 +501,11 @@ static void push_ret(struct lift_ctx *c, uint64_t retpc)
 }
 
 static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int variadic,
-                               uint64_t t, uint64_t retpc)
+                               uint64_t t, uint64_t retpc, const struct lift_job *win, int64_t wk)
 {
     struct lift_mod *m = c->mod;
     int noreturn = lift_is_noreturn(m, t, retpc);
-    lift_emit_call(c, callee, variadic, t, noreturn);
+    lift_emit_call(c, callee, variadic, t, noreturn, win, wk);
     if (c->job->emitting) m->rep.native_calls += variadic;
     if (c->job->emitting && variadic && lift_trace() >= 2) {
         fprintf(stderr, "lineiform: %s: native call at 0x%llx to %s0x%llx, inlined in",
@@ -458,6 +523,46 @@ static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int vari
     return LF_OK;
 }
 
+/* The argument register to hand specialization (t, closure k0) as a
+ * frame window, with *wk its stack offset, or -1.  It must be the only
+ * argument that points into the frame (another could reach the region
+ * too), the region it reaches must fit the window and be reachable by no
+ * escaped pointer, and t's prototype must take nothing on the stack (its
+ * words above the return address are the window's copy in the callee). */
+static int win_reg(struct lift_ctx *c, uint64_t t, uint64_t k0, int64_t *wk)
+{
+    struct lift_mod *m = c->mod;
+    unsigned g = 0, x = 0;
+    int reg = -1;
+    if (!m->windows || !c->pe || !m->args_at || !m->args_at(m, t, &g, &x) || (g & LIFT_ARGS_STACK)) return -1;
+    for (int q = 0; q < m->nnowin; q++)
+        if (m->nowin[q].entry == t && m->nowin[q].karg0 == k0) return -1;
+    for (int k = 0; k < 6; k++) {
+        int64_t off;
+        if (!((g >> k) & 1) || !lift_stack_off(c, c->gpr[lift_argreg[k]], &off)) continue;
+        if (reg >= 0) return -1;
+        reg = k, *wk = off;
+    }
+    if (reg < 0) return -1;
+    int64_t hi = lift_escape_hi(c, *wk);
+    if (hi <= *wk || hi - *wk > 8 * LIFT_WIN || lift_escaped(c, *wk, (unsigned)(hi - *wk))) return -1;
+    return reg;
+}
+
+static void win_caller(struct lift_job *s, const struct lift_job *j)
+{
+    int k = 0;
+    while (k < j->mod->njobs && j->mod->jobs[k] != j) k++;
+    for (int q = 0; q < s->nwcallers; q++)
+        if (s->wcallers[q] == k) return;
+    if (s->nwcallers == s->capwcallers) {
+        s->capwcallers = s->capwcallers ? 2 * s->capwcallers : 8;
+        s->wcallers = realloc(s->wcallers, (size_t)s->capwcallers * sizeof *s->wcallers);
+        LF_ASSERT(s->wcallers, "out of memory");
+    }
+    s->wcallers[s->nwcallers++] = k;
+}
+
 enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValueRef target)
 {
     struct lift_job *j = c->job;
@@ -466,7 +571,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     int known = lift_is_const(target, &t);
     /* A snippet has no frame to inline into: its calls, even to code inside
      * it (real code at its real address), are native calls. */
-    if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc);
+    if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
     if (try_split(c, target)) return LF_OK;
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (d->kind == LIFT_CALL_INLINE) {
@@ -477,11 +582,14 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     }
     if (d->kind == LIFT_CALL_SPEC) {
         unsigned kmask = known_args(c, karg) & 1;   /* keyed by the closure (see is_recursion) */
-        struct lift_job *s = kmask ? job_find(m, t, karg, kmask) : NULL;
-        if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask);
-        if (s) return call_out(c, s->fn, 0, t, retpc);
+        int64_t wk = 0;
+        int preg = kmask ? win_reg(c, t, karg[0], &wk) : -1;
+        struct lift_job *s = kmask ? job_find(m, t, karg, kmask, preg) : NULL;
+        if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
+        if (s && preg >= 0 && j->emitting) win_caller(s, j);
+        if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
     }
-    return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc);
+    return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
 }
 
 enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
@@ -530,11 +638,14 @@ enum lf_status lift_ret(struct lift_ctx *c, uint64_t imm)
     unsigned rg = 3, rx = 3;
     if (c->mod->rets_at && !c->mod->rets_at(c->mod, c->job->entry, &rg, &rx)) rg = rx = 3;
     LLVMValueRef z64 = lift_const(c, 64, 0), z128 = LLVMConstNull(c->v2i64);
-    LLVMValueRef r = LLVMGetUndef(c->mod->rty);
+    LLVMValueRef r = LLVMGetUndef(j->preg >= 0 ? c->mod->wrty : c->mod->rty);
     r = LLVMBuildInsertValue(c->b, r, rg & 1 ? c->gpr[0] : z64, 0, "");
     r = LLVMBuildInsertValue(c->b, r, rg & 2 ? c->gpr[2] : z64, 1, "");
     r = LLVMBuildInsertValue(c->b, r, rx & 1 ? LLVMBuildBitCast(c->b, c->xmm[0], c->v2i64, "") : z128, 2, "");
     r = LLVMBuildInsertValue(c->b, r, rx & 2 ? LLVMBuildBitCast(c->b, c->xmm[1], c->v2i64, "") : z128, 3, "");
+    for (int w = 0; j->preg >= 0 && w < LIFT_WIN; w++)
+        r = LLVMBuildInsertValue(c->b, r, lift_load(c, lift_stack_addr(c, LIFT_WIN_OFF + 8 * w), 64, ZYDIS_REGISTER_NONE),
+                                 4u + (unsigned)w, "");
     LLVMBuildRet(c->b, r);
     c->term.kind = LIFT_T_RET;
     return LF_OK;
@@ -561,7 +672,7 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
-    call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0);
+    call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */
     if (lift_ret(c, 0) != LF_OK) c->bad = 1;

@@ -130,9 +130,11 @@ LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale
 {
     LLVMValueRef k = LLVMIsAInstruction(x) && LLVMGetInstructionOpcode(x) == LLVMLShr ? LLVMGetOperand(x, 1) : NULL;
     int64_t off;
-    if (k && LLVMIsAConstantInt(k) && (1ull << LLVMConstIntGetZExtValue(k)) == scale &&
-        lift_stack_off(c, LLVMGetOperand(x, 0), &off))
-        return lift_and(c, LLVMGetOperand(x, 0), lift_const(c, 64, -(uint64_t)scale));
+    if (k && LLVMIsAConstantInt(k) && lift_stack_off(c, LLVMGetOperand(x, 0), &off)) {
+        if ((1ull << LLVMConstIntGetZExtValue(k)) == scale)
+            return lift_and(c, LLVMGetOperand(x, 0), lift_const(c, 64, -(uint64_t)scale));
+        lift_note_escape(c, LLVMGetOperand(x, 0));   /* scaled some other way: lost */
+    }
     return LLVMBuildMul(c->b, x, lift_const(c, 64, scale), "");
 }
 

@@ -251,6 +251,11 @@ void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64);
 /* The top of what an escaped frame address k can reach, given top, the top
  * of the frame holding it: the top of k's VLA area when it lies in one. */
 int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top);
+/* lift_mem.c: the end of what a pointer to stack offset k may reach (its
+ * frame's top, or its VLA area's); 1 when [off, off+bytes) lies in the
+ * job's frame window (lift_job.h). */
+int64_t lift_escape_hi(const struct lift_ctx *c, int64_t k);
+int lift_in_window(const struct lift_ctx *c, int64_t off, unsigned bytes);
 /* x * scale for an index register; (S >> log2 scale) * scale of a frame address S is S & -scale. */
 LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale);
 /* After emission: frame accesses no escaped address reaches move to an

@@ -20,11 +20,12 @@
 /* -- Abstract values ------------------------------------------------------------- */
 
 enum lift_ak { LIFT_AK_BOTTOM, LIFT_AK_UNKNOWN, LIFT_AK_CONST, LIFT_AK_STACK,
-               LIFT_AK_TAINT /* slots only: unknown, may be sp0 + off (lift_slot.taint) */ };
+               LIFT_AK_TAINT, /* slots only: unknown, may be sp0 + off (lift_slot.taint) */
+               LIFT_AK_SHR    /* (sp0 + off) >> k: gcc's VLA pointer, scaled back by 8 later */ };
 struct lift_aval {
     uint8_t kind;
-    int64_t off;                /* LIFT_AK_STACK: sp0 + off */
-    LLVMValueRef k;             /* LIFT_AK_CONST: an LLVM constant (uniqued) */
+    int64_t off;                /* LIFT_AK_STACK, LIFT_AK_SHR: sp0 + off */
+    LLVMValueRef k;             /* LIFT_AK_CONST: an LLVM constant (uniqued); LIFT_AK_SHR: the shift */
 };
 struct lift_aslot { int64_t off; unsigned bits; struct lift_aval v; int priv; };
 /* A block's entry state owns a slot array just large enough (malloc'd,
@@ -83,11 +84,26 @@ struct lift_decision {
     int spec;                   /* SPEC: job index */
 };
 
+/* A frame window: a specialization whose caller hands it the address of
+ * a region of the caller's own frame in argument register preg (an
+ * interpreter's argument frame) takes the region's first LIFT_WIN words as
+ * parameters instead (after the 14 register parameters) and returns them,
+ * as it leaves them, after its four results.  Inside, the register holds
+ * the address of a copy of the region just above its return address
+ * (sp0 + 16), so the frame model forwards the words like any stack slot;
+ * the caller forwards what it passes and what comes back, and the region
+ * need not escape.  lift_call.c; invariants there. */
+#define LIFT_WIN 8
+#define LIFT_ARGS_STACK (1u << 6)
+#define LIFT_WIN_OFF 16
+
 struct lift_job {
     struct lift_mod *mod;
     uint64_t entry;
     uint64_t karg[6];           /* ORDER: rdi rsi rdx rcx r8 r9 */
     unsigned kmask;
+    int preg;                   /* frame window in argument register preg (0..5), or -1 */
+    int *wcallers, nwcallers, capwcallers;  /* jobs that call it with the window */
     LLVMValueRef fn;
     char name[96];
     int snippet;
@@ -140,6 +156,10 @@ struct lift_mod {
     int aot;                    /* native targets relative to the run-time bias */
     uint64_t load_bias;
     LLVMTypeRef fty, vfty, rty; /* universal, universal variadic, return struct */
+    LLVMTypeRef wfty, wrty;     /* with a frame window (LIFT_WIN more words each way) */
+    int windows;                /* make frame windows */
+    struct { uint64_t entry, karg0; } *nowin;   /* never with a window (it escaped) */
+    int nnowin, capnowin;
     int max_depth, max_blocks, max_jobs;
     unsigned seq;               /* unique names */
     struct lf_report rep;
@@ -151,7 +171,8 @@ struct lift_mod {
     int (*jump_table)(struct lift_mod *m, uint64_t site, const uint64_t **targets,
                       unsigned *n, uint64_t *bias);
     /* From target's prototype: 1, and the argument registers it reads
-     * (bit k: k-th of rdi rsi rdx rcx r8 r9; xmm0-7). */
+     * (bit k: k-th of rdi rsi rdx rcx r8 r9; xmm0-7), with LIFT_ARGS_STACK
+     * in *gpr when some argument is passed on the stack. */
     int (*args_at)(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
     /* From target's prototype: 1, and the registers its result is in (bit
      * 0/1: rax/rdx; xmm0/xmm1); the others are garbage to its callers. */
@@ -185,16 +206,20 @@ LLVMValueRef lift_split_cond(const struct lift_ctx *c, LLVMValueRef v);
 
 /* lift_call.c */
 struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg,
-                              unsigned kmask);
+                              unsigned kmask, int preg);
 void lift_mod_types(struct lift_mod *m);
 /* The args of the universal signature from the current state. */
 void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14]);
 /* Call fnptr (an LLVM function or i64 address; guest function t, 0 if
  * unknown) with the state, write back the results and clobber what the
- * ABI lets a callee clobber (nothing escapes into a noreturn callee). */
-void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn);
-/* A function body that calls the original code natively (bailout). */
-void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target);
+ * ABI lets a callee clobber (nothing escapes into a noreturn callee).
+ * win: a specialization with a frame window, whose region is at stack
+ * offset wk (its words are passed and written back), else NULL. */
+void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint64_t t, int noreturn,
+                    const struct lift_job *win, int64_t wk);
+/* A function body that calls the original code natively (bailout); for
+ * a frame window, with the register pointing at a copy of it. */
+void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target, int preg);
 LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest);
 int lift_is_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
 /* Set up c for lifting into fn: types, memory, and (with partial

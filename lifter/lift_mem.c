@@ -163,14 +163,28 @@ void lift_clobber_stack(struct lift_ctx *c)
     c->nslot = j;
 }
 
+/* [off, off+bytes) lies in the job's frame window (lift_job.h). */
+int lift_in_window(const struct lift_ctx *c, int64_t off, unsigned bytes)
+{
+    return c->job && c->job->preg >= 0 && off >= LIFT_WIN_OFF &&
+           off + (int64_t)bytes <= LIFT_WIN_OFF + 8 * LIFT_WIN;
+}
+
 /* The frame holding offset k: the innermost inline frame whose return
  * address lies above k (lift_frame.sp_entry). */
+
 static int64_t lift_frame_top(const struct lift_ctx *c, int64_t k)
 {
     const struct lift_job *j = c->job;
     for (int x = c->ctx_id; j && x >= 0; x = j->fr[x].parent)
         if (k < j->fr[x].sp_entry) return j->fr[x].sp_entry;
+    if (lift_in_window(c, k, 1)) return LIFT_WIN_OFF + 8 * LIFT_WIN;   /* the window copy is one object */
     return 8;
+}
+
+int64_t lift_escape_hi(const struct lift_ctx *c, int64_t k)
+{
+    return lift_frame_clip(c, k, lift_frame_top(c, k));
 }
 
 static void lift_escape_range(struct lift_ctx *c, int64_t k)
@@ -212,6 +226,9 @@ static void lift_escape_range(struct lift_ctx *c, int64_t k)
 void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
 {
     int64_t k;
+    /* A frame address shifted right (lift_block.c LIFT_AK_SHR) is one too. */
+    if (lift_bits(v) == 64 && LLVMIsAInstruction(v) && LLVMGetInstructionOpcode(v) == LLVMLShr)
+        v = LLVMGetOperand(v, 0);
     if (lift_bits(v) != 64 || !lift_stack_off(c, v, &k)) return;
     lift_escape_range(c, k);
 }
@@ -221,7 +238,7 @@ void lift_note_escape(struct lift_ctx *c, LLVMValueRef v)
 static int lift_stack_check(struct lift_ctx *c, int64_t off, unsigned bytes)
 {
     if (off < c->min_sp) c->min_sp = off;
-    if (off + (int64_t)bytes > 8 && !c->bad) {
+    if (off + (int64_t)bytes > 8 && !lift_in_window(c, off, bytes) && !c->bad) {
         c->bad = 1;
         lift_fail(c, "access to the caller's stack frame (sp%+lld)", (long long)off);
     }

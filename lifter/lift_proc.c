@@ -191,6 +191,7 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
     const struct an_func *f = proto_trusted(b, bias, target);
     if (!f || f->variadic) return 0;
     int gi = f->ret.cls[0] == AN_ABI_MEMORY, si = 0;
+    unsigned stack = 0;
     for (int k = 0; k < f->nparams; k++) {
         const struct an_param *p = &f->params[k];
         int ni = 0, ns = 0;
@@ -199,9 +200,10 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
             ns += p->cls[e] == AN_ABI_SSE;
         }
         if (p->cls[0] == AN_ABI_NONE && !p->size) return 0;   /* unknown type: no answer */
-        if (gi + ni <= 6 && si + ns <= 8) gi += ni, si += ns;
+        if (gi + ni <= 6 && si + ns <= 8 && p->cls[0] != AN_ABI_MEMORY) gi += ni, si += ns;
+        else stack = LIFT_ARGS_STACK;
     }
-    *gpr = (1u << gi) - 1;
+    *gpr = ((1u << gi) - 1) | stack;
     *xmm = (1u << si) - 1;
     return 1;
 }

@@ -122,6 +122,13 @@ static enum lf_status shift(struct lift_ctx *c, const struct lift_insn *i, enum 
     unsigned w = lift_width(i, 0);
     LLVMValueRef a = lift_get(c, i, 0), n = shift_count(c, i, w), r;
     LLVMBuilderRef B = c->b;
+    /* A frame address shifted right by a constant is followed (gcc's VLA
+     * pointer, lift_block.c LIFT_AK_SHR); shifted any other way (or such a
+     * value shifted again) it is a pointer the lifter loses, so what it
+     * reaches escapes. */
+    if (!(op == LIFT_FOP_SHR && w == 64 && LLVMIsAConstantInt(n)) ||
+        (LLVMIsAInstruction(a) && LLVMGetInstructionOpcode(a) == LLVMLShr))
+        lift_note_escape(c, a);
     /* Computed in 64 bits so counts up to 31 on 8/16-bit operands are defined. */
     if (op == LIFT_FOP_SHL) r = LLVMBuildShl(B, lift_zext(c, a, 64), n, "");
     else if (op == LIFT_FOP_SHR) r = LLVMBuildLShr(B, lift_zext(c, a, 64), n, "");

@@ -373,6 +373,30 @@ static void test_compiled_fib_calls_its_specializations_directly(void **state)
     free(im.buf);
 }
 
+/* fib's calls hand the callee the words of their argument frame (frame
+ * windows, lifter/lift_job.h), and the frames stay in registers: gcc
+ * addresses enter()'s argument frame through its address shifted right by
+ * 3 (a VLA's alignment) in one block and scaled back in the next, which
+ * the lifter follows (lift_block.c LIFT_AK_SHR); lost, the frame escapes
+ * and every access goes to memory. */
+static void test_compiled_fib_passes_frame_windows(void **state)
+{
+    (void)state;
+    struct img im;
+    char *sum = NULL;
+    if (!bench_image(&im, "fib", "", "fibw.img", &sum)) skip();
+    const char *w = strstr(sum, "frame windows"), *r = strstr(sum, "frame accesses");
+    assert_non_null(w);
+    assert_non_null(r);
+    unsigned windows = 0, regs = 0, mem = 0;   /* mem: the rest, not checked */
+    assert_int_equal(sscanf(w, "frame windows %u", &windows), 1);
+    assert_int_equal(sscanf(r, "frame accesses %u in registers, %u in memory", &regs, &mem), 2);
+    assert_true(windows >= 2);   /* the two calls of fib's body */
+    assert_true(regs > 0);       /* fib's own frame is split (its program's is not) */
+    free(sum);
+    free(im.buf);
+}
+
 /* -- Code generation split across threads ----------------------------------- */
 
 /* Run image path; its stdout must be bench program prog's expected output. */
@@ -427,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_indirect_call_check_tells_frozen_from_other_targets),
         cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_frozen_memory),
         cmocka_unit_test(test_compiled_fib_calls_its_specializations_directly),
+        cmocka_unit_test(test_compiled_fib_passes_frame_windows),
         cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */

@@ -1,0 +1,130 @@
+/* test_lift_windows.c -- frame windows (lifter/lift_job.h, lift_call.c): a
+ * specialization called with the address of a region of its caller's
+ * frame takes the region's words as parameters and returns them as it
+ * leaves them.  Each function here is a closure over a frozen node that
+ * calls itself through the node with a VLA of its own frame, as an
+ * interpreter's argument frame is; its specialization must compute what
+ * it does, its writes into the region must reach the caller, and a callee
+ * that lets the region's address escape must be called with the region in
+ * memory.  Functions specialized in this process with lf_optimize. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "lineiform.h"
+
+struct node;
+typedef long (*code_t)(const struct node *, long *);
+struct node { code_t code; const struct node *self; long size; };
+
+/* fib of fr[0], each call with a frame of its own. */
+__attribute__((noinline)) long n_fib(const struct node *n, long *fr)
+{
+    long x = fr[0];
+    if (x < 2) return x;
+    long a[n->size], b[n->size];
+    a[0] = x - 1;
+    b[0] = x - 2;
+    return n->self->code(n->self, a) + n->self->code(n->self, b);
+}
+
+/* 1 + ... + fr[0] into fr[1], through the callee's write into ours. */
+__attribute__((noinline)) long n_sum(const struct node *n, long *fr)
+{
+    long x = fr[0];
+    if (x == 0) {
+        fr[1] = 0;
+        return 0;
+    }
+    long a[n->size];
+    a[0] = x - 1;
+    a[1] = -1;
+    n->self->code(n->self, a);
+    fr[1] = a[1] + x;
+    return 1;
+}
+
+/* The region's address escapes: after the call, the caller changes its
+ * region and reads it back through the escaped pointer. */
+long *volatile g_frame;
+__attribute__((noinline)) long n_leak(const struct node *n, long *fr)
+{
+    long x = fr[0];
+    g_frame = fr;
+    if (x == 0) return 1;
+    long a[n->size];
+    a[0] = x - 1;
+    a[1] = x;
+    long r = n->self->code(n->self, a);
+    a[0] = 1000 * x;
+    return r + g_frame[0] + g_frame[1];
+}
+
+static void fill(void *dst, uintptr_t at, void *ctx)
+{
+    struct node *n = dst;
+    n->code = (code_t)ctx;
+    n->self = (const struct node *)at;
+    n->size = 2;
+}
+
+/* The frozen node for code, and its specialization. */
+static code_t specialize(code_t code, const struct node **node)
+{
+    *node = lf_freeze_with(sizeof(struct node), fill, (void *)code);
+    assert_non_null(*node);
+    code_t o = (code_t)lf_optimize((void *)code, *node);
+    if (o == code) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
+static void test_window_fib_computes_what_the_closure_does(void **state)
+{
+    (void)state;
+    const struct node *n;
+    code_t o = specialize(n_fib, &n);
+    assert_true(lf_last_report()->windows > 0);
+    for (long x = 0; x <= 20; x++) {
+        long f1[2] = { x, 0 }, f2[2] = { x, 0 };
+        assert_int_equal(o(n, f1), n_fib(n, f2));
+    }
+}
+
+static void test_window_writes_reach_the_caller(void **state)
+{
+    (void)state;
+    const struct node *n;
+    code_t o = specialize(n_sum, &n);
+    assert_true(lf_last_report()->windows > 0);
+    for (long x = 0; x <= 30; x++) {
+        long fr[2] = { x, -1 };
+        assert_int_equal(o(n, fr), x > 0);
+        assert_int_equal(fr[1], x * (x + 1) / 2);
+    }
+}
+
+static void test_window_not_used_when_the_address_escapes(void **state)
+{
+    (void)state;
+    const struct node *n;
+    code_t o = specialize(n_leak, &n);
+    assert_int_equal(lf_last_report()->windows, 0);
+    for (long x = 0; x <= 12; x++) {
+        long f1[2] = { x, 0 }, f2[2] = { x, 0 };
+        long want = n_leak(n, f2);
+        assert_int_equal(o(n, f1), want);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_fib_computes_what_the_closure_does),
+        cmocka_unit_test(test_window_writes_reach_the_caller),
+        cmocka_unit_test(test_window_not_used_when_the_address_escapes),
+    };
+    return cmocka_run_group_tests_name("lift_windows", tests, NULL, NULL);
+}
