@@ -261,9 +261,11 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     /* The window's words instead of its address (the callee reads its
      * own copy, not this register). */
     if (win) {
-        for (int w = 0; w < LIFT_WIN; w++)
+        for (int w = 0; w < LIFT_WIN; w++) {
             args[14 + w] = win_word(c, wk, w) ? lift_load(c, lift_stack_addr(c, wk + 8 * w), 64, ZYDIS_REGISTER_NONE)
                                               : lift_const(c, 64, 0);
+            if (!noreturn) lift_note_escape(c, args[14 + w]);   /* a frame address in it is handed over */
+        }
         args[win->preg] = lift_const(c, 64, 0);
         n = 14 + LIFT_WIN;
     }

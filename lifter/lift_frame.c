@@ -270,10 +270,12 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
             int nseen = 0;
             if (split_phi_ok(in, seen, &nseen, shared, n)) continue;
         }
-        /* A word of the guest stack passed as a possible stack argument:
-         * like the slot forwarding across the call, this takes the words
-         * the callee may read as arguments to be values, not objects. */
-        if (op == LLVMCall && LLVMGetNumArgOperands(in) > 14) {
+        /* A word of the guest stack passed as a possible stack argument
+         * of a native call: like the slot forwarding across the call, this
+         * takes the words the callee may read as arguments to be values,
+         * not objects.  (A frame window's words are arguments.) */
+        if (op == LLVMCall && LLVMGetNumArgOperands(in) > 14 &&
+            LLVMIsFunctionVarArg(LLVMGetElementType(LLVMTypeOf(LLVMGetCalledValue(in))))) {
             int stackarg = 1;
             for (unsigned q = 0; q < 14 && stackarg; q++) stackarg = LLVMGetOperand(in, q) != a;
             if (stackarg) continue;

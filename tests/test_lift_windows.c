@@ -4,7 +4,8 @@
  * leaves them.  Each function here is a closure over a frozen node that
  * calls itself through the node with a VLA of its own frame, as an
  * interpreter's argument frame is; its specialization must compute what
- * it does, its writes into the region must reach the caller, and a callee
+ * it does, its writes into the region must reach the caller, a frame
+ * address among the region's words escapes with it, and a callee
  * that lets the region's address escape must be called with the region in
  * memory.  Functions specialized in this process with lf_optimize. */
 #include <stdarg.h>
@@ -44,6 +45,24 @@ __attribute__((noinline)) long n_sum(const struct node *n, long *fr)
     a[1] = -1;
     n->self->code(n->self, a);
     fr[1] = a[1] + x;
+    return 1;
+}
+
+/* fr[1] points at a word of the caller's own frame, which the callee
+ * writes: a frame address in a window's words escapes with it. */
+__attribute__((noinline)) long n_chain(const struct node *n, long *fr)
+{
+    long x = fr[0];
+    long *out = (long *)fr[1];
+    if (x == 0) {
+        *out = 7;
+        return 0;
+    }
+    long a[n->size], mine = -1;
+    a[0] = x - 1;
+    a[1] = (long)&mine;
+    n->self->code(n->self, a);
+    *out = mine + x;
     return 1;
 }
 
@@ -106,6 +125,18 @@ static void test_window_writes_reach_the_caller(void **state)
     }
 }
 
+static void test_window_hands_over_the_frame_addresses_in_it(void **state)
+{
+    (void)state;
+    const struct node *n;
+    code_t o = specialize(n_chain, &n);
+    for (long x = 0; x <= 20; x++) {
+        long res = 0, fr[2] = { x, (long)&res };
+        o(n, fr);
+        assert_int_equal(res, 7 + x * (x + 1) / 2);
+    }
+}
+
 static void test_window_not_used_when_the_address_escapes(void **state)
 {
     (void)state;
@@ -124,6 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window_fib_computes_what_the_closure_does),
         cmocka_unit_test(test_window_writes_reach_the_caller),
+        cmocka_unit_test(test_window_hands_over_the_frame_addresses_in_it),
         cmocka_unit_test(test_window_not_used_when_the_address_escapes),
     };
     return cmocka_run_group_tests_name("lift_windows", tests, NULL, NULL);
