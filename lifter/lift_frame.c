@@ -109,13 +109,51 @@ void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64)
     if (o > v->hi) v->hi = o;
 }
 
+/* -- Saved registers ---------------------------------------------------------- *
+ *
+ * A function's prologue pushes the callee-saved registers it uses just
+ * below its return address.  No C object overlaps them, so a pointer to a
+ * local reaches at most up to the lowest of them: an escaped buffer (lv_print
+ * handing snprintf its digits) does not cost its frame the saved registers,
+ * whose pops then stay forwarded, nor the frame addresses kept in them.
+ *
+ * Invariant:
+ *   9. The saved area of (entry, sp_entry) is the run of pushes contiguous
+ *      below sp_entry; it only grows (a table like the VLA areas', per
+ *      thread and bounded; a full table clips nothing). */
+
+static _Thread_local struct lift_save { uint64_t entry; int64_t sp_entry, lo; } lift_save[LIFT_MAX_VLA];
+static _Thread_local int lift_nsave;
+
+static struct lift_save *lift_save_find(uint64_t entry, int64_t sp_entry, int add)
+{
+    for (int k = 0; k < lift_nsave; k++)
+        if (lift_save[k].entry == entry && lift_save[k].sp_entry == sp_entry) return &lift_save[k];
+    if (!add || lift_nsave == LIFT_MAX_VLA) return NULL;
+    struct lift_save *s = &lift_save[lift_nsave++];
+    *s = (struct lift_save){ entry, sp_entry, sp_entry };
+    return s;
+}
+
+void lift_frame_note_push(struct lift_ctx *c, LLVMValueRef slot)
+{
+    int64_t off;
+    const struct lift_job *j = c->job;
+    if (!c->pe || !j || j->snippet || !lift_stack_off(c, slot, &off)) return;
+    const struct lift_frame *f = &j->fr[c->ctx_id];
+    struct lift_save *s = lift_save_find(f->entry, f->sp_entry, 1);
+    if (s && off == s->lo - 8) s->lo = off;
+}
+
 int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top)
 {
     const struct lift_job *j = c->job;
     for (int x = c->ctx_id; j && x >= 0; x = j->fr[x].parent) {
         if (j->fr[x].sp_entry != top) continue;
         const struct lift_vla *v = lift_vla_find(j->fr[x].entry, top, 0);
-        return v && v->lo <= k && k < v->hi ? v->hi : top;
+        int64_t hi = v && v->lo <= k && k < v->hi ? v->hi : top;
+        const struct lift_save *s = lift_save_find(j->fr[x].entry, top, 0);
+        return s && k < s->lo && s->lo < hi ? s->lo : hi;
     }
     return top;
 }
@@ -321,6 +359,38 @@ static int split_acc_shared(const struct split_acc *a, const uint8_t *gshared, i
     return 0;
 }
 
+/* 1 unless in takes a run-time amount from frame address a for an address
+ * below the frame: a - x used only as (a - (a - x)), a VLA's size as the
+ * lifter computes it for its alloca, is no address. */
+static int split_sub_ok(LLVMValueRef a, LLVMValueRef in)
+{
+    if (LLVMGetInstructionOpcode(in) != LLVMSub || LLVMGetOperand(in, 0) != a) return 1;
+    LLVMValueRef y = LLVMGetOperand(in, 1);   /* a - (a - x): the size x itself */
+    if (LLVMIsAInstruction(y) && LLVMGetInstructionOpcode(y) == LLVMSub && LLVMGetOperand(y, 0) == a) return 1;
+    for (LLVMUseRef u = LLVMGetFirstUse(in); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef w = LLVMGetUser(u);
+        if (LLVMGetInstructionOpcode(w) != LLVMSub || LLVMGetOperand(w, 0) != a || LLVMGetOperand(w, 1) != in)
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when no escape range reaches the frame and no run-time amount is
+ * taken from a frame address (a VLA below it, lift_frame.c split_leak_ok):
+ * nothing reads or writes the frame's bytes but its own accesses. */
+static int split_only_address(const struct lift_ctx *c, const uint8_t *any, int64_t n)
+{
+    for (int64_t b = 0; b < n; b++)
+        if (any[b]) return 0;
+    for (LLVMUseRef u = LLVMGetFirstUse(c->sp0); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        if (!split_sub_ok(c->sp0, in)) return 0;
+        for (LLVMUseRef v = LLVMGetFirstUse(in); v; v = LLVMGetNextUse(v))
+            if (!split_sub_ok(in, LLVMGetUser(v))) return 0;
+    }
+    return 1;
+}
+
 void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
 {
     LLVMValueRef fr = c->frame;
@@ -406,6 +476,18 @@ void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
             LLVMSetOperand(acc[a].gep, 0, priv);
             moved++;
         }
+    }
+    if (ok && moved == nacc && split_only_address(c, any, n)) {
+        /* Only the frame's address is left (stack-limit comparisons, frame
+         * addresses kept in private slots): no byte of it is reached, so
+         * one word stands for it and its stack space goes, which deep
+         * recursion feels as memory traffic. */
+        LLVMPositionBuilderBefore(c->b, fr);
+        LLVMValueRef word = LLVMBuildAlloca(c->b, LLVMArrayType(c->i8, 16), "frame.addr");
+        LLVMSetAlignment(word, LLVMGetAlignment(fr));
+        LLVMReplaceAllUsesWith(fr, LLVMBuildBitCast(c->b, word, LLVMTypeOf(fr), ""));
+        LLVMInstructionEraseFromParent(fr);
+        c->frame = NULL;
     }
     if (c->mod) {
         c->mod->rep.frame_private += (unsigned)moved;

@@ -248,6 +248,8 @@ LLVMValueRef lift_stack_addr(struct lift_ctx *c, int64_t off);
 LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b);
 /* rsp goes from old to v64: note a VLA area of the current frame (lift_frame.c). */
 void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64);
+/* A push to stack address slot: the function's saved-register area grows. */
+void lift_frame_note_push(struct lift_ctx *c, LLVMValueRef slot);
 /* The top of what an escaped frame address k can reach, given top, the top
  * of the frame holding it: the top of k's VLA area when it lies in one. */
 int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top);

@@ -49,6 +49,7 @@ static void push64(struct lift_ctx *c, LLVMValueRef v)
 {
     LLVMValueRef sp = lift_sub(c, lift_gpr64(c, 4), lift_const(c, 64, 8));
     lift_set_gpr64(c, 4, sp);
+    lift_frame_note_push(c, sp);
     lift_store_private(c, sp, v);
 }
 
