@@ -269,19 +269,32 @@ static int split_slot_off(LLVMValueRef p, int64_t *off)
     return 1;
 }
 
+/* The frame as the leak check sees it: bytes any escape range reaches,
+ * and the accesses with their shared verdicts (split_acc_shared). */
+struct split_view { const uint8_t *any; int64_t n; const struct split_acc *acc; int nacc; };
+
 /* 1 when in stores v into a frame slot no escaped pointer reaches: the
- * lifter reads it back as the same known address. */
-static int split_kept_in_slot(LLVMValueRef in, LLVMValueRef v, const uint8_t *shared, int64_t n)
+ * lifter reads it back as the same known address.  A slot is reached when
+ * its access is shared: an escape range of its own frame (or of an
+ * unknown one) covers it; another frame's range at the same bytes belongs
+ * to a call that has returned (lift_frame_owner). */
+static int split_kept_in_slot(LLVMValueRef in, LLVMValueRef v, const struct split_view *w)
 {
     int64_t slot;
-    return LLVMGetInstructionOpcode(in) == LLVMStore && LLVMGetOperand(in, 0) == v &&
-           split_slot_off(LLVMGetOperand(in, 1), &slot) && slot >= 0 && slot < n && !shared[slot];
+    if (LLVMGetInstructionOpcode(in) != LLVMStore || LLVMGetOperand(in, 0) != v ||
+        !split_slot_off(LLVMGetOperand(in, 1), &slot) || slot < 0 || slot >= w->n)
+        return 0;
+    LLVMValueRef g = LLVMGetOperand(in, 1);
+    while (LLVMIsAInstruction(g) && LLVMGetInstructionOpcode(g) == LLVMBitCast) g = LLVMGetOperand(g, 0);
+    for (int a = 0; a < w->nacc; a++)
+        if (w->acc[a].gep == g) return !w->acc[a].shared;
+    return !w->any[slot];
 }
 
 /* 1 when phi p feeds nothing but other such phis and frame slots: a
  * callee-saved register carrying a stale frame address into the pushes
  * that save it, or a register that is dead in a loop. */
-static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen, const uint8_t *shared, int64_t n)
+static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen, const struct split_view *w)
 {
     for (int k = 0; k < *nseen; k++)
         if (seen[k] == p) return 1;
@@ -289,15 +302,15 @@ static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen, const ui
     seen[(*nseen)++] = p;
     for (LLVMUseRef u = LLVMGetFirstUse(p); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef in = LLVMGetUser(u);
-        if (split_kept_in_slot(in, p, shared, n)) continue;
-        if (LLVMGetInstructionOpcode(in) != LLVMPHI || !split_phi_ok(in, seen, nseen, shared, n)) return 0;
+        if (split_kept_in_slot(in, p, w)) continue;
+        if (LLVMGetInstructionOpcode(in) != LLVMPHI || !split_phi_ok(in, seen, nseen, w)) return 0;
     }
     return 1;
 }
 
 /* 1 when every way frame address a (frame offset off) is used is covered:
  * a comparison, or a use that lets it go while byte off is shared. */
-static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int64_t n)
+static int split_leak_ok(LLVMValueRef a, int64_t off, const struct split_view *w)
 {
     for (LLVMUseRef u = LLVMGetFirstUse(a); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef in = LLVMGetUser(u);
@@ -306,7 +319,7 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
         if (op == LLVMPHI) {
             LLVMValueRef seen[256];
             int nseen = 0;
-            if (split_phi_ok(in, seen, &nseen, shared, n)) continue;
+            if (split_phi_ok(in, seen, &nseen, w)) continue;
         }
         /* A word of the guest stack passed as a possible stack argument
          * of a native call: like the slot forwarding across the call, this
@@ -319,13 +332,13 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const uint8_t *shared, int
             if (stackarg) continue;
         }
         /* Kept in a frame slot (a saved rbp, a spilled pointer). */
-        if (split_kept_in_slot(in, a, shared, n)) continue;
+        if (split_kept_in_slot(in, a, w)) continue;
         /* Below a frame address by a run-time amount: a VLA under the
          * known frame, reached only through run-time addresses (the shared
          * alloca); frames at known offsets down there belong to other
          * paths, which never run while it lives. */
         if (op == LLVMSub && LLVMGetOperand(in, 0) == a) continue;
-        if (off < 0 || off >= n || !shared[off]) return 0;
+        if (off < 0 || off >= w->n || !w->any[off]) return 0;
     }
     return 1;
 }
@@ -433,20 +446,6 @@ void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
         ok = acc != NULL;
         if (ok) acc[nacc++] = (struct split_acc){ in, lo, hi, o ? o->entry : 0, o ? o->top : 0, !o || whole };
     }
-    /* sp0 and sp0 + K: where they go besides comparisons (invariant 8). */
-    for (LLVMUseRef u = ok ? LLVMGetFirstUse(c->sp0) : NULL; ok && u; u = LLVMGetNextUse(u)) {
-        LLVMValueRef in = LLVMGetUser(u);
-        int64_t k = 0;
-        if (lift_stack_off(c, in, &k) && in != c->sp0) ok = split_leak_ok(in, top + k, any, n);
-        else if (!(LLVMIsAInstruction(in) && LLVMGetInstructionOpcode(in) == LLVMICmp))
-            ok = top >= 0 && top < n && any[top];
-        if (!ok && lift_trace() >= 3) {
-            char *t = LLVMPrintValueToString(in);
-            fprintf(stderr, "lineiform: frame split: %.200s leaks (frame byte %lld of %lld)\n", t,
-                    (long long)(top + k), (long long)n);
-            LLVMDisposeMessage(t);
-        }
-    }
     /* Shared accesses by frame, then invariant 7 within each frame. */
     for (int a = 0; ok && a < nacc; a++)
         acc[a].shared = acc[a].shared || split_acc_shared(&acc[a], gshared, n, esc, top);
@@ -461,6 +460,21 @@ void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc)
                     if (acc[b].shared && acc[b].lo < acc[a].hi && acc[a].lo < acc[b].hi)
                         acc[a].shared = 1, changed = 1;
             }
+        }
+    }
+    /* sp0 and sp0 + K: where they go besides comparisons (invariant 8). */
+    struct split_view view = { any, n, acc, nacc };
+    for (LLVMUseRef u = ok ? LLVMGetFirstUse(c->sp0) : NULL; ok && u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        int64_t k = 0;
+        if (lift_stack_off(c, in, &k) && in != c->sp0) ok = split_leak_ok(in, top + k, &view);
+        else if (!(LLVMIsAInstruction(in) && LLVMGetInstructionOpcode(in) == LLVMICmp))
+            ok = top >= 0 && top < n && any[top];
+        if (!ok && lift_trace() >= 3) {
+            char *t = LLVMPrintValueToString(in);
+            fprintf(stderr, "lineiform: frame split: %.200s leaks (frame byte %lld of %lld)\n", t,
+                    (long long)(top + k), (long long)n);
+            LLVMDisposeMessage(t);
         }
     }
     int moved = 0;

@@ -406,11 +406,14 @@ static void test_compiled_fib_passes_frame_windows(void **state)
     const char *w = strstr(sum, "frame windows"), *r = strstr(sum, "frame accesses");
     assert_non_null(w);
     assert_non_null(r);
-    unsigned windows = 0, regs = 0, mem = 0;   /* mem: the rest, not checked */
+    unsigned windows = 0, regs = 0, mem = 0;
     assert_int_equal(sscanf(w, "frame windows %u", &windows), 1);
     assert_int_equal(sscanf(r, "frame accesses %u in registers, %u in memory", &regs, &mem), 2);
     assert_true(windows >= 2);   /* the two calls of fib's body */
-    assert_true(regs > 0);       /* fib's own frame is split (its program's is not) */
+    /* fib's frame is split, and so is its program's: lv_print's buffer
+     * escapes, but a frame address kept in a slot that a returned call's
+     * escape range covered is no leak (lift_frame.c split_kept_in_slot). */
+    assert_true(regs > mem);
     int seen = 0;
     for (size_t k = 0; k < im.nfn; k++) {
         if (!strstr(im.fn[k].name, "nc_if@")) continue;
