@@ -65,7 +65,9 @@ LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, L
 #include <stdlib.h>
 
 #define LIFT_MAX_VLA 4096
-static _Thread_local struct lift_vla { uint64_t entry; int64_t sp_entry, lo, hi; } lift_vla[LIFT_MAX_VLA];
+/* Per (entry, sp_entry): the VLA area [lo, hi) (empty while lo == hi) and
+ * the bottom of the saved-register area (save, sp_entry while none). */
+static _Thread_local struct lift_vla { uint64_t entry; int64_t sp_entry, lo, hi, save; } lift_vla[LIFT_MAX_VLA];
 static _Thread_local int lift_nvla;
 
 static struct lift_vla *lift_vla_find(uint64_t entry, int64_t sp_entry, int add)
@@ -74,7 +76,7 @@ static struct lift_vla *lift_vla_find(uint64_t entry, int64_t sp_entry, int add)
         if (lift_vla[k].entry == entry && lift_vla[k].sp_entry == sp_entry) return &lift_vla[k];
     if (!add || lift_nvla == LIFT_MAX_VLA) return NULL;
     struct lift_vla *v = &lift_vla[lift_nvla++];
-    *v = (struct lift_vla){ entry, sp_entry, 0, 0 };
+    *v = (struct lift_vla){ entry, sp_entry, 0, 0, sp_entry };
     return v;
 }
 
@@ -119,21 +121,8 @@ void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64)
  *
  * Invariant:
  *   9. The saved area of (entry, sp_entry) is the run of pushes contiguous
- *      below sp_entry; it only grows (a table like the VLA areas', per
- *      thread and bounded; a full table clips nothing). */
-
-static _Thread_local struct lift_save { uint64_t entry; int64_t sp_entry, lo; } lift_save[LIFT_MAX_VLA];
-static _Thread_local int lift_nsave;
-
-static struct lift_save *lift_save_find(uint64_t entry, int64_t sp_entry, int add)
-{
-    for (int k = 0; k < lift_nsave; k++)
-        if (lift_save[k].entry == entry && lift_save[k].sp_entry == sp_entry) return &lift_save[k];
-    if (!add || lift_nsave == LIFT_MAX_VLA) return NULL;
-    struct lift_save *s = &lift_save[lift_nsave++];
-    *s = (struct lift_save){ entry, sp_entry, sp_entry };
-    return s;
-}
+ *      below sp_entry; it only grows (kept in the VLA areas' table, with
+ *      their bound: a full table clips nothing). */
 
 void lift_frame_note_push(struct lift_ctx *c, LLVMValueRef slot)
 {
@@ -141,8 +130,8 @@ void lift_frame_note_push(struct lift_ctx *c, LLVMValueRef slot)
     const struct lift_job *j = c->job;
     if (!c->pe || !j || j->snippet || !lift_stack_off(c, slot, &off)) return;
     const struct lift_frame *f = &j->fr[c->ctx_id];
-    struct lift_save *s = lift_save_find(f->entry, f->sp_entry, 1);
-    if (s && off == s->lo - 8) s->lo = off;
+    struct lift_vla *v = lift_vla_find(f->entry, f->sp_entry, 1);
+    if (v && off == v->save - 8) v->save = off;
 }
 
 int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top)
@@ -152,8 +141,7 @@ int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top)
         if (j->fr[x].sp_entry != top) continue;
         const struct lift_vla *v = lift_vla_find(j->fr[x].entry, top, 0);
         int64_t hi = v && v->lo <= k && k < v->hi ? v->hi : top;
-        const struct lift_save *s = lift_save_find(j->fr[x].entry, top, 0);
-        return s && k < s->lo && s->lo < hi ? s->lo : hi;
+        return v && k < v->save && v->save < hi ? v->save : hi;
     }
     return top;
 }
