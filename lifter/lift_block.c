@@ -145,11 +145,10 @@ static struct lift_aval aval_of(const struct lift_ctx *c, LLVMValueRef v)
 {
     struct lift_aval a = { LIFT_AK_UNKNOWN, 0, NULL };
     int64_t off;
+    LLVMValueRef k;
     if (LLVMIsAConstantInt(v)) a.kind = LIFT_AK_CONST, a.k = v;
     else if (lift_stack_off(c, v, &off)) a.kind = LIFT_AK_STACK, a.off = off;
-    else if (LLVMIsAInstruction(v) && LLVMGetInstructionOpcode(v) == LLVMLShr &&
-             LLVMIsAConstantInt(LLVMGetOperand(v, 1)) && lift_stack_off(c, LLVMGetOperand(v, 0), &off))
-        a.kind = LIFT_AK_SHR, a.off = off, a.k = LLVMGetOperand(v, 1);
+    else if (lift_stack_shr(c, v, &off, &k)) a.kind = LIFT_AK_SHR, a.off = off, a.k = k;
     return a;
 }
 

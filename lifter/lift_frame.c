@@ -152,11 +152,20 @@ int64_t lift_frame_clip(const struct lift_ctx *c, int64_t k, int64_t top)
  * and then addresses it as [rax*8]: (S >> 3) * 8 is S & -8, a frame address
  * the lifter knows (lift_and), where the product would be an unknown value
  * and the store through it an unknown store that loses the frame's slots. */
+int lift_stack_shr(const struct lift_ctx *c, LLVMValueRef v, int64_t *off, LLVMValueRef *k)
+{
+    if (!LLVMIsAInstruction(v) || LLVMGetInstructionOpcode(v) != LLVMLShr ||
+        !LLVMIsAConstantInt(LLVMGetOperand(v, 1)) || !lift_stack_off(c, LLVMGetOperand(v, 0), off))
+        return 0;
+    *k = LLVMGetOperand(v, 1);
+    return 1;
+}
+
 LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale)
 {
-    LLVMValueRef k = LLVMIsAInstruction(x) && LLVMGetInstructionOpcode(x) == LLVMLShr ? LLVMGetOperand(x, 1) : NULL;
+    LLVMValueRef k;
     int64_t off;
-    if (k && LLVMIsAConstantInt(k) && lift_stack_off(c, LLVMGetOperand(x, 0), &off)) {
+    if (lift_stack_shr(c, x, &off, &k)) {
         if ((1ull << LLVMConstIntGetZExtValue(k)) == scale)
             return lift_and(c, LLVMGetOperand(x, 0), lift_const(c, 64, -(uint64_t)scale));
         lift_note_escape(c, LLVMGetOperand(x, 0));   /* scaled some other way: lost */

@@ -248,6 +248,9 @@ LLVMValueRef lift_stack_addr(struct lift_ctx *c, int64_t off);
 LLVMValueRef lift_icmp(struct lift_ctx *c, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b);
 /* rsp goes from old to v64: note a VLA area of the current frame (lift_frame.c). */
 void lift_frame_note_sp(struct lift_ctx *c, LLVMValueRef old, LLVMValueRef v64);
+/* 1, *off and *k when v is (sp0 + off) >> k, k a constant (gcc's VLA
+ * pointer before it is scaled back, lift_block.c LIFT_AK_SHR). */
+int lift_stack_shr(const struct lift_ctx *c, LLVMValueRef v, int64_t *off, LLVMValueRef *k);
 /* A push to stack address slot: the function's saved-register area grows. */
 void lift_frame_note_push(struct lift_ctx *c, LLVMValueRef slot);
 /* The top of what an escaped frame address k can reach, given top, the top
