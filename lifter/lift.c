@@ -33,6 +33,7 @@ static void job_free(struct lift_job *j)
 {
     lift_job_release(j);
     free(j->wcallers);
+    free(j->vla_seen);
     free(j);
 }
 
@@ -63,6 +64,9 @@ void lift_mod_free(struct lift_mod *m)
     free(m->jobs);
     free(m->native);
     free(m->nowin);
+    free(m->noinl);
+    m->noinl = NULL;
+    m->nnoinl = m->capnoinl = 0;
     m->nowin = NULL;
     m->nnowin = m->capnowin = 0;
     free(m->live);

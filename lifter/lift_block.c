@@ -463,27 +463,13 @@ enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
 
 static int aval_eq(struct lift_aval a, struct lift_aval b);
 
-/* Keyed by pc and the inline frame's identity (its function, call site
- * and known arguments up the chain), not the context number: numbers
- * change when the analysis restarts, and an interpreter's loop ends at
- * lift time in one closure's frame and not in another's. */
-static uint64_t frame_key(const struct lift_job *j, int ctx)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (int x = ctx; x >= 0 && x < j->nfr; x = j->fr[x].parent) {
-        const struct lift_frame *f = &j->fr[x];
-        h = (h ^ f->entry) * 0x100000001b3ull;
-        h = (h ^ f->site) * 0x100000001b3ull;
-        h = (h ^ f->kmask) * 0x100000001b3ull;
-        for (int k = 0; k < 6; k++)
-            if ((f->kmask >> k) & 1) h = (h ^ f->karg[k]) * 0x100000001b3ull;
-    }
-    return h;
-}
-
+/* Keyed by pc and the inline frame's identity (lift_frame_key), not the
+ * context number: numbers change when the analysis restarts, and an
+ * interpreter's loop ends at lift time in one closure's frame and not in
+ * another's. */
 static int is_mono(const struct lift_job *j, uint64_t pc, int ctx)
 {
-    uint64_t key = frame_key(j, ctx);
+    uint64_t key = lift_frame_key(j, ctx);
     for (int k = 0; k < j->nmono; k++)
         if (j->mono[k].pc == pc && j->mono[k].key == key) return 1;
     return 0;
@@ -498,7 +484,7 @@ static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
         LF_ASSERT(j->mono, "out of memory");
     }
     j->mono[j->nmono].pc = pc;
-    j->mono[j->nmono++].key = frame_key(j, ctx);
+    j->mono[j->nmono++].key = lift_frame_key(j, ctx);
     j->poly_restart = 1;
 }
 
@@ -766,6 +752,8 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     LLVMDeleteFunction(scratch);
     LLVMDisposeBuilder(j->opq_b);
     j->opq_b = NULL;
+    if (st == LF_OK && j->noinl_new)   /* lift_job_run analyses again */
+        return lift_fail(c, "a callee's stack area of run-time size");
     /* A round that stopped a loop unrolling ran copies that the next round
      * will not: what they made escape is forgotten (the rest is found again). */
     if (st == LF_OK && j->poly_restart) j->esc = esc0;
@@ -1018,6 +1006,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
         j->ndec = 0;
         j->emitting = 0;
         j->failed_ctx = 0;
+        j->noinl_new = 0;
         j->poly_restart = 0;
         if (round == 10) {
             LF_DEBUG(2, "lineiform: %d analysis rounds: polyvariance off\n", round);
@@ -1053,6 +1042,7 @@ enum lf_status lift_job_run(struct lift_job *j)
         c->why[0] = 0;
         lift_fn_clear_body(j->fn);
         st = job_try(j, c);
+        if (st != LF_OK && j->noinl_new) continue;   /* not a refusal: those calls are made */
         if (st == LF_OK || j->failed_ctx <= 0 || j->failed_ctx >= j->nfr) break;
         LF_DEBUG(1, "lineiform: not inlining 0x%llx: %s\n",
                  (unsigned long long)j->fr[j->failed_ctx].entry, c->why);

@@ -72,6 +72,62 @@ int lift_mod_is_native(const struct lift_mod *m, uint64_t entry)
     return 0;
 }
 
+uint64_t lift_frame_key_of(const struct lift_job *j, int parent, uint64_t entry, uint64_t site,
+                           unsigned kmask, const uint64_t *karg)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (int x = parent;; x = j->fr[x].parent) {
+        h = (h ^ entry) * 0x100000001b3ull;
+        h = (h ^ site) * 0x100000001b3ull;
+        h = (h ^ kmask) * 0x100000001b3ull;
+        for (int k = 0; k < 6; k++)
+            if ((kmask >> k) & 1) h = (h ^ karg[k]) * 0x100000001b3ull;
+        if (x < 0 || x >= j->nfr) return h;
+        entry = j->fr[x].entry, site = j->fr[x].site, kmask = j->fr[x].kmask, karg = j->fr[x].karg;
+    }
+}
+
+uint64_t lift_frame_key(const struct lift_job *j, int ctx)
+{
+    const struct lift_frame *f = &j->fr[ctx];
+    return lift_frame_key_of(j, f->parent, f->entry, f->site, f->kmask, f->karg);
+}
+
+int lift_mod_noinline(const struct lift_mod *m, uint64_t key)
+{
+    for (int k = 0; k < m->nnoinl; k++)
+        if (m->noinl[k] == key) return 1;
+    return 0;
+}
+
+int lift_mod_noinline_add(struct lift_mod *m, uint64_t key)
+{
+    if (lift_mod_noinline(m, key)) return 0;
+    if (m->nnoinl == m->capnoinl) {
+        m->capnoinl = m->capnoinl ? 2 * m->capnoinl : 8;
+        m->noinl = realloc(m->noinl, (size_t)m->capnoinl * sizeof *m->noinl);
+        LF_ASSERT(m->noinl, "out of memory");
+    }
+    m->noinl[m->nnoinl++] = key;
+    return 1;
+}
+
+int lift_vla_noinline(struct lift_job *j, int ctx, uint64_t pc, int dynamic)
+{
+    uint64_t key = lift_frame_key(j, ctx);
+    for (int k = 0; k < j->nvla_seen; k++)
+        if (j->vla_seen[k].key == key && j->vla_seen[k].pc == pc) return 0;
+    if (dynamic) return lift_mod_noinline_add(j->mod, key);
+    if (j->nvla_seen == j->capvla_seen) {
+        j->capvla_seen = j->capvla_seen ? 2 * j->capvla_seen : 8;
+        j->vla_seen = realloc(j->vla_seen, (size_t)j->capvla_seen * sizeof *j->vla_seen);
+        LF_ASSERT(j->vla_seen, "out of memory");
+    }
+    j->vla_seen[j->nvla_seen].key = key;
+    j->vla_seen[j->nvla_seen++].pc = pc;
+    return 0;
+}
+
 static struct lift_job *job_find(struct lift_mod *m, uint64_t entry, const uint64_t *karg, unsigned kmask,
                                  int preg)
 {
@@ -462,7 +518,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     struct lift_decision *d = &j->dec[j->ndec++];
     /* One inline context per calling copy: an unrolled iteration's callee
      * keeps that iteration's constants (saved registers included). */
-    *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, sh, LIFT_CALL_NATIVE, -1, -1 };
+    *d = (struct lift_decision){ c->ctx_id, c->blk_var, c->blk_poly, site, t, sh, LIFT_CALL_NATIVE, -1, -1, 0 };
     int64_t off;
     /* A call that never returns is an error path: called, not lifted, so
      * that cold code costs neither lift time nor the hot path's frame. */
@@ -471,7 +527,8 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         return d;
     unsigned kmask = known_args(c, karg);
     int depth = j->fr[c->ctx_id].depth;
-    if (!is_recursion(j, c->ctx_id, t, karg, kmask) && depth < m->max_depth &&
+    d->kept = lift_mod_noinline(m, lift_frame_key_of(j, c->ctx_id, t, site, kmask, karg));
+    if (!is_recursion(j, c->ctx_id, t, karg, kmask) && depth < m->max_depth && !d->kept &&
         j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
@@ -576,6 +633,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
     if (try_split(c, target)) return LF_OK;
     struct lift_decision *d = decide(c, i->pc, retpc, target);
+    if (j->emitting && d->kept) m->rep.kept_calls++;
     if (d->kind == LIFT_CALL_INLINE) {
         push_ret(c, retpc);
         c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, d->callee_ctx, 0, NULL, NULL, NULL, 0, 0 };

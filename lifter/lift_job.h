@@ -82,6 +82,7 @@ struct lift_decision {
     enum lift_call_kind kind;
     int callee_ctx;             /* INLINE */
     int spec;                   /* SPEC: job index */
+    int kept;                   /* not INLINE because of lift_mod.noinl */
 };
 
 /* A frame window: a specialization whose caller hands it the address of
@@ -133,6 +134,12 @@ struct lift_job {
     struct lift_esc esc;        /* as lift_ctx.esc, for the whole job */
     unsigned insns;             /* instructions in the emitted blocks */
     int failed_ctx;             /* context of the refusal */
+    int noinl_new;              /* analysis: lift_mod.noinl grew, analyse again */
+    /* (frame key, pc): a `sub rsp, reg` of an inlined frame seen with the
+     * amount known (a loop's first pass through a VLA); a later pass with it
+     * unknown does not stop the inlining (lift_ops.c). */
+    struct { uint64_t key, pc; } *vla_seen;
+    int nvla_seen, capvla_seen;
     char why[200];
     int done, bailed;
 };
@@ -160,6 +167,16 @@ struct lift_mod {
     int windows;                /* make frame windows */
     struct { uint64_t entry, karg0; } *nowin;   /* never with a window (it escaped) */
     int nnowin, capnowin;
+    /* Inline frames (lift_frame_key) never to make: that callee lowered rsp
+     * there by an amount the lift does not know (a VLA sized by run-time
+     * data).  Inlined, it would give the caller a dynamic frame (a frame
+     * pointer, every callee-saved register spilled) on every path for the
+     * sake of one; called, it keeps it to itself: a specialization when its
+     * closure is known, else a native call.  LLVM's inliner has the same
+     * rule.  Keyed by the whole inline chain: the same call elsewhere, with
+     * the size known (a tail call's arguments stored just before), inlines. */
+    uint64_t *noinl;
+    int nnoinl, capnoinl;
     int max_depth, max_blocks, max_jobs;
     unsigned seq;               /* unique names */
     struct lf_report rep;
@@ -232,6 +249,18 @@ void lift_snippet_entry(struct lift_job *j, struct lift_ctx *c);
 void lift_job_exit(struct lift_job *j, struct lift_ctx *c);
 void lift_mod_native_add(struct lift_mod *m, uint64_t entry);
 int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
+/* The identity of an inline frame: its function, call site and known
+ * arguments up the chain (the one a call to entry from context parent
+ * would make), stable across analysis rounds. */
+uint64_t lift_frame_key(const struct lift_job *j, int ctx);
+uint64_t lift_frame_key_of(const struct lift_job *j, int parent, uint64_t entry, uint64_t site,
+                           unsigned kmask, const uint64_t *karg);
+/* A `sub rsp, reg` in inlined context ctx left rsp unknown (dynamic) or
+ * known: 1 when the call that made ctx must not be inlined (lift_mod.noinl). */
+int lift_vla_noinline(struct lift_job *j, int ctx, uint64_t pc, int dynamic);
+/* lift_mod.noinl: add key (1 if new), look it up. */
+int lift_mod_noinline_add(struct lift_mod *m, uint64_t key);
+int lift_mod_noinline(const struct lift_mod *m, uint64_t key);
 /* lift_live.c: the general registers (bit = Zydis id) code at pc may read
  * before writing them: bits 0-15 with ret per the ABI, bits 16-31 with ret
  * reading all; an estimate, for polyvariance keys and joins only. */

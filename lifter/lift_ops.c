@@ -191,6 +191,16 @@ void lift_set_gpr64(struct lift_ctx *c, int idx, LLVMValueRef v64)
     if (idx == 4 && c->frame && lift_stack_off(c, c->gpr[4], &old) && !lift_stack_off(c, v64, &k) &&
         LLVMIsAInstruction(v64) && LLVMGetInstructionOpcode(v64) == LLVMSub)
         v64 = lift_dynamic_alloca(c, c->gpr[4], v64);
+    /* rsp lowered by a register in an inlined callee (a VLA): where even its
+     * first pass does not know the amount, call it instead (lift_mod.noinl). */
+    if (idx == 4 && c->job && !c->job->emitting && c->ctx_id > 0 && c->insn &&
+        c->insn->zi.mnemonic == ZYDIS_MNEMONIC_SUB && c->insn->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        lift_vla_noinline(c->job, c->ctx_id, c->insn->pc, !lift_stack_off(c, v64, &k))) {
+        LF_DEBUG(1, "lineiform: %s: not inlining 0x%llx at 0x%llx: it lowers rsp by a run-time amount\n",
+                 c->job->name, (unsigned long long)c->job->fr[c->ctx_id].entry,
+                 (unsigned long long)c->job->fr[c->ctx_id].site);
+        c->job->noinl_new = 1;
+    }
     if (idx == 4) lift_frame_note_sp(c, c->gpr[4], v64);
     c->gpr[idx] = v64;
 }

@@ -426,6 +426,49 @@ static void test_compiled_fib_passes_frame_windows(void **state)
     free(im.buf);
 }
 
+/* 1 when a function's prologue sets up a frame pointer (`mov rbp, rsp`). */
+static int prologue_frame_pointer(const uint8_t *code, size_t len)
+{
+    ZydisDecoder z;
+    ZydisDecoderInit(&z, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisDecodedInstruction ins;
+    insn_ops ops;
+    size_t at = 0;
+    for (int k = 0; k < 16 && at < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&z, code + at, len - at, &ins, ops));
+         k++, at += ins.length)
+        if (ins.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            ops[0].reg.value == ZYDIS_REGISTER_RBP && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+            ops[1].reg.value == ZYDIS_REGISTER_RSP)
+            return 1;
+    return 0;
+}
+
+/* enter()'s trampoline (lv_trampoline) copies a pending tail call's
+ * arguments into a VLA sized by lv_tc.argc, which fib's body does not
+ * know after a call returned LV_TAIL: it stays a call (lift_mod.noinl),
+ * so fib's specialization has a fixed frame, without a frame pointer. */
+static void test_compiled_fib_keeps_a_run_time_sized_frame_out(void **state)
+{
+    (void)state;
+    struct img im;
+    char *sum = NULL;
+    if (!bench_image(&im, "fib", "", "fibk.img", &sum)) skip();
+    const char *k = strstr(sum, "kept calls");
+    unsigned kept = 0;
+    assert_non_null(k);
+    assert_int_equal(sscanf(k, "kept calls %u", &kept), 1);
+    assert_true(kept >= 1);
+    int seen = 0;
+    for (size_t f = 0; f < im.nfn; f++) {
+        if (!strstr(im.fn[f].name, "nc_if@")) continue;
+        assert_false(prologue_frame_pointer(im.fn[f].code, im.fn[f].size));
+        seen = 1;
+    }
+    assert_true(seen);
+    free(sum);
+    free(im.buf);
+}
+
 /* -- Code generation split across threads ----------------------------------- */
 
 /* Run image path; its stdout must be bench program prog's expected output. */
@@ -481,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_compiled_fib_has_no_indirect_call_through_frozen_memory),
         cmocka_unit_test(test_compiled_fib_calls_its_specializations_directly),
         cmocka_unit_test(test_compiled_fib_passes_frame_windows),
+        cmocka_unit_test(test_compiled_fib_keeps_a_run_time_sized_frame_out),
         cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */
