@@ -181,6 +181,7 @@ struct lf_report {
     unsigned frame_shared;    /* frame accesses kept in memory */
     unsigned windows;         /* calls passing a frame region's words, not its address */
     unsigned kept_calls;      /* calls not inlined: the callee's stack area has a run-time size */
+    unsigned fast_exits;      /* functions whose early return is inlined at their calls */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

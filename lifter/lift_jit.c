@@ -108,8 +108,12 @@ static const char lift_pipeline[] =
     "correlated-propagation,gvn,memcpyopt,dse,adce,instcombine,simplifycfg)),"
     "deadargelim,globaldce";
 
+/* After it, when lift_fast.c made wrappers: inline them and clean up. */
+static const char lift_fast_pipeline[] =
+    "cgscc(inline),function(sroa,early-cse<memssa>,instcombine,simplifycfg,gvn),globaldce";
+
 enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
-                                 char *why, size_t whylen)
+                                 unsigned *fast_exits, char *why, size_t whylen)
 {
     char *msg = NULL;
     if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
@@ -129,6 +133,10 @@ enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int l
     const char *pl = level == 2 ? lift_pipeline : pipeline;
     LLVMPassBuilderOptionsRef o = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(m, pl, tm, o);
+    /* Fast exits inlined at their calls (lift_fast.c). */
+    unsigned made = !e && level >= 2 ? (unsigned)lift_fast_exits(m) : 0;
+    if (made) e = LLVMRunPasses(m, lift_fast_pipeline, tm, o);
+    if (fast_exits) *fast_exits = made;
     LLVMDisposePassBuilderOptions(o);
     if (e) {
         lift_take_error(e, why, whylen);

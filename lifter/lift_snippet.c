@@ -116,7 +116,7 @@ enum lf_status lift_snippet_jit(const uint8_t *code, size_t len,
 
     enum lf_status st = lift_job_run(&j);
     if (st != LF_OK) snprintf(why, whylen, "%s", j.why);
-    if (st == LF_OK) st = lift_mod_optimize(m.m, snip_tm, 2, why, whylen);
+    if (st == LF_OK) st = lift_mod_optimize(m.m, snip_tm, 2, NULL, why, whylen);
     LLVMDisposeBuilder(m.b);
     job_free(&j);
     free(m.native);

@@ -469,6 +469,23 @@ static void test_compiled_fib_keeps_a_run_time_sized_frame_out(void **state)
     free(im.buf);
 }
 
+/* fib's leaf (n < 2) is its specialization's early return: it is inlined
+ * at each call (lifter/lift_fast.c), so a leaf costs no call. */
+static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
+{
+    (void)state;
+    struct img im;
+    char *sum = NULL;
+    if (!bench_image(&im, "fib", "", "fibf.img", &sum)) skip();
+    const char *f = strstr(sum, "fast exits");
+    unsigned fast = 0;
+    assert_non_null(f);
+    assert_int_equal(sscanf(f, "fast exits %u", &fast), 1);
+    assert_true(fast >= 1);
+    free(sum);
+    free(im.buf);
+}
+
 /* -- Code generation split across threads ----------------------------------- */
 
 /* Run image path; its stdout must be bench program prog's expected output. */
@@ -525,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_compiled_fib_calls_its_specializations_directly),
         cmocka_unit_test(test_compiled_fib_passes_frame_windows),
         cmocka_unit_test(test_compiled_fib_keeps_a_run_time_sized_frame_out),
+        cmocka_unit_test(test_compiled_fib_returns_its_leaves_without_a_call),
         cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */

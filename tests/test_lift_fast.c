@@ -1,0 +1,86 @@
+/* test_lift_fast.c -- fast exits (lifter/lift_fast.c): a specialization
+ * whose entry returns early through code without side effects gets that
+ * early return inlined at its calls, its recursion included; one whose
+ * entry has a side effect does not (running the entry twice, once inline
+ * and once in the call, would repeat it).  Functions specialized in this
+ * process with lf_optimize. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lineiform.h"
+
+struct leaf { long k; };
+struct env { const struct leaf *leaf; };
+
+long fast_count;
+
+/* Recursive on its own closure: a specialization of its own, called from
+ * the root's inlined copy and from itself. */
+__attribute__((noinline)) long rfib(const struct leaf *l, long n)
+{
+    if (n < l->k) return n;
+    return rfib(l, n - 1) + rfib(l, n - 2);
+}
+
+__attribute__((noinline)) long f_fib(const struct env *e, long n) { return rfib(e->leaf, n) + 1; }
+
+/* The same, with a store before the early return. */
+__attribute__((noinline)) long rcount(const struct leaf *l, long n)
+{
+    fast_count++;
+    if (n < l->k) return n;
+    return rcount(l, n - 1) + rcount(l, n - 2);
+}
+
+__attribute__((noinline)) long f_count(const struct env *e, long n) { return rcount(e->leaf, n) + 1; }
+
+typedef long (*fn)(const struct env *, long);
+
+static fn specialize(void *f, const struct env **e)
+{
+    static const struct leaf l0 = { 2 };
+    const struct leaf *l = lf_freeze(&l0, sizeof l0);
+    assert_non_null(l);
+    struct env e0 = { l };
+    *e = lf_freeze(&e0, sizeof e0);
+    assert_non_null(*e);
+    fn o = (fn)lf_optimize(f, *e);
+    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
+static void test_early_return_is_inlined_at_its_calls(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_fib, &e);
+    assert_true(lf_last_report()->fast_exits >= 1);
+    for (long n = -3; n <= 22; n++) assert_int_equal(o(e, n), f_fib(e, n));
+}
+
+static void test_early_return_after_a_store_is_not(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_count, &e);
+    assert_int_equal(lf_last_report()->fast_exits, 0);
+    for (long n = -3; n <= 18; n++) {
+        fast_count = 0;
+        long want = f_count(e, n), calls = fast_count;
+        fast_count = 0;
+        assert_int_equal(o(e, n), want);
+        assert_int_equal(fast_count, calls);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_early_return_is_inlined_at_its_calls),
+        cmocka_unit_test(test_early_return_after_a_store_is_not),
+    };
+    return cmocka_run_group_tests_name("lift_fast", tests, NULL, NULL);
+}
