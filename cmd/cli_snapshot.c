@@ -278,6 +278,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     printf("  frame windows    %u calls pass an argument frame's words, not its address\n", rp->windows);
     printf("  kept calls       %u calls not inlined: the callee's stack area has a run-time size\n", rp->kept_calls);
     printf("  fast exits       %u functions return early at their calls, without a call\n", rp->fast_exits);
+    printf("  results          %u call results are the caller's own argument, returned unchanged\n",
+           rp->returns_forwarded);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
            c->nsyms - c->nimports, c->nimports);

@@ -231,7 +231,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     enum lf_status st = lift_mod_run(&m);
     double t1 = lift_now_ms();
     lift_mod_trace(&m, "lifted");
-    if (st == LF_OK) st = lift_mod_optimize(m.m, opt_tm, 2, &m.rep.fast_exits, why, sizeof why);
+    if (st == LF_OK) st = lift_mod_optimize(m.m, opt_tm, 2, &m.rep, why, sizeof why);
     double t2 = lift_now_ms();
     lift_mod_trace(&m, "optimized");
     *rep = m.rep;

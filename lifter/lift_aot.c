@@ -370,7 +370,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
         aot_names(&m, a);
         snprintf(out->entry_sym, sizeof out->entry_sym, "%s", LLVMGetValueName(m.jobs[0]->fn));
         lift_mod_trace(&m, "lifted");
-        st = lift_mod_optimize(m.m, tm, in->opt_level, &m.rep.fast_exits, why, whylen);
+        st = lift_mod_optimize(m.m, tm, in->opt_level, &m.rep, why, whylen);
         lift_mod_trace(&m, "optimized");
     } else {
         snprintf(why, whylen, "%s", m.rep.reason);

@@ -557,6 +557,8 @@ static void push_ret(struct lift_ctx *c, uint64_t retpc)
     LLVMValueRef sp = lift_sub(c, c->gpr[4], lift_const(c, 64, 8));
     lift_set_gpr64(c, 4, sp);
     lift_store_private(c, sp, lift_const(c, 64, retpc));
+    int64_t off;
+    if (lift_stack_off(c, sp, &off)) lift_slots_dead_below(c, off);
 }
 
 static enum lf_status call_out(struct lift_ctx *c, LLVMValueRef callee, int variadic,

@@ -295,6 +295,10 @@ void lift_store(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, ZydisRegi
  * even once the frame escaped (saved registers and return addresses are
  * not objects a C pointer may reach). */
 void lift_store_private(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v);
+/* A call pushed its return address at stack offset sp: the bytes below
+ * are the callee's to clobber, so what was forwarded there is forgotten
+ * (a callee reading its uninitialized locals sees no stale frame address). */
+void lift_slots_dead_below(struct lift_ctx *c, int64_t sp);
 /* A pointer to bits-wide guest memory at addr (for memset/memcpy and
  * intrinsics); stores through it must be followed by lift_clobber_mem. */
 LLVMValueRef lift_ptr(struct lift_ctx *c, LLVMValueRef addr, unsigned bits, ZydisRegister seg);

@@ -108,12 +108,13 @@ static const char lift_pipeline[] =
     "correlated-propagation,gvn,memcpyopt,dse,adce,instcombine,simplifycfg)),"
     "deadargelim,globaldce";
 
-/* After it, when lift_fast.c made wrappers: inline them and clean up. */
+/* After it, when lift_retfwd.c or lift_fast.c changed something: drop the
+ * results no caller reads, inline the wrappers, clean up. */
 static const char lift_fast_pipeline[] =
-    "cgscc(inline),function(sroa,early-cse<memssa>,instcombine,simplifycfg,gvn),globaldce";
+    "deadargelim,cgscc(inline),function(sroa,early-cse<memssa>,instcombine,simplifycfg,gvn,dse),globaldce";
 
 enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
-                                 unsigned *fast_exits, char *why, size_t whylen)
+                                 struct lf_report *rep, char *why, size_t whylen)
 {
     char *msg = NULL;
     if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
@@ -133,10 +134,12 @@ enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int l
     const char *pl = level == 2 ? lift_pipeline : pipeline;
     LLVMPassBuilderOptionsRef o = LLVMCreatePassBuilderOptions();
     LLVMErrorRef e = LLVMRunPasses(m, pl, tm, o);
-    /* Fast exits inlined at their calls (lift_fast.c). */
+    /* Returned arguments forwarded to the callers (lift_retfwd.c), fast
+     * exits inlined at their calls (lift_fast.c), then clean-up. */
+    unsigned fwd = !e && level >= 2 ? (unsigned)lift_forward_returns(m) : 0;
     unsigned made = !e && level >= 2 ? (unsigned)lift_fast_exits(m) : 0;
-    if (made) e = LLVMRunPasses(m, lift_fast_pipeline, tm, o);
-    if (fast_exits) *fast_exits = made;
+    if (made || fwd) e = LLVMRunPasses(m, lift_fast_pipeline, tm, o);
+    if (rep) rep->fast_exits = made, rep->returns_forwarded = fwd;
     LLVMDisposePassBuilderOptions(o);
     if (e) {
         lift_take_error(e, why, whylen);

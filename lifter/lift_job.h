@@ -281,11 +281,15 @@ int lift_libc_nargs(const char *name);
 LLVMTargetMachineRef lift_tm_create(const char *cpu, int aot, char *why, size_t whylen);
 /* Verify and optimize (level 0..3) the module. */
 enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int level,
-                                 unsigned *fast_exits, char *why, size_t whylen);
+                                 struct lf_report *rep, char *why, size_t whylen);
 /* lift_fast.c: give each internal function with an early return a wrapper
  * holding it, always inlined, that calls the function otherwise; point
  * its calls at the wrapper.  Returns the number of wrappers made. */
 int lift_fast_exits(LLVMModuleRef m);
+/* lift_retfwd.c: where every return of an internal function gives one of
+ * its parameters (or one constant) in a field of its result, its callers
+ * use their argument instead of that field.  Returns the fields replaced. */
+int lift_forward_returns(LLVMModuleRef m);
 /* Hand m (built in ts's context) to the process-wide JIT and look up
  * n symbols; the module and ts are consumed. */
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,

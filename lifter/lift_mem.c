@@ -101,6 +101,14 @@ static void lift_slot_put(struct lift_ctx *c, int64_t off, LLVMValueRef v, int p
     c->slot[c->nslot++] = (struct lift_slot){ off, bits, v, priv, 0 };
 }
 
+void lift_slots_dead_below(struct lift_ctx *c, int64_t sp)
+{
+    int j = 0;
+    for (int k = 0; k < c->nslot; k++)   /* a taint stays: forgetting it is an escape */
+        if (!c->slot[k].v || c->slot[k].off + (int64_t)(c->slot[k].bits / 8) > sp) c->slot[j++] = c->slot[k];
+    c->nslot = j;
+}
+
 static LLVMValueRef lift_slot_get(struct lift_ctx *c, int64_t off, unsigned bits)
 {
     for (int k = c->nslot - 1; k >= 0; k--) {

@@ -486,6 +486,30 @@ static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
     free(im.buf);
 }
 
+/* ack's calls read their caller's frame only.  The words of its frame
+ * windows include padding below a callee's locals, which once held a
+ * frame address of an earlier callee: forgotten when a call pushes its
+ * return address (lift_slots_dead_below), it no longer makes the windows
+ * escape (18 window calls before, 54 after).  The words come back
+ * unchanged, so the callers use their own (lifter/lift_retfwd.c). */
+static void test_compiled_ack_passes_frame_windows_it_gets_back(void **state)
+{
+    (void)state;
+    struct img im;
+    char *sum = NULL;
+    if (!bench_image(&im, "ack", "", "ackw.img", &sum)) skip();
+    const char *w = strstr(sum, "frame windows"), *f = strstr(sum, "results");
+    unsigned windows = 0, fwd = 0;
+    assert_non_null(w);
+    assert_non_null(f);
+    assert_int_equal(sscanf(w, "frame windows %u", &windows), 1);
+    assert_int_equal(sscanf(f, "results %u", &fwd), 1);
+    assert_true(windows >= 40);
+    assert_true(fwd > 0);
+    free(sum);
+    free(im.buf);
+}
+
 /* -- Code generation split across threads ----------------------------------- */
 
 /* Run image path; its stdout must be bench program prog's expected output. */
@@ -543,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_compiled_fib_passes_frame_windows),
         cmocka_unit_test(test_compiled_fib_keeps_a_run_time_sized_frame_out),
         cmocka_unit_test(test_compiled_fib_returns_its_leaves_without_a_call),
+        cmocka_unit_test(test_compiled_ack_passes_frame_windows_it_gets_back),
         cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */

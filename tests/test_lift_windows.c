@@ -66,6 +66,41 @@ __attribute__((noinline)) long n_chain(const struct node *n, long *fr)
     return 1;
 }
 
+/* fib again, reading its frame after the first call: a[1] comes back as
+ * the callee leaves it (unchanged). */
+__attribute__((noinline)) long n_fibr(const struct node *n, long *fr)
+{
+    long x = fr[0];
+    if (x < 2) return x;
+    long a[n->size];
+    a[0] = x - 1;
+    a[1] = x;
+    long r = n->self->code(n->self, a);
+    a[0] = a[1] - 2;
+    return r + n->self->code(n->self, a);
+}
+
+/* fib through another node: n_fibr's recursion becomes a specialization
+ * of its own (internal to the module), called with windows. */
+__attribute__((noinline)) long n_start(const struct node *n, long *fr)
+{
+    long a[n->size];
+    a[0] = fr[0];
+    a[1] = 0;
+    return n->self->code(n->self, a);
+}
+
+/* n_sum through another node, handing back what the callee wrote. */
+__attribute__((noinline)) long n_start_sum(const struct node *n, long *fr)
+{
+    long a[n->size];
+    a[0] = fr[0];
+    a[1] = -1;
+    long r = n->self->code(n->self, a);
+    fr[1] = a[1];
+    return r;
+}
+
 /* The region's address escapes: after the call, the caller changes its
  * region and reads it back through the escaped pointer. */
 long *volatile g_frame;
@@ -112,6 +147,48 @@ static void test_window_fib_computes_what_the_closure_does(void **state)
     }
 }
 
+/* n_fibr only reads its window: the words its specialization returns are
+ * its callers' own arguments, forwarded to them (lifter/lift_retfwd.c). */
+static void test_window_words_returned_unchanged_are_forwarded(void **state)
+{
+    (void)state;
+    const struct node *fib;
+    code_t of = specialize(n_fibr, &fib);
+    (void)of;
+    struct node r0 = { n_start, fib, 2 };
+    const struct node *r = lf_freeze(&r0, sizeof r0);
+    assert_non_null(r);
+    code_t o = (code_t)lf_optimize((void *)n_start, r);
+    if (o == n_start) fail_msg("not specialized: %s", lf_last_report()->reason);
+    assert_true(lf_last_report()->windows > 0);
+    assert_true(lf_last_report()->returns_forwarded > 0);
+    for (long x = 0; x <= 20; x++) {
+        long f1[2] = { x, 0 }, f2[2] = { x, 0 };
+        assert_int_equal(o(r, f1), n_start(r, f2));
+    }
+}
+
+/* n_sum's specialization writes a word of its window: that result is not
+ * its argument and must not be forwarded. */
+static void test_window_words_written_are_not_forwarded(void **state)
+{
+    (void)state;
+    const struct node *sum;
+    code_t os = specialize(n_sum, &sum);
+    (void)os;
+    struct node r0 = { n_start_sum, sum, 2 };
+    const struct node *r = lf_freeze(&r0, sizeof r0);
+    assert_non_null(r);
+    code_t o = (code_t)lf_optimize((void *)n_start_sum, r);
+    if (o == n_start_sum) fail_msg("not specialized: %s", lf_last_report()->reason);
+    assert_true(lf_last_report()->windows > 0);
+    for (long x = 0; x <= 30; x++) {
+        long fr[2] = { x, -5 };
+        assert_int_equal(o(r, fr), x > 0);
+        assert_int_equal(fr[1], x * (x + 1) / 2);
+    }
+}
+
 static void test_window_writes_reach_the_caller(void **state)
 {
     (void)state;
@@ -154,6 +231,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window_fib_computes_what_the_closure_does),
+        cmocka_unit_test(test_window_words_returned_unchanged_are_forwarded),
+        cmocka_unit_test(test_window_words_written_are_not_forwarded),
         cmocka_unit_test(test_window_writes_reach_the_caller),
         cmocka_unit_test(test_window_hands_over_the_frame_addresses_in_it),
         cmocka_unit_test(test_window_not_used_when_the_address_escapes),
