@@ -486,6 +486,25 @@ static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
     free(im.buf);
 }
 
+/* tak's leaf (y >= x) lies past its body loop's header, seven blocks
+ * from its specialization's entry: within the fast region's limits
+ * (lifter/lift_fast.c), so it is inlined at the calls too (1 fast exit
+ * with 6 blocks at most, 4 with 10). */
+static void test_compiled_tak_returns_its_leaves_without_a_call(void **state)
+{
+    (void)state;
+    struct img im;
+    char *sum = NULL;
+    if (!bench_image(&im, "tak", "", "takf.img", &sum)) skip();
+    const char *f = strstr(sum, "fast exits");
+    unsigned fast = 0;
+    assert_non_null(f);
+    assert_int_equal(sscanf(f, "fast exits %u", &fast), 1);
+    assert_true(fast >= 2);
+    free(sum);
+    free(im.buf);
+}
+
 /* ack's calls read their caller's frame only.  The words of its frame
  * windows include padding below a callee's locals, which once held a
  * frame address of an earlier callee: forgotten when a call pushes its
@@ -568,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_compiled_fib_keeps_a_run_time_sized_frame_out),
         cmocka_unit_test(test_compiled_fib_returns_its_leaves_without_a_call),
         cmocka_unit_test(test_compiled_ack_passes_frame_windows_it_gets_back),
+        cmocka_unit_test(test_compiled_tak_returns_its_leaves_without_a_call),
         cmocka_unit_test(test_split_code_generation_links_into_one_image),
     };
     if (getenv("LF_TEST_FILTER")) cmocka_set_test_filter(getenv("LF_TEST_FILTER")); /* e.g. "*fib*" */
