@@ -995,6 +995,14 @@ static void job_sweep(LLVMValueRef fn, LLVMValueRef keep)
     free(work);
 }
 
+/* A specialization that calls itself and whose lift has at most this many
+ * blocks is lifted again with its first call of itself inlined (fib's: 583
+ * blocks; tak's and ack's hot ones, about 1,600, are not).  Measured
+ * (lineiform run, median of five): fib 0.10 against 0.12 s; inlining every
+ * self call instead of the first made fib slower (0.15 s); 800 took in two
+ * of ack's (728 and 736 blocks) and made ack slower (0.26 against 0.22 s). */
+enum { LIFT_UNROLL_BLOCKS = 700 };
+
 /* One attempt: analysis (restarted once the frame escapes), then emission. */
 static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
 {
@@ -1043,6 +1051,19 @@ enum lf_status lift_job_run(struct lift_job *j)
         lift_fn_clear_body(j->fn);
         st = job_try(j, c);
         if (st != LF_OK && j->noinl_new) continue;   /* not a refusal: those calls are made */
+        if (st != LF_OK && j->unroll > 0) {   /* the unrolled copy failed: lift it as it was */
+            j->unroll = -1;
+            continue;
+        }
+        if (st == LF_OK && !j->unroll && j->self_call && !j->snippet && j->nblk <= LIFT_UNROLL_BLOCKS) {
+            LF_DEBUG(1, "lineiform: %s: %d blocks, calls itself: its recursion unrolled once\n", j->name, j->nblk);
+            j->unroll = 1;
+            continue;
+        }
+        if (st == LF_OK && j->unroll == 1) {
+            j->unroll = 2;   /* done: a later lift (its callers') does not count it again */
+            j->mod->rep.unrolled++;
+        }
         if (st == LF_OK || j->failed_ctx <= 0 || j->failed_ctx >= j->nfr) break;
         LF_DEBUG(1, "lineiform: not inlining 0x%llx: %s\n",
                  (unsigned long long)j->fr[j->failed_ctx].entry, c->why);

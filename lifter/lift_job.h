@@ -135,6 +135,12 @@ struct lift_job {
     unsigned insns;             /* instructions in the emitted blocks */
     int failed_ctx;             /* context of the refusal */
     int noinl_new;              /* analysis: lift_mod.noinl grew, analyse again */
+    /* Recursion unrolled once: a small specialization that calls itself is
+     * lifted again with its first such call inlined (the copy's own
+     * recursive calls stay calls) (lift_block.c lift_job_run). */
+    int self_call;              /* analysis: it calls itself */
+    uint64_t self_key;          /* the inline frame (lift_frame_key) of its first such call */
+    int unroll;                 /* 1: inline that call; 2: done; -1: it failed, do not */
     /* (frame key, pc): a `sub rsp, reg` of an inlined frame seen with the
      * amount known (a loop's first pass through a VLA); a later pass with it
      * unknown does not stop the inlining (lift_ops.c). */

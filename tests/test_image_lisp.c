@@ -477,11 +477,14 @@ static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "fib", "", "fibf.img", &sum)) skip();
-    const char *f = strstr(sum, "fast exits");
-    unsigned fast = 0;
+    const char *f = strstr(sum, "fast exits"), *u = strstr(sum, "unrolled");
+    unsigned fast = 0, unrolled = 0;
     assert_non_null(f);
+    assert_non_null(u);
     assert_int_equal(sscanf(f, "fast exits %u", &fast), 1);
+    assert_int_equal(sscanf(u, "unrolled %u", &unrolled), 1);
     assert_true(fast >= 1);
+    assert_int_equal(unrolled, 1);   /* fib's specialization: its first call of itself inlined */
     free(sum);
     free(im.buf);
 }

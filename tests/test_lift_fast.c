@@ -58,6 +58,9 @@ static void test_early_return_is_inlined_at_its_calls(void **state)
     const struct env *e;
     fn o = specialize((void *)f_fib, &e);
     assert_true(lf_last_report()->fast_exits >= 1);
+    /* rfib's specialization is small: its first call of itself is
+     * inlined once (lifter/lift_block.c LIFT_UNROLL_BLOCKS). */
+    assert_int_equal(lf_last_report()->unrolled, 1);
     for (long n = -3; n <= 22; n++) assert_int_equal(o(e, n), f_fib(e, n));
 }
 

@@ -147,18 +147,22 @@ static const node *tree(int n)
 /* -- Checking ----------------------------------------------------------------------------- */
 
 /* Every indirect call/jmp in the code reachable from entry must take its
- * target from a register just loaded with a constant. */
+ * target from a register loaded with a constant on the path walked to it
+ * (a register loaded before a branch keeps it at the branch's target:
+ * two calls of one function may share the load). */
 static int only_direct(const void *entry, char *why, size_t whylen)
 {
     ZydisDecoder d;
     ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     const uint8_t *todo[4096];
+    uint64_t todo_konst[4096];   /* konst where the branch to it was taken */
     const uint8_t *seen[16384];
     int ntodo = 0, nseen = 0;
+    todo_konst[ntodo] = 0;
     todo[ntodo++] = entry;
     while (ntodo > 0 && nseen < 16000) {
         const uint8_t *p = todo[--ntodo];
-        uint64_t konst = 0;   /* 64-bit registers (bit = Zydis id) holding an immediate */
+        uint64_t konst = todo_konst[ntodo];   /* 64-bit registers (bit = Zydis id) holding an immediate */
         for (int steps = 0; steps < 100000; steps++) {
             int dup = 0;
             for (int k = 0; k < nseen && !dup; k++) dup = seen[k] == p;
@@ -191,8 +195,10 @@ static int only_direct(const void *entry, char *why, size_t whylen)
                     konst |= 1ull << ZydisRegisterGetId(big);
             }
             const uint8_t *next = p + in.length;
-            if ((is_cond || is_call || is_jmp) && op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ntodo < 4096)
+            if ((is_cond || is_call || is_jmp) && op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ntodo < 4096) {
+                todo_konst[ntodo] = is_call ? 0 : konst;   /* a callee starts afresh */
                 todo[ntodo++] = next + op[0].imm.value.s;
+            }
             if (in.mnemonic == ZYDIS_MNEMONIC_RET || is_jmp || in.mnemonic == ZYDIS_MNEMONIC_UD2) break;
             p = next;
         }
