@@ -428,10 +428,9 @@ static unsigned known_args(struct lift_ctx *c, uint64_t karg[6])
  * ...)) further up the inline chain: recursion.  Other argument registers
  * are not compared: without a prototype they may hold unrelated constants
  * that differ at every level and would inline a recursion to the depth
- * limit (fib: 2^depth copies). */
-/* 1 when (t, closure) is already on the inline chain.  A job that
- * unrolls (lift_job.unroll) inlines its first call of itself (made from
- * its own body, the inline frame recorded by the lift before) once. */
+ * limit (fib: 2^depth copies).  A job that unrolls (lift_job.unroll)
+ * inlines its first call of itself, made from its own body (the inline
+ * frame the lift before recorded), once. */
 static int is_recursion(struct lift_job *j, int ctx, uint64_t t, uint64_t site, const uint64_t *karg,
                         unsigned kmask)
 {
