@@ -105,6 +105,22 @@ NOINLINE static long ev_escape(const node *n, long x)
     return sum + (long)strlen(buf) + a * b;
 }
 
+/* A VLA sized by the argument, unknown at lift time: gcc lowers rsp by a
+ * register (`sub rsp, rax`); clang computes the new rsp in another
+ * register and addresses the array through that register.  A native call
+ * (snprintf) between filling and reading it uses the stack below rsp: the
+ * array must be real stack memory above it. */
+NOINLINE static long ev_vla(const node *n, long x)
+{
+    long m = (x & 7) + 1;
+    long a[m];
+    for (long i = 0; i < m; i++) a[i] = n->l->fn(n->l, x + i);
+    char buf[24];
+    long s = snprintf(buf, sizeof buf, "%ld", x);
+    for (long i = 0; i < m; i++) s += a[i] * (i + 1);
+    return s + buf[0];
+}
+
 typedef double (*deval_fn)(const void *n, double x);
 struct dnode { deval_fn fn; const struct dnode *l, *r; double k; };
 NOINLINE static double dv_const(const void *p, double x) { (void)x; return ((const struct dnode *)p)->k; }
@@ -321,6 +337,7 @@ int main(int argc, char **argv)
     check("libc call (strlen)", lf_freeze(&sl, sizeof sl), xs, 201, 1);
     check("env pointer spilled to the stack", mk(ev_spill, mk(ev_add, arg, seven, 0), mk(ev_mul, arg, arg, 0), 5),
           xs, 201, 1);
+    check("VLA of run-time size", mk(ev_vla, mk(ev_mul, arg, seven, 0), NULL, 0), xs, 201, 0);
     const node *esc = mk(ev_escape, mk(ev_add, arg, seven, 0), mk(ev_mul, arg, arg, 0), 11);
     check("buffer escaping to snprintf", esc, xs, 201, 0);   /* snprintf is called natively */
     const node *esc2 = mk(ev_escape, mk(ev_add, arg, seven, 0), mk(ev_mul, arg, arg, 0), 12);
