@@ -188,23 +188,30 @@ void lift_set_gpr64(struct lift_ctx *c, int idx, LLVMValueRef v64)
     LF_ASSERT(idx >= 0 && idx < 16 && lift_bits(v64) == 64, "bad gpr write");
     int64_t k, old;
     if (idx == 4 && lift_stack_off(c, v64, &k) && k < c->min_sp) c->min_sp = k;
-    if (idx == 4 && c->frame && lift_stack_off(c, c->gpr[4], &old) && !lift_stack_off(c, v64, &k) &&
-        LLVMIsAInstruction(v64) && LLVMGetInstructionOpcode(v64) == LLVMSub) {
-        /* clang computes the new rsp in another register first (`mov rbx,
-         * rsp; sub rbx, rax; mov rsp, rbx`) and uses that register as the
-         * VLA's address: it, and every copy, is the allocation too. */
-        LLVMValueRef raw = v64;
-        v64 = lift_dynamic_alloca(c, c->gpr[4], v64);
-        for (int r = 0; r < 16; r++)
-            if (r != 4 && c->gpr[r] == raw) c->gpr[r] = v64;
+    /* rsp lowered by a register (a VLA: gcc's `sub rsp, rax`, clang's `mov
+     * rsp, rbx` after computing rbx): 1 by an amount the lift does not
+     * know, 0 by a known one, -1 not a VLA. */
+    int vla = -1;
+    if (idx == 4 && lift_stack_off(c, c->gpr[4], &old)) {
+        if (c->frame && !lift_stack_off(c, v64, &k) && LLVMIsAInstruction(v64) &&
+            LLVMGetInstructionOpcode(v64) == LLVMSub) {
+            /* clang uses the register it computed the new rsp in as the
+             * VLA's address: it, and every copy, is the allocation too. */
+            LLVMValueRef raw = v64;
+            v64 = lift_dynamic_alloca(c, c->gpr[4], v64);
+            for (int r = 0; r < 16; r++)
+                if (r != 4 && c->gpr[r] == raw) c->gpr[r] = v64;
+            vla = 1;
+        } else if (lift_stack_off(c, v64, &k) && k < old && c->insn &&
+                   (c->insn->zi.mnemonic == ZYDIS_MNEMONIC_SUB || c->insn->zi.mnemonic == ZYDIS_MNEMONIC_MOV) &&
+                   c->insn->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+            vla = 0;
+        }
     }
-    /* rsp set from a register in an inlined callee (a VLA: gcc's `sub rsp,
-     * rax`, clang's `mov rsp, rbx` after computing rbx): where even its
-     * first pass does not know the amount, call it instead (lift_mod.noinl). */
-    if (idx == 4 && c->job && !c->job->emitting && c->ctx_id > 0 && c->insn &&
-        (c->insn->zi.mnemonic == ZYDIS_MNEMONIC_SUB || c->insn->zi.mnemonic == ZYDIS_MNEMONIC_MOV) &&
-        c->insn->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        lift_vla_noinline(c->job, c->ctx_id, c->insn->pc, !lift_stack_off(c, v64, &k))) {
+    /* In an inlined callee, a VLA whose first pass does not know the
+     * amount: call the callee instead (lift_mod.noinl). */
+    if (vla >= 0 && c->job && !c->job->emitting && c->ctx_id > 0 && c->insn &&
+        lift_vla_noinline(c->job, c->ctx_id, c->insn->pc, vla)) {
         LF_DEBUG(1, "lineiform: %s: not inlining 0x%llx at 0x%llx: it lowers rsp by a run-time amount\n",
                  c->job->name, (unsigned long long)c->job->fr[c->ctx_id].entry,
                  (unsigned long long)c->job->fr[c->ctx_id].site);
