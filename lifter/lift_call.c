@@ -431,7 +431,7 @@ static unsigned known_args(struct lift_ctx *c, uint64_t karg[6])
  * limit (fib: 2^depth copies).  A job that unrolls (lift_job.unroll)
  * inlines its first call of itself, made from its own body (the inline
  * frame the lift before recorded), once. */
-static int is_recursion(struct lift_job *j, int ctx, uint64_t t, uint64_t site, const uint64_t *karg,
+static int is_recursion(struct lift_job *j, int ctx, uint64_t t, uint64_t key, const uint64_t *karg,
                         unsigned kmask)
 {
     int n = 0, root = 0;
@@ -439,7 +439,6 @@ static int is_recursion(struct lift_job *j, int ctx, uint64_t t, uint64_t site, 
         if (j->fr[x].entry == t && (j->fr[x].kmask & 1) == (kmask & 1) &&
             (!(kmask & 1) || j->fr[x].karg[0] == karg[0])) n++, root = x == 0;
     if (!(n == 1 && root)) return n > 0;
-    uint64_t key = lift_frame_key_of(j, ctx, t, site, kmask, karg);
     if (!j->self_call && !j->unroll) j->self_call = 1, j->self_key = key;
     return !(j->unroll >= 1 && key == j->self_key);
 }
@@ -534,8 +533,10 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         return d;
     unsigned kmask = known_args(c, karg);
     int depth = j->fr[c->ctx_id].depth;
-    d->kept = lift_mod_noinline(m, lift_frame_key_of(j, c->ctx_id, t, site, kmask, karg));
-    if (!is_recursion(j, c->ctx_id, t, site, karg, kmask) && depth < m->max_depth && !d->kept &&
+    /* The inline frame this call would make (lift_frame_key). */
+    uint64_t key = lift_frame_key_of(j, c->ctx_id, t, site, kmask, karg);
+    d->kept = lift_mod_noinline(m, key);
+    if (!is_recursion(j, c->ctx_id, t, key, karg, kmask) && depth < m->max_depth && !d->kept &&
         j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
