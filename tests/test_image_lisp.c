@@ -373,8 +373,11 @@ static void test_compiled_fib_calls_its_specializations_directly(void **state)
     free(im.buf);
 }
 
-/* The stack a function reserves in its prologue (`sub rsp, imm`), or -1. */
-static long prologue_stack(const uint8_t *code, size_t len)
+/* Among a function's first 16 instructions, the first `mn reg0, x` whose
+ * second operand has type t1 (and is reg1 when a register): 1 and its
+ * immediate in *imm (when t1 is one), or 0. */
+static int prologue_has(const uint8_t *code, size_t len, ZydisMnemonic mn, ZydisRegister reg0,
+                        ZydisOperandType t1, ZydisRegister reg1, long *imm)
 {
     ZydisDecoder z;
     ZydisDecoderInit(&z, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
@@ -382,11 +385,39 @@ static long prologue_stack(const uint8_t *code, size_t len)
     insn_ops ops;
     size_t at = 0;
     for (int k = 0; k < 16 && at < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&z, code + at, len - at, &ins, ops));
-         k++, at += ins.length)
-        if (ins.mnemonic == ZYDIS_MNEMONIC_SUB && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ops[0].reg.value == ZYDIS_REGISTER_RSP && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-            return (long)ops[1].imm.value.s;
-    return -1;
+         k++, at += ins.length) {
+        if (ins.mnemonic != mn || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != reg0 ||
+            ops[1].type != t1 || (t1 == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].reg.value != reg1))
+            continue;
+        if (imm) *imm = (long)ops[1].imm.value.s;
+        return 1;
+    }
+    return 0;
+}
+
+/* The stack a function reserves in its prologue (`sub rsp, imm`), or -1. */
+static long prologue_stack(const uint8_t *code, size_t len)
+{
+    long imm;
+    return prologue_has(code, len, ZYDIS_MNEMONIC_SUB, ZYDIS_REGISTER_RSP, ZYDIS_OPERAND_TYPE_IMMEDIATE,
+                        ZYDIS_REGISTER_NONE, &imm) ? imm : -1;
+}
+
+/* 1 when a function's prologue sets up a frame pointer (`mov rbp, rsp`). */
+static int prologue_frame_pointer(const uint8_t *code, size_t len)
+{
+    return prologue_has(code, len, ZYDIS_MNEMONIC_MOV, ZYDIS_REGISTER_RBP, ZYDIS_OPERAND_TYPE_REGISTER,
+                        ZYDIS_REGISTER_RSP, NULL);
+}
+
+/* The count after label in a snapshot's summary ("frame windows 8 ..."). */
+static unsigned summary_count(const char *sum, const char *label)
+{
+    const char *p = strstr(sum, label);
+    unsigned v = 0;
+    assert_non_null(p);
+    assert_int_equal(sscanf(p + strlen(label), " %u", &v), 1);
+    return v;
 }
 
 /* fib's calls hand the callee the words of their argument frame (frame
@@ -403,13 +434,11 @@ static void test_compiled_fib_passes_frame_windows(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "fib", "", "fibw.img", &sum)) skip();
-    const char *w = strstr(sum, "frame windows"), *r = strstr(sum, "frame accesses");
-    assert_non_null(w);
+    const char *r = strstr(sum, "frame accesses");
     assert_non_null(r);
-    unsigned windows = 0, regs = 0, mem = 0;
-    assert_int_equal(sscanf(w, "frame windows %u", &windows), 1);
+    unsigned regs = 0, mem = 0;
     assert_int_equal(sscanf(r, "frame accesses %u in registers, %u in memory", &regs, &mem), 2);
-    assert_true(windows >= 2);   /* the two calls of fib's body */
+    assert_true(summary_count(sum, "frame windows") >= 2);   /* the two calls of fib's body */
     /* fib's frame is split, and so is its program's: lv_print's buffer
      * escapes, but a frame address kept in a slot that a returned call's
      * escape range covered is no leak (lift_frame.c split_kept_in_slot). */
@@ -426,23 +455,6 @@ static void test_compiled_fib_passes_frame_windows(void **state)
     free(im.buf);
 }
 
-/* 1 when a function's prologue sets up a frame pointer (`mov rbp, rsp`). */
-static int prologue_frame_pointer(const uint8_t *code, size_t len)
-{
-    ZydisDecoder z;
-    ZydisDecoderInit(&z, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    ZydisDecodedInstruction ins;
-    insn_ops ops;
-    size_t at = 0;
-    for (int k = 0; k < 16 && at < len && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&z, code + at, len - at, &ins, ops));
-         k++, at += ins.length)
-        if (ins.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ops[0].reg.value == ZYDIS_REGISTER_RBP && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-            ops[1].reg.value == ZYDIS_REGISTER_RSP)
-            return 1;
-    return 0;
-}
-
 /* enter()'s trampoline (lv_trampoline) copies a pending tail call's
  * arguments into a VLA sized by lv_tc.argc, which fib's body does not
  * know after a call returned LV_TAIL: it stays a call (lift_mod.noinl),
@@ -453,11 +465,7 @@ static void test_compiled_fib_keeps_a_run_time_sized_frame_out(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "fib", "", "fibk.img", &sum)) skip();
-    const char *k = strstr(sum, "kept calls");
-    unsigned kept = 0;
-    assert_non_null(k);
-    assert_int_equal(sscanf(k, "kept calls %u", &kept), 1);
-    assert_true(kept >= 1);
+    assert_true(summary_count(sum, "kept calls") >= 1);
     int seen = 0;
     for (size_t f = 0; f < im.nfn; f++) {
         if (!strstr(im.fn[f].name, "nc_if@")) continue;
@@ -477,14 +485,9 @@ static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "fib", "", "fibf.img", &sum)) skip();
-    const char *f = strstr(sum, "fast exits"), *u = strstr(sum, "unrolled");
-    unsigned fast = 0, unrolled = 0;
-    assert_non_null(f);
-    assert_non_null(u);
-    assert_int_equal(sscanf(f, "fast exits %u", &fast), 1);
-    assert_int_equal(sscanf(u, "unrolled %u", &unrolled), 1);
-    assert_true(fast >= 1);
-    assert_int_equal(unrolled, 1);   /* fib's specialization: its first call of itself inlined */
+    assert_true(summary_count(sum, "fast exits") >= 1);
+    /* fib's specialization: its first call of itself inlined */
+    assert_int_equal(summary_count(sum, "unrolled"), 1);
     free(sum);
     free(im.buf);
 }
@@ -499,11 +502,7 @@ static void test_compiled_tak_returns_its_leaves_without_a_call(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "tak", "", "takf.img", &sum)) skip();
-    const char *f = strstr(sum, "fast exits");
-    unsigned fast = 0;
-    assert_non_null(f);
-    assert_int_equal(sscanf(f, "fast exits %u", &fast), 1);
-    assert_true(fast >= 2);
+    assert_true(summary_count(sum, "fast exits") >= 2);
     free(sum);
     free(im.buf);
 }
@@ -520,14 +519,8 @@ static void test_compiled_ack_passes_frame_windows_it_gets_back(void **state)
     struct img im;
     char *sum = NULL;
     if (!bench_image(&im, "ack", "", "ackw.img", &sum)) skip();
-    const char *w = strstr(sum, "frame windows"), *f = strstr(sum, "results");
-    unsigned windows = 0, fwd = 0;
-    assert_non_null(w);
-    assert_non_null(f);
-    assert_int_equal(sscanf(w, "frame windows %u", &windows), 1);
-    assert_int_equal(sscanf(f, "results %u", &fwd), 1);
-    assert_true(windows >= 40);
-    assert_true(fwd > 0);
+    assert_true(summary_count(sum, "frame windows") >= 40);
+    assert_true(summary_count(sum, "results") > 0);
     free(sum);
     free(im.buf);
 }
