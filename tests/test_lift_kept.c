@@ -51,14 +51,24 @@ __attribute__((noinline)) long f_known(const struct env *e, long a)
     return run_pending() + 1;
 }
 
+typedef long (*fn)(const struct env *, long);
+
+/* f specialized for a frozen env { k } (*e). */
+static fn specialize(fn f, long k, const struct env **e)
+{
+    const struct env e0 = { k };
+    *e = lf_freeze(&e0, sizeof e0);
+    assert_non_null(*e);
+    fn o = (fn)lf_optimize((void *)f, *e);
+    if (o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
 static void test_vla_of_run_time_size_is_called_not_inlined(void **state)
 {
     (void)state;
-    static const struct env e0 = { 3 };
-    const struct env *e = lf_freeze(&e0, sizeof e0);
-    assert_non_null(e);
-    long (*o)(const struct env *, long) = (long (*)(const struct env *, long))lf_optimize((void *)f_cold, e);
-    if ((void *)o == (void *)f_cold) fail_msg("not specialized: %s", lf_last_report()->reason);
+    const struct env *e;
+    fn o = specialize(f_cold, 3, &e);
     assert_int_equal(lf_last_report()->kept_calls, 1);
     assert_int_equal(lf_last_report()->bailouts, 0);
     pend.argc = 4;
@@ -69,11 +79,8 @@ static void test_vla_of_run_time_size_is_called_not_inlined(void **state)
 static void test_vla_of_known_size_still_inlines(void **state)
 {
     (void)state;
-    static const struct env e0 = { 5 };
-    const struct env *e = lf_freeze(&e0, sizeof e0);
-    assert_non_null(e);
-    long (*o)(const struct env *, long) = (long (*)(const struct env *, long))lf_optimize((void *)f_known, e);
-    if ((void *)o == (void *)f_known) fail_msg("not specialized: %s", lf_last_report()->reason);
+    const struct env *e;
+    fn o = specialize(f_known, 5, &e);
     assert_int_equal(lf_last_report()->kept_calls, 0);
     assert_true(lf_last_report()->inlined >= 2);   /* run_pending and sum_args */
     for (long a = -20; a <= 20; a += 3) assert_int_equal(o(e, a), f_known(e, a));

@@ -125,14 +125,33 @@ static void fill(void *dst, uintptr_t at, void *ctx)
     n->size = 2;
 }
 
-/* The frozen node for code, and its specialization. */
+/* code specialized for node n. */
+static code_t specialize_at(code_t code, const struct node *n)
+{
+    code_t o = (code_t)lf_optimize((void *)code, n);
+    if (o == code) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
+/* The frozen node for code (calling itself through it), and its specialization. */
 static code_t specialize(code_t code, const struct node **node)
 {
     *node = lf_freeze_with(sizeof(struct node), fill, (void *)code);
     assert_non_null(*node);
-    code_t o = (code_t)lf_optimize((void *)code, *node);
-    if (o == code) fail_msg("not specialized: %s", lf_last_report()->reason);
-    return o;
+    return specialize_at(code, *node);
+}
+
+/* start specialized for a node of its own (*r) whose callee is inner's
+ * self-calling node: inner's recursion becomes a specialization of its
+ * own, internal to the module, called with windows. */
+static code_t specialize_through(code_t start, code_t inner, const struct node **r)
+{
+    const struct node *in = lf_freeze_with(sizeof(struct node), fill, (void *)inner);
+    assert_non_null(in);
+    struct node r0 = { start, in, 2 };
+    *r = lf_freeze(&r0, sizeof r0);
+    assert_non_null(*r);
+    return specialize_at(start, *r);
 }
 
 static void test_window_fib_computes_what_the_closure_does(void **state)
@@ -152,14 +171,8 @@ static void test_window_fib_computes_what_the_closure_does(void **state)
 static void test_window_words_returned_unchanged_are_forwarded(void **state)
 {
     (void)state;
-    const struct node *fib;
-    code_t of = specialize(n_fibr, &fib);
-    (void)of;
-    struct node r0 = { n_start, fib, 2 };
-    const struct node *r = lf_freeze(&r0, sizeof r0);
-    assert_non_null(r);
-    code_t o = (code_t)lf_optimize((void *)n_start, r);
-    if (o == n_start) fail_msg("not specialized: %s", lf_last_report()->reason);
+    const struct node *r;
+    code_t o = specialize_through(n_start, n_fibr, &r);
     assert_true(lf_last_report()->windows > 0);
     assert_true(lf_last_report()->returns_forwarded > 0);
     for (long x = 0; x <= 20; x++) {
@@ -173,14 +186,8 @@ static void test_window_words_returned_unchanged_are_forwarded(void **state)
 static void test_window_words_written_are_not_forwarded(void **state)
 {
     (void)state;
-    const struct node *sum;
-    code_t os = specialize(n_sum, &sum);
-    (void)os;
-    struct node r0 = { n_start_sum, sum, 2 };
-    const struct node *r = lf_freeze(&r0, sizeof r0);
-    assert_non_null(r);
-    code_t o = (code_t)lf_optimize((void *)n_start_sum, r);
-    if (o == n_start_sum) fail_msg("not specialized: %s", lf_last_report()->reason);
+    const struct node *r;
+    code_t o = specialize_through(n_start_sum, n_sum, &r);
     assert_true(lf_last_report()->windows > 0);
     for (long x = 0; x <= 30; x++) {
         long fr[2] = { x, -5 };
