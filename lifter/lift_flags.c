@@ -13,6 +13,8 @@
  *      records nothing, an unknown count selects between old and new.
  *   4. Undefined flags (AF after logic ops and shifts, SF/ZF/PF/AF after
  *      mul) are given some value; tests do not compare them. */
+#include <stdio.h>
+
 #include "lifter/lift_internal.h"
 
 static LLVMValueRef lift_f_compute(struct lift_ctx *c, enum lift_flag f);
@@ -103,14 +105,34 @@ static LLVMValueRef lift_f_cf(struct lift_ctx *c, const struct lift_fsrc *s)
     }
 }
 
+/* OF of a + b (sadd) or a - b (ssub) as LLVM's overflow intrinsic, which
+ * instcombine folds and the back end emits as the operation and a `jo`;
+ * the sign formula of the operands and result costs four instructions. */
+static LLVMValueRef lift_f_of_intrinsic(struct lift_ctx *c, const char *op, LLVMValueRef a, LLVMValueRef b)
+{
+    char name[48];
+    LLVMTypeRef ty = LLVMTypeOf(a), args[2] = { ty, ty };
+    snprintf(name, sizeof name, "llvm.%s.with.overflow.i%u", op, LLVMGetIntTypeWidth(ty));
+    LLVMTypeRef fields[2] = { ty, LLVMInt1TypeInContext(c->lc) };
+    LLVMTypeRef fty = LLVMFunctionType(LLVMStructTypeInContext(c->lc, fields, 2, 0), args, 2, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(c->m, name);
+    if (!fn) fn = LLVMAddFunction(c->m, name, fty);
+    LLVMValueRef ops[2] = { a, b };
+    return LLVMBuildExtractValue(c->b, LLVMBuildCall2(c->b, fty, fn, ops, 2, ""), 1, "");
+}
+
 static LLVMValueRef lift_f_of(struct lift_ctx *c, const struct lift_fsrc *s)
 {
     LLVMBuilderRef B = c->b;
+    /* Known operands: the builder folds the sign formula to a constant. */
+    int known = LLVMIsConstant(s->a) && LLVMIsConstant(s->b);
     switch (s->op) {
     case LIFT_FOP_ADD: case LIFT_FOP_ADC: case LIFT_FOP_INC:
+        if (s->op != LIFT_FOP_ADC && !known) return lift_f_of_intrinsic(c, "sadd", s->a, s->b);
         return lift_msb(c, LLVMBuildAnd(B, LLVMBuildXor(B, s->a, s->r, ""),
                                         LLVMBuildXor(B, s->b, s->r, ""), ""));
     case LIFT_FOP_SUB: case LIFT_FOP_SBB: case LIFT_FOP_DEC:
+        if (s->op != LIFT_FOP_SBB && !known) return lift_f_of_intrinsic(c, "ssub", s->a, s->b);
         return lift_msb(c, LLVMBuildAnd(B, LLVMBuildXor(B, s->a, s->b, ""),
                                         LLVMBuildXor(B, s->a, s->r, ""), ""));
     case LIFT_FOP_SHL: return LLVMBuildXor(B, lift_msb(c, s->r), lift_f_cf(c, s), "");
