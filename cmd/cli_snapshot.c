@@ -280,6 +280,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     printf("  fast exits       %u functions return early at their calls, without a call\n", rp->fast_exits);
     printf("  results          %u call results are the caller's own argument, returned unchanged\n",
            rp->returns_forwarded);
+    printf("  recursion        %u recursive functions save no registers at entry; their callers keep what lives across\n",
+           rp->recursion_cc);
     printf("  unrolled         %u recursive specializations inline their first call of themselves\n", rp->unrolled);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,

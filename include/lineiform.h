@@ -183,6 +183,7 @@ struct lf_report {
     unsigned kept_calls;      /* calls not inlined: the callee's stack area has a run-time size */
     unsigned fast_exits;      /* functions whose early return is inlined at their calls */
     unsigned returns_forwarded; /* call results replaced by the argument the callee returns */
+    unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;

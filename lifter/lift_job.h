@@ -296,6 +296,12 @@ int lift_fast_exits(LLVMModuleRef m);
  * its parameters (or one constant) in a field of its result, its callers
  * use their argument instead of that field.  Returns the fields replaced. */
 int lift_forward_returns(LLVMModuleRef m);
+/* lift_retfwd.c: split each phi of structs whose uses each extract one
+ * field into a phi per field read.  Returns the phis split. */
+int lift_split_struct_phis(LLVMModuleRef m);
+/* lift_cc.c: give the self-recursive internal functions that allow it the
+ * GHC convention (no callee-saved register).  Returns how many. */
+int lift_recursion_cc(LLVMModuleRef m);
 /* Hand m (built in ts's context) to the process-wide JIT and look up
  * n symbols; the module and ts are consumed. */
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,

@@ -201,3 +201,62 @@ int lift_forward_returns(LLVMModuleRef mod)
     free(r);
     return made;
 }
+
+/* -- Struct phis split by field --------------------------------------------------- */
+
+/* A fast exit inlined at its call (lift_fast.c) leaves a phi of two whole
+ * results, the region's and the call's, of which the caller extracts a
+ * field or two; deadargelim counts every field of a call result that
+ * reaches a phi as read.  A phi of structs whose every use extracts one
+ * field becomes one phi per field read, each incoming value extracted at
+ * the end of its block (instcombine folds those of insertvalue chains). */
+static int split_phi(LLVMBuilderRef b, LLVMValueRef phi)
+{
+    LLVMValueRef ev[64];
+    int nev = 0;
+    for (LLVMUseRef u = LLVMGetFirstUse(phi); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef x = LLVMGetUser(u);
+        if (!LLVMIsAExtractValueInst(x) || LLVMGetNumIndices(x) != 1 || nev == 64) return 0;
+        ev[nev++] = x;
+    }
+    if (!nev) return 0;
+    LLVMTypeRef st = LLVMTypeOf(phi);
+    unsigned nf = LLVMCountStructElementTypes(st), nin = LLVMCountIncoming(phi);
+    LLVMValueRef field[RF_MAX_FIELDS] = { 0 };
+    if (nf > RF_MAX_FIELDS) return 0;
+    for (int q = 0; q < nev; q++) {
+        unsigned i = LLVMGetIndices(ev[q])[0];
+        if (!field[i]) {
+            LLVMPositionBuilderBefore(b, phi);
+            field[i] = LLVMBuildPhi(b, LLVMStructGetTypeAtIndex(st, i), "");
+            for (unsigned e = 0; e < nin; e++) {
+                LLVMBasicBlockRef from = LLVMGetIncomingBlock(phi, e);
+                LLVMPositionBuilderBefore(b, LLVMGetBasicBlockTerminator(from));
+                LLVMValueRef v = LLVMBuildExtractValue(b, LLVMGetIncomingValue(phi, e), i, "");
+                LLVMAddIncoming(field[i], &v, &from, 1);
+            }
+        }
+        LLVMReplaceAllUsesWith(ev[q], field[i]);
+        LLVMInstructionEraseFromParent(ev[q]);
+    }
+    LLVMInstructionEraseFromParent(phi);
+    return 1;
+}
+
+int lift_split_struct_phis(LLVMModuleRef mod)
+{
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(LLVMGetModuleContext(mod));
+    int made = 0, more = 1;
+    while (more) {   /* a phi of phis splits once its users have */
+        more = 0;
+        for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+            for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb))
+                for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i && LLVMIsAPHINode(i);) {
+                    LLVMValueRef next = LLVMGetNextInstruction(i);
+                    if (LLVMGetTypeKind(LLVMTypeOf(i)) == LLVMStructTypeKind && split_phi(b, i)) made++, more = 1;
+                    i = next;
+                }
+    }
+    LLVMDisposeBuilder(b);
+    return made;
+}

@@ -1,0 +1,88 @@
+/* test_lift_cc.c -- recursion without callee-saved registers
+ * (lifter/lift_cc.c): a specialization that calls itself gets LLVM's GHC
+ * convention and still computes what the original does; one called from a
+ * function that addresses its frame through rbp (a VLA) keeps the C
+ * convention, since the GHC callee would not preserve that rbp.
+ * Functions specialized in this process with lf_optimize. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lineiform.h"
+
+struct leaf { long k; };
+struct env { const struct leaf *leaf; };
+
+/* gcc's callers keep values in the scratch registers a local callee
+ * leaves alone (-fipa-ra), which a lifted call does not preserve yet;
+ * clang does no such thing and has no such attribute. */
+#ifdef __clang__
+#define NO_IPA
+#else
+#define NO_IPA __attribute__((noipa))
+#endif
+
+/* Three calls of itself and values live across them (n, the first two
+ * results): what the caller must now keep in its frame. */
+__attribute__((noinline)) NO_IPA long rtrib(const struct leaf *l, long n)
+{
+    if (n < l->k) return n;
+    long a = rtrib(l, n - 1), b = rtrib(l, n - 2);
+    return a - b + rtrib(l, n - 3) + n;
+}
+
+__attribute__((noinline)) long f_trib(const struct env *e, long n) { return rtrib(e->leaf, n) * 3; }
+
+/* The same recursion called from a frame with a VLA, read after the call. */
+__attribute__((noinline)) long f_vla(const struct env *e, long n)
+{
+    long m = (n & 7) + 1;
+    volatile long buf[m];
+    for (long i = 0; i < m; i++) buf[i] = i * 7 + n;
+    long r = rtrib(e->leaf, n);
+    return r + buf[m - 1] + buf[0];
+}
+
+typedef long (*fn)(const struct env *, long);
+
+static fn specialize(void *f, const struct env **e)
+{
+    static const struct leaf l0 = { 3 };
+    const struct leaf *l = lf_freeze(&l0, sizeof l0);
+    assert_non_null(l);
+    struct env e0 = { l };
+    *e = lf_freeze(&e0, sizeof e0);
+    assert_non_null(*e);
+    fn o = (fn)lf_optimize(f, *e);
+    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
+static void test_recursion_saves_no_registers_and_gives_the_same_results(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_trib, &e);
+    assert_int_equal(lf_last_report()->recursion_cc, 1);
+    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_trib(e, n));
+}
+
+static void test_recursion_called_from_a_vla_frame_keeps_the_c_convention(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_vla, &e);
+    assert_int_equal(lf_last_report()->recursion_cc, 0);
+    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_vla(e, n));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recursion_saves_no_registers_and_gives_the_same_results),
+        cmocka_unit_test(test_recursion_called_from_a_vla_frame_keeps_the_c_convention),
+    };
+    return cmocka_run_group_tests_name("lift_cc", tests, NULL, NULL);
+}
