@@ -353,6 +353,12 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
         lift_gslot_kill(c, dst, len);
     } else
         lift_clobber_mem(c);
+    /* What the callee leaves alone keeps its value (gcc's -fipa-ra keeps
+     * caller values in such scratch registers); not a PLT stub's. */
+    unsigned keep = import || noreturn ? 0 : lift_call_keeps(m, t);
+    LLVMValueRef gsave[16], xsave[16];
+    memcpy(gsave, c->gpr, sizeof gsave);
+    memcpy(xsave, c->xmm, sizeof xsave);
     LLVMValueRef r;
     if (variadic) {
         LLVMValueRef fp = LLVMBuildIntToPtr(c->b, callee, LLVMPointerType(m->vfty, 0), "");
@@ -368,6 +374,10 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     c->gpr[2] = LLVMBuildExtractValue(c->b, r, 1, "rdx");
     c->xmm[0] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 2, ""), c->i128, "");
     c->xmm[1] = LLVMBuildBitCast(c->b, LLVMBuildExtractValue(c->b, r, 3, ""), c->i128, "");
+    for (int k = 0; k < 16; k++) {
+        if ((keep >> k) & 1) c->gpr[k] = gsave[k];
+        if ((keep >> (16 + k)) & 1) c->xmm[k] = xsave[k];
+    }
     for (int f = 0; f < LIFT_NFLAGS; f++) lift_set_flag(c, (enum lift_flag)f, lift_const(c, 1, 0));
     /* The window as the callee left it. */
     for (int w = 0; win && w < LIFT_WIN; w++)

@@ -274,6 +274,10 @@ unsigned lift_live_in(struct lift_mod *m, uint64_t pc);
 /* The xmm argument registers (bit = number, 0-7) the function at pc may
  * read: an over-estimate, so that unread ones need not be passed. */
 unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc);
+/* The caller-saved registers (bits 0-15 general, 16-31 xmm) that the
+ * function at t never writes, itself or in its calls: a call of it leaves
+ * them as they were (gcc's -fipa-ra relies on it).  0 for t = 0. */
+unsigned lift_call_keeps(struct lift_mod *m, uint64_t t);
 /* lift_block.c: delete every block of fn (it becomes a declaration). */
 void lift_fn_clear_body(LLVMValueRef fn);
 /* lift_call.c: integer arguments of a known C library function, or -1. */

@@ -330,3 +330,80 @@ static unsigned xmm_call_reads(struct lift_mod *m, uint64_t t, int depth)
     live_put(m, XMM_KEY(t), r);
     return r;
 }
+
+/* -- Registers a callee may write -------------------------------------------- *
+ *
+ * lift_call_keeps: the caller-saved registers (bits 0-15 general, 16-31
+ * xmm) that the function at t never writes, itself or through the calls
+ * it makes.  gcc keeps a caller's values in such registers across a call
+ * of a function in the same unit (-fipa-ra, on at -O2), so after a lifted
+ * call they must hold what they held before it.  Here an under-estimate is
+ * what is safe: any write counts, partial or conditional; a call counts
+ * its callee's writes (the ABI's scratch registers when the callee is not
+ * in the code, computed, or reached again through a cycle other than
+ * direct self-recursion); a jump the walk does not follow, an instruction
+ * it cannot decode, or the walk's budget reached counts as writing every
+ * register. */
+
+#define WRITES_KEY(pc) ((pc) | (1ull << 62))
+#define WRITES_ALL 0xffffffffu
+#define XMM_ALL (0xffffu << 16)
+
+static _Thread_local uint64_t writes_entry;   /* the function being walked */
+
+static unsigned call_writes(struct lift_mod *m, uint64_t t, int depth);
+
+static unsigned insn_writes(const struct lift_insn *i)
+{
+    unsigned w = 0;
+    for (unsigned q = 0; q < i->zi.operand_count; q++) {
+        const ZydisDecodedOperand *o = &i->op[q];
+        if (o->type != ZYDIS_OPERAND_TYPE_REGISTER || !(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) continue;
+        ZydisRegisterClass cl = ZydisRegisterGetClass(o->reg.value);
+        if (cl == ZYDIS_REGCLASS_XMM || cl == ZYDIS_REGCLASS_YMM || cl == ZYDIS_REGCLASS_ZMM)
+            w |= 1u << (16 + (ZydisRegisterGetId(o->reg.value) & 15));
+        else
+            w |= reg_bit(o->reg.value);
+    }
+    if (i->zi.mnemonic == ZYDIS_MNEMONIC_SYSCALL) w |= R(0) | R(1) | R(11);
+    return w;
+}
+
+static void writes_insn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                        struct live_node *d, int depth)
+{
+    d->in = 1;   /* decoded: the walk's other nodes are unknown code */
+    d->def = insn_writes(i);
+    if (k == W_CALL) d->def |= !target ? WRITES_ALL : target == writes_entry ? 0 : call_writes(m, target, depth + 1);
+    else if (k == W_TAIL || k == W_UNKNOWN) d->def = WRITES_ALL;
+}
+
+static unsigned call_writes(struct lift_mod *m, uint64_t t, int depth)
+{
+    const char *name;
+    unsigned r;
+    if ((m->plt_at && m->plt_at(m, t, &name)) || !lift_code_ok(m, t) || depth > 8) return CLOBBER | XMM_ALL;
+    if (live_cached(m, WRITES_KEY(t), &r)) return r;
+    live_put(m, WRITES_KEY(t), WRITES_ALL);   /* a cycle through t: everything */
+    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
+    LF_ASSERT(n, "out of memory");
+    uint64_t outer = writes_entry;
+    writes_entry = t;
+    int nn = walk(m, t, n, writes_insn, depth);
+    writes_entry = outer;
+    r = nn == LIVE_BUDGET ? WRITES_ALL : 0;
+    for (int k = 0; k < nn; k++) {
+        r |= n[k].in ? n[k].def : WRITES_ALL;
+        for (int q = 0; q < n[k].nsucc; q++)
+            if (n[k].succ[q] < 0) r = WRITES_ALL;
+    }
+    free(n);
+    live_put(m, WRITES_KEY(t), r);
+    return r;
+}
+
+unsigned lift_call_keeps(struct lift_mod *m, uint64_t t)
+{
+    if (!t) return 0;
+    return ~call_writes(m, t, 0) & (CLOBBER | XMM_ALL);
+}

@@ -1,0 +1,85 @@
+/* test_lift_ipara.c -- a call leaves the scratch registers its callee never
+ * writes as they were (lifter/lift_live.c lift_call_keeps): gcc keeps a
+ * caller's values in them across a call of a function of the same unit
+ * (-fipa-ra, on at -O2), here n in rdx across rtrib and a VLA's addresses
+ * in r8-r10 across leafn.  Built by clang the same functions keep nothing
+ * there and must give the same results too.  Functions specialized in this
+ * process with lf_optimize. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lineiform.h"
+
+struct leaf { long k; };
+struct env { const struct leaf *leaf; };
+
+/* Recursive, so a specialization of its own: a call, never inlined. */
+__attribute__((noinline)) long rtrib(const struct leaf *l, long n)
+{
+    if (n < l->k) return n;
+    long a = rtrib(l, n - 1), b = rtrib(l, n - 2);
+    return a - b + rtrib(l, n - 3) + n;
+}
+
+/* gcc: mov %rsi,%rdx; call rtrib; lea (%rax,%rdx,2),%rax. */
+__attribute__((noinline)) long f_kept(const struct env *e, long n) { return rtrib(e->leaf, n) + 2 * n; }
+
+/* A VLA filled with the callee's results, summed after: its address and
+ * bounds live across the calls. */
+__attribute__((noinline)) long sum(const long *p, long m)
+{
+    long s = 0;
+    for (long i = 0; i < m; i++) s += p[i] * (i + 1);
+    return s;
+}
+
+__attribute__((noinline)) long f_vla(const struct env *e, long n)
+{
+    long m = (n & 7) + 1;
+    long buf[m];
+    for (long i = 0; i < m; i++) buf[i] = rtrib(e->leaf, n - i);
+    return sum(buf, m);
+}
+
+typedef long (*fn)(const struct env *, long);
+
+static fn specialize(void *f, const struct env **e)
+{
+    static const struct leaf l0 = { 3 };
+    const struct leaf *l = lf_freeze(&l0, sizeof l0);
+    assert_non_null(l);
+    struct env e0 = { l };
+    *e = lf_freeze(&e0, sizeof e0);
+    assert_non_null(*e);
+    fn o = (fn)lf_optimize(f, *e);
+    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
+    return o;
+}
+
+static void test_value_kept_in_rdx_across_a_call_survives(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_kept, &e);
+    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_kept(e, n));
+}
+
+static void test_vla_addresses_kept_across_calls_survive(void **state)
+{
+    (void)state;
+    const struct env *e;
+    fn o = specialize((void *)f_vla, &e);
+    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_vla(e, n));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_value_kept_in_rdx_across_a_call_survives),
+        cmocka_unit_test(test_vla_addresses_kept_across_calls_survive),
+    };
+    return cmocka_run_group_tests_name("lift_ipara", tests, NULL, NULL);
+}
