@@ -15,18 +15,9 @@
 struct leaf { long k; };
 struct env { const struct leaf *leaf; };
 
-/* gcc's callers keep values in the scratch registers a local callee
- * leaves alone (-fipa-ra), which a lifted call does not preserve yet;
- * clang does no such thing and has no such attribute. */
-#ifdef __clang__
-#define NO_IPA
-#else
-#define NO_IPA __attribute__((noipa))
-#endif
-
 /* Three calls of itself and values live across them (n, the first two
  * results): what the caller must now keep in its frame. */
-__attribute__((noinline)) NO_IPA long rtrib(const struct leaf *l, long n)
+__attribute__((noinline)) long rtrib(const struct leaf *l, long n)
 {
     if (n < l->k) return n;
     long a = rtrib(l, n - 1), b = rtrib(l, n - 2);
