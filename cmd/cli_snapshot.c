@@ -282,6 +282,7 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
            rp->returns_forwarded);
     printf("  recursion        %u recursive functions save no registers at entry; their callers keep what lives across\n",
            rp->recursion_cc);
+    printf("  tag tests        %u paths skip a marker compare their fixnum test decides\n", rp->tag_threaded);
     printf("  unrolled         %u recursive specializations inline their first call of themselves\n", rp->unrolled);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,

@@ -184,6 +184,7 @@ struct lf_report {
     unsigned fast_exits;      /* functions whose early return is inlined at their calls */
     unsigned returns_forwarded; /* call results replaced by the argument the callee returns */
     unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
+    unsigned tag_threaded;    /* edges sent past a marker compare their tag test decides */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;

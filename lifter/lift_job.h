@@ -306,6 +306,10 @@ int lift_split_struct_phis(LLVMModuleRef m);
 /* lift_cc.c: give the self-recursive internal functions that allow it the
  * GHC convention (no callee-saved register).  Returns how many. */
 int lift_recursion_cc(LLVMModuleRef m);
+/* lift_facts.c: send each edge that proves a value odd past a switch (or
+ * an equality branch) on it that compares it with even values only.
+ * Returns the edges moved. */
+int lift_thread_by_bit(LLVMModuleRef m);
 /* Hand m (built in ts's context) to the process-wide JIT and look up
  * n symbols; the module and ts are consumed. */
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
