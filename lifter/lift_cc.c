@@ -47,13 +47,10 @@ static int wants_ghc(LLVMValueRef f)
     LLVMTypeRef i64 = LLVMInt64TypeInContext(LLVMGetModuleContext(LLVMGetGlobalParent(f)));
     for (unsigned k = 0; k < np; k++)
         if (LLVMTypeOf(LLVMGetParam(f, k)) != i64) return 0;
+    if (!lift_only_called(f)) return 0;
     int self = 0;
     for (LLVMUseRef u = LLVMGetFirstUse(f); u; u = LLVMGetNextUse(u)) {
-        LLVMValueRef call = LLVMGetUser(u);
-        if (!LLVMIsACallInst(call) || LLVMGetCalledValue(call) != f) return 0;
-        for (unsigned k = 0; k + 1 < (unsigned)LLVMGetNumOperands(call); k++)
-            if (LLVMGetOperand(call, k) == f) return 0;
-        LLVMValueRef g = LLVMGetBasicBlockParent(LLVMGetInstructionParent(call));
+        LLVMValueRef g = LLVMGetBasicBlockParent(LLVMGetInstructionParent(LLVMGetUser(u)));
         if (g == f) self = 1;
         if (needs_frame_pointer(g)) return 0;
     }

@@ -300,6 +300,9 @@ int lift_fast_exits(LLVMModuleRef m);
  * its parameters (or one constant) in a field of its result, its callers
  * use their argument instead of that field.  Returns the fields replaced. */
 int lift_forward_returns(LLVMModuleRef m);
+/* lift_retfwd.c: every use of fn is a direct call of it (fn is not
+ * passed as an argument or stored). */
+int lift_only_called(LLVMValueRef fn);
 /* lift_retfwd.c: split each phi of structs whose uses each extract one
  * field into a phi per field read.  Returns the phis split. */
 int lift_split_struct_phis(LLVMModuleRef m);

@@ -123,7 +123,7 @@ static struct rf_val rf_field(struct rf *r, LLVMValueRef f, LLVMValueRef v, unsi
 }
 
 /* Every use of fn is a direct call of it (invariant 1). */
-static int only_called(LLVMValueRef fn)
+int lift_only_called(LLVMValueRef fn)
 {
     for (LLVMUseRef u = LLVMGetFirstUse(fn); u; u = LLVMGetNextUse(u)) {
         LLVMValueRef user = LLVMGetUser(u);
@@ -166,7 +166,7 @@ int lift_forward_returns(LLVMModuleRef mod)
         LLVMTypeRef rt = LLVMGetReturnType(LLVMGlobalGetValueType(f));
         if (LLVMIsDeclaration(f) || LLVMGetLinkage(f) != LLVMInternalLinkage ||
             LLVMGetTypeKind(rt) != LLVMStructTypeKind || LLVMCountStructElementTypes(rt) > RF_MAX_FIELDS ||
-            !only_called(f))
+            !lift_only_called(f))
             continue;
         struct rf_fn *g = &r->fn[r->n++];
         g->fn = f;
