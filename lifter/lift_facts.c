@@ -173,9 +173,8 @@ static int phis_contained(LLVMBasicBlockRef b, LLVMValueRef term, LLVMBasicBlock
 }
 
 /* Rebuild b's phis without p's incoming value (the C API cannot remove one). */
-static void drop_incoming(LLVMBuilderRef bld, LLVMBasicBlockRef b, LLVMBasicBlockRef p, LLVMValueRef term)
+static void drop_incoming(LLVMBuilderRef bld, LLVMBasicBlockRef b, LLVMBasicBlockRef p)
 {
-    LLVMValueRef cmp = LLVMGetInstructionOpcode(term) == LLVMBr ? LLVMGetCondition(term) : NULL;
     for (LLVMValueRef i = LLVMGetFirstInstruction(b); i && LLVMIsAPHINode(i);) {
         LLVMValueRef next = LLVMGetNextInstruction(i);
         LLVMPositionBuilderBefore(bld, i);
@@ -189,13 +188,11 @@ static void drop_incoming(LLVMBuilderRef bld, LLVMBasicBlockRef b, LLVMBasicBloc
         LLVMReplaceAllUsesWith(i, n);
         LLVMInstructionEraseFromParent(i);
         i = next;
-        if (i == cmp) break;
     }
 }
 
-/* Thread p's edge into b to d (b ends in term, reads v). */
-static void thread(LLVMBuilderRef bld, LLVMBasicBlockRef p, LLVMBasicBlockRef b, LLVMValueRef term,
-                   LLVMBasicBlockRef d, int in_d)
+/* Thread p's edge into b to d. */
+static void thread(LLVMBuilderRef bld, LLVMBasicBlockRef p, LLVMBasicBlockRef b, LLVMBasicBlockRef d, int in_d)
 {
     /* Values p gives b's phis, before they are rebuilt. */
     LLVMValueRef phis[TB_MAX_PHIS], vals[TB_MAX_PHIS];
@@ -238,7 +235,7 @@ static void thread(LLVMBuilderRef bld, LLVMBasicBlockRef p, LLVMBasicBlockRef b,
     LLVMValueRef pt = LLVMGetBasicBlockTerminator(p);
     for (unsigned k = 0; k < LLVMGetNumSuccessors(pt); k++)
         if (LLVMGetSuccessor(pt, k) == b) LLVMSetSuccessor(pt, k, d);
-    drop_incoming(bld, b, p, term);
+    drop_incoming(bld, b, p);
 }
 
 static int thread_block(LLVMBuilderRef bld, LLVMBasicBlockRef b)
@@ -256,7 +253,7 @@ static int thread_block(LLVMBuilderRef bld, LLVMBasicBlockRef b)
         int nx = odd_on_edge(p, b, x), odd = 0;
         for (int q = 0; q < nx && val; q++) odd |= odd_from(val, x[q]);
         if (!odd || is_succ_of(d, p)) continue;   /* invariants 1, 3 */
-        thread(bld, p, b, term, d, in_d);
+        thread(bld, p, b, d, in_d);
         return 1;   /* b's phis were rebuilt: look again */
     }
     return 0;
