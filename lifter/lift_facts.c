@@ -157,9 +157,10 @@ static int phis_contained(LLVMBasicBlockRef b, LLVMValueRef term, LLVMBasicBlock
 {
     LLVMValueRef cmp = LLVMGetInstructionOpcode(term) == LLVMBr ? LLVMGetCondition(term) : NULL;
     *in_d = 0;
+    int nph = 0;
     for (LLVMValueRef i = LLVMGetFirstInstruction(b); i != term; i = LLVMGetNextInstruction(i)) {
         if (i == cmp) continue;
-        if (!LLVMIsAPHINode(i)) return 0;
+        if (!LLVMIsAPHINode(i) || ++nph > TB_MAX_PHIS) return 0;   /* thread() maps at most these */
         for (LLVMUseRef u = LLVMGetFirstUse(i); u; u = LLVMGetNextUse(u)) {
             LLVMValueRef x = LLVMGetUser(u);
             LLVMBasicBlockRef xb = LLVMGetInstructionParent(x);
@@ -197,8 +198,7 @@ static void thread(LLVMBuilderRef bld, LLVMBasicBlockRef p, LLVMBasicBlockRef b,
     /* Values p gives b's phis, before they are rebuilt. */
     LLVMValueRef phis[TB_MAX_PHIS], vals[TB_MAX_PHIS];
     int nph = 0;
-    for (LLVMValueRef i = LLVMGetFirstInstruction(b); i && LLVMIsAPHINode(i) && nph < TB_MAX_PHIS;
-         i = LLVMGetNextInstruction(i))
+    for (LLVMValueRef i = LLVMGetFirstInstruction(b); i && LLVMIsAPHINode(i); i = LLVMGetNextInstruction(i))
         phis[nph] = i, vals[nph++] = incoming_for(i, p);
     /* d's own phis: p's value is what b passed, translated through b's phis. */
     for (LLVMValueRef i = LLVMGetFirstInstruction(d); i && LLVMIsAPHINode(i); i = LLVMGetNextInstruction(i)) {
