@@ -11,9 +11,8 @@
 #include <cmocka.h>
 
 #include "lineiform.h"
+#include "tests/tutil_leaf.h"
 
-struct leaf { long k; };
-struct env { const struct leaf *leaf; };
 
 /* Three calls of itself and values live across them (n, the first two
  * results): what the caller must now keep in its frame. */
@@ -36,26 +35,11 @@ __attribute__((noinline)) long f_vla(const struct env *e, long n)
     return r + buf[m - 1] + buf[0];
 }
 
-typedef long (*fn)(const struct env *, long);
-
-static fn specialize(void *f, const struct env **e)
-{
-    static const struct leaf l0 = { 3 };
-    const struct leaf *l = lf_freeze(&l0, sizeof l0);
-    assert_non_null(l);
-    struct env e0 = { l };
-    *e = lf_freeze(&e0, sizeof e0);
-    assert_non_null(*e);
-    fn o = (fn)lf_optimize(f, *e);
-    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
-    return o;
-}
-
 static void test_recursion_saves_no_registers_and_gives_the_same_results(void **state)
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_trib, &e);
+    leaf_fn o = specialize_leaf((void *)f_trib, 3, &e);
     assert_int_equal(lf_last_report()->recursion_cc, 1);
     for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_trib(e, n));
 }
@@ -64,7 +48,7 @@ static void test_recursion_called_from_a_vla_frame_keeps_the_c_convention(void *
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_vla, &e);
+    leaf_fn o = specialize_leaf((void *)f_vla, 3, &e);
     assert_int_equal(lf_last_report()->recursion_cc, 0);
     for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_vla(e, n));
 }

@@ -11,9 +11,8 @@
 #include <cmocka.h>
 
 #include "lineiform.h"
+#include "tests/tutil_leaf.h"
 
-struct leaf { long k; };
-struct env { const struct leaf *leaf; };
 
 long fast_count;
 
@@ -37,26 +36,11 @@ __attribute__((noinline)) long rcount(const struct leaf *l, long n)
 
 __attribute__((noinline)) long f_count(const struct env *e, long n) { return rcount(e->leaf, n) + 1; }
 
-typedef long (*fn)(const struct env *, long);
-
-static fn specialize(void *f, const struct env **e)
-{
-    static const struct leaf l0 = { 2 };
-    const struct leaf *l = lf_freeze(&l0, sizeof l0);
-    assert_non_null(l);
-    struct env e0 = { l };
-    *e = lf_freeze(&e0, sizeof e0);
-    assert_non_null(*e);
-    fn o = (fn)lf_optimize(f, *e);
-    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
-    return o;
-}
-
 static void test_early_return_is_inlined_at_its_calls(void **state)
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_fib, &e);
+    leaf_fn o = specialize_leaf((void *)f_fib, 2, &e);
     assert_true(lf_last_report()->fast_exits >= 1);
     /* rfib's specialization is small: its first call of itself is
      * inlined once (lifter/lift_block.c LIFT_UNROLL_BLOCKS). */
@@ -68,7 +52,7 @@ static void test_early_return_after_a_store_is_not(void **state)
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_count, &e);
+    leaf_fn o = specialize_leaf((void *)f_count, 2, &e);
     assert_int_equal(lf_last_report()->fast_exits, 0);
     for (long n = -3; n <= 18; n++) {
         fast_count = 0;

@@ -12,9 +12,8 @@
 #include <cmocka.h>
 
 #include "lineiform.h"
+#include "tests/tutil_leaf.h"
 
-struct leaf { long k; };
-struct env { const struct leaf *leaf; };
 
 /* Recursive, so a specialization of its own: a call, never inlined. */
 __attribute__((noinline)) long rtrib(const struct leaf *l, long n)
@@ -44,26 +43,11 @@ __attribute__((noinline)) long f_vla(const struct env *e, long n)
     return sum(buf, m);
 }
 
-typedef long (*fn)(const struct env *, long);
-
-static fn specialize(void *f, const struct env **e)
-{
-    static const struct leaf l0 = { 3 };
-    const struct leaf *l = lf_freeze(&l0, sizeof l0);
-    assert_non_null(l);
-    struct env e0 = { l };
-    *e = lf_freeze(&e0, sizeof e0);
-    assert_non_null(*e);
-    fn o = (fn)lf_optimize(f, *e);
-    if ((void *)o == f) fail_msg("not specialized: %s", lf_last_report()->reason);
-    return o;
-}
-
 static void test_value_kept_in_rdx_across_a_call_survives(void **state)
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_kept, &e);
+    leaf_fn o = specialize_leaf((void *)f_kept, 3, &e);
     for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_kept(e, n));
 }
 
@@ -71,7 +55,7 @@ static void test_vla_addresses_kept_across_calls_survive(void **state)
 {
     (void)state;
     const struct env *e;
-    fn o = specialize((void *)f_vla, &e);
+    leaf_fn o = specialize_leaf((void *)f_vla, 3, &e);
     for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_vla(e, n));
 }
 
