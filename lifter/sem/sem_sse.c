@@ -18,14 +18,19 @@
  *      operation returns its first NaN operand quieted, else its second
  *      quieted, else the negative default NaN when it creates one.  LLVM
  *      gives no such guarantee (fadd is commutative to it, and its constant
- *      folder makes positive NaNs), so fp_result() selects them explicitly;
- *      on known operands every select folds away.
+ *      folder makes positive NaNs).  Scalar arithmetic and square root on
+ *      operands not all known are the CPU's instruction as inline assembly
+ *      (fp_native); on known operands fp_result() selects the NaN cases
+ *      explicitly, and every select folds away.
  *   2. ucomisd/comisd write ZF, PF, CF and clear OF, SF, AF (the two differ
  *      only in the invalid exception, which is masked and not modeled).
  *   3. cvttsd2si of NaN or an out-of-range value gives the "integer
  *      indefinite" 0x80000000 / 0x8000000000000000; LLVM's fptosi would be
  *      poison there, so it is guarded by a range check. */
 #include "lifter/lift_internal.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* -- Floating-point values ---------------------------------------------------- */
 
@@ -61,6 +66,31 @@ static LLVMValueRef fp_result(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b
 
 enum fop { F_ADD, F_SUB, F_MUL, F_DIV };
 
+/* The CPU's own instruction on operands that are not all known: `op a, b`
+ * as inline assembly has x86's NaN rules by construction, one instruction
+ * where fp_result's selects cost about ten (two NaN tests of the operands,
+ * one of the result, three selects).  Operands known at lift time fold in
+ * the builder instead.  The assembly has no side effects and touches no
+ * memory, so LLVM may still move, merge or delete it. */
+static LLVMValueRef fp_native(struct lift_ctx *c, const char *mn, unsigned w, LLVMValueRef fa, LLVMValueRef fb)
+{
+    LLVMTypeRef t = fp_type(c, w), args[2] = { t, t };
+    char text[32], cons[16];
+    if (fb) {
+        snprintf(text, sizeof text, "%s%s $2, $0", mn, w == 64 ? "sd" : "ss");
+        snprintf(cons, sizeof cons, "=x,0,x");
+    } else {
+        snprintf(text, sizeof text, "%s%s $1, $0", mn, w == 64 ? "sd" : "ss");
+        snprintf(cons, sizeof cons, "=x,x");
+    }
+    LLVMTypeRef ft = LLVMFunctionType(t, args, fb ? 2 : 1, 0);
+    LLVMValueRef asm_ = LLVMGetInlineAsm(ft, text, strlen(text), cons, strlen(cons), 0, 0, LLVMInlineAsmDialectATT, 0);
+    LLVMValueRef ops[2] = { fa, fb };
+    return LLVMBuildCall2(c->b, ft, asm_, ops, fb ? 2 : 1, "");
+}
+
+static int fp_known(LLVMValueRef v) { return LLVMIsConstant(v); }
+
 /* addsd/subsd/mulsd/divsd and the ss forms: op0 = op0 (op) op1, low lane. */
 static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, enum fop op)
 {
@@ -68,6 +98,12 @@ static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, en
     if (w != 32 && w != 64) return lift_fail(c, "scalar fp op of width %u", w);
     LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), w);
     LLVMValueRef fa = to_fp(c, a), fb = to_fp(c, b), r;
+    if (!fp_known(a) || !fp_known(b)) {
+        static const char *const mn[] = { [F_ADD] = "add", [F_SUB] = "sub", [F_MUL] = "mul", [F_DIV] = "div" };
+        r = fp_native(c, mn[op], w, fa, fb);
+        lift_put(c, i, 0, LLVMBuildBitCast(c->b, r, lift_int(c, w), ""));
+        return LF_OK;
+    }
     switch (op) {
     case F_ADD: r = LLVMBuildFAdd(c->b, fa, fb, ""); break;
     case F_SUB: r = LLVMBuildFSub(c->b, fa, fb, ""); break;
@@ -112,6 +148,10 @@ static enum lf_status fp_sqrt(struct lift_ctx *c, const struct lift_insn *i)
 {
     unsigned w = lift_width(i, 0);
     LLVMValueRef b = lift_zext(c, lift_get(c, i, 1), w);
+    if (!fp_known(b)) {
+        lift_put(c, i, 0, LLVMBuildBitCast(c->b, fp_native(c, "sqrt", w, to_fp(c, b), NULL), lift_int(c, w), ""));
+        return LF_OK;
+    }
     LLVMValueRef r = intrinsic1(c, w == 64 ? "llvm.sqrt.f64" : "llvm.sqrt.f32", fp_type(c, w), to_fp(c, b));
     lift_put(c, i, 0, fp_result(c, b, NULL, r));
     return LF_OK;
