@@ -17,6 +17,13 @@
  *      frame); capture decisions run after loop conversion (comp_finish).
  *  (2) Errors name the form and its position: "FILE:LINE:COL: let: bad
  *      binding (x)".
+ *  (3) Tail position is decided top-down and only ever inherited: a form
+ *      is compiled with tail = 1 only if it is the last form of a lambda
+ *      body, or a result position (body end, arm, last operand of and/or)
+ *      of a form that is itself in tail position.  A call compiled as a
+ *      tail call returns LV_TAIL, which only a consumer of tail calls
+ *      (a non-tail call, nc_loop when not tail, nc_prim, nc_program)
+ *      turns into a value.
  */
 #include "comp_int.h"
 
@@ -235,7 +242,8 @@ int is_keyword(struct ctx *c, value sym)
 /* -- Expressions ----------------------------------------------------------- */
 
 struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos);
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who);
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who);
 
 static struct ast *comp_symbol(struct ctx *c, value x, struct lv_pos pos)
 {
@@ -387,7 +395,7 @@ static struct lam *comp_lambda(struct ctx *c, value params, value body, struct l
     if (selfvar) selfvar->self_lam = L;
     if (g) g->klam = L;
     push_scope(&inner, L->params, nreq + rest);
-    L->body = comp_body(&inner, body, pos, "lambda");
+    L->body = comp_body(&inner, body, 1, pos, "lambda");
     return L;
 }
 
@@ -501,12 +509,11 @@ static struct ast *comp_let(struct ctx *c, value x, int tail, struct lv_pos pos)
     struct ctx inner = *c;
     inner.top = 0;
     push_scope(&inner, b.vars, b.n);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, "let");
-    (void)tail;
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, "let");
     return mk_let(A_LET, &b, inits, body, pos);
 }
 
-static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
+static struct ast *comp_letstar(struct ctx *c, value x, int tail, struct lv_pos pos)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "let*: missing bindings");
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, "let*");
@@ -524,11 +531,12 @@ static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
         hole = &l->b;
         push_scope(&inner, &b.vars[i], 1);
     }
-    *hole = comp_body(&inner, CDR(CDR(x)), pos, "let*");
+    *hole = comp_body(&inner, CDR(CDR(x)), tail, pos, "let*");
     return outer;
 }
 
-static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const char *who)
+static struct ast *comp_letrec(struct ctx *c, value x, int tail, struct lv_pos pos,
+                               const char *who)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "%s: missing bindings", who);
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, who);
@@ -537,7 +545,7 @@ static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const 
     push_scope(&inner, b.vars, b.n);
     struct ast **inits = xalloc((size_t)(b.n + 1) * sizeof *inits);
     for (int i = 0; i < b.n; i++) inits[i] = comp_init(&inner, b.inits[i], b.vars[i], b.pos[i]);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, who);
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, who);
     return mk_let(A_LETREC, &b, inits, body, pos);
 }
 
@@ -589,7 +597,10 @@ static int is_define(struct ctx *c, value f)
     return PAIRP(f) && CAR(f) == S_define && is_keyword(c, S_define);
 }
 
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who)
+/* A body: its last form is in tail position only when the body itself is
+ * (a lambda's always; a let's when the let is). */
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who)
 {
     len_or_die(body, pos, who);
     if (body == LV_NIL) BAD(body, pos, "%s: empty body", who);
@@ -600,7 +611,8 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
         if (is_define(c, forms[i])) { ndef++; lastdef = i; }
     if (ndef == 0) {
         struct ast **xs = xalloc((size_t)n * sizeof *xs);
-        for (long i = 0; i < n; i++) xs[i] = comp(c, forms[i], i == n - 1, posof(forms[i], pos));
+        for (long i = 0; i < n; i++)
+            xs[i] = comp(c, forms[i], tail && i == n - 1, posof(forms[i], pos));
         return mk_seq((int)n, xs, pos);
     }
     if (lastdef == n - 1) BAD(forms[lastdef], pos, "%s: body ends with a definition", who);
@@ -623,7 +635,7 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
     for (long i = 0; i < n; i++) {
         struct lv_pos fp = posof(forms[i], pos);
         if (!is_define(c, forms[i])) {
-            xs[nx++] = comp(&inner, forms[i], i == n - 1, fp);
+            xs[nx++] = comp(&inner, forms[i], tail && i == n - 1, fp);
         } else if (i < prefix) {
             inits[k] = comp_init(&inner, vals[k], b.vars[k], fp);
             k++;
@@ -704,9 +716,9 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_set) return comp_set(c, x, pos);
     if (h == S_if) return comp_if(c, x, tail, pos);
     if (h == S_let) return comp_let(c, x, tail, pos);
-    if (h == S_letstar) return comp_letstar(c, x, pos);
-    if (h == S_letrec) return comp_letrec(c, x, pos, "letrec");
-    if (h == S_letrecstar) return comp_letrec(c, x, pos, "letrec*");
+    if (h == S_letstar) return comp_letstar(c, x, tail, pos);
+    if (h == S_letrec) return comp_letrec(c, x, tail, pos, "letrec");
+    if (h == S_letrecstar) return comp_letrec(c, x, tail, pos, "letrec*");
     if (h == S_do) return comp_do(c, x, tail, pos);
     if (h == S_cond) { len_or_die(x, pos, "cond"); return comp_cond_clauses(c, CDR(x), tail, pos); }
     if (h == S_case) return comp_case(c, x, tail, pos);
