@@ -389,12 +389,17 @@ PRIM(p_error)
     exit(1);
 }
 
+/* (exit [obj]): no argument or #t is status 0, #f is 1, an exact integer
+ * 0..255 is itself.  Anything else is an error (status 1), not a status the
+ * operating system would silently take modulo 256 ((exit 256) would be a
+ * success). */
 PRIM(p_exit)
 {
     int status = 0;
-    if (argc > 0) {
+    if (argc > 0 && a[0] != LV_TRUE) {
         if (a[0] == LV_FALSE) status = 1;
-        else if (FIXP(a[0])) status = (int)(UNFIX(a[0]) & 255);
+        else if (FIXP(a[0]) && UNFIX(a[0]) >= 0 && UNFIX(a[0]) <= 255) status = (int)UNFIX(a[0]);
+        else lv_type_error("exit", "#t, #f or an exit status 0..255", a[0]);
     }
     lv_exit(status);
 }

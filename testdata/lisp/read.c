@@ -81,9 +81,11 @@ static struct lv_pos here(struct lv_reader *r)
     return p;
 }
 
+/* c != 0: strchr would find the terminator, so a NUL byte would end every
+ * token before it started and the reader would never move past it. */
 static int delimiter(int c)
 {
-    return c == EOF || isspace(c) || strchr("()[]\";'`,", c) != NULL;
+    return c == EOF || isspace(c) || (c != 0 && strchr("()[]\";'`,", c) != NULL);
 }
 
 static void skip_block_comment(struct lv_reader *r, struct lv_pos start)
@@ -134,6 +136,7 @@ static size_t read_token(struct lv_reader *r, char *buf, size_t cap, struct lv_p
     size_t n = 0;
     while (!delimiter(peekc(r))) {
         if (n + 1 >= cap) lv_die(p, "token too long");
+        if (peekc(r) == 0) lv_die(here(r), "NUL byte in source (outside a string or comment)");
         buf[n++] = (char)getc_(r);
     }
     buf[n] = 0;
