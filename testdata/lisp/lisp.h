@@ -147,6 +147,17 @@ extern char *lv_stack_limit;
 _Noreturn void lv_stack_overflow(void);
 #define LV_STACK_CHECK(p) \
     do { if (__builtin_expect((char *)(p) < lv_stack_limit, 0)) lv_stack_overflow(); } while (0)
+/* Procedure calls in progress (not counting tail calls, which replace
+ * their caller).  The depth limit, not the bytes of C stack, is what ends
+ * a deep recursion, so the interpreter and an image (whose compiled frames
+ * are smaller or larger than the interpreter's) stop at the same call:
+ * LV_DEPTH_MAX calls deep at most, within the C stack main.c reserves for
+ * them (LV_STACK_WANT / LV_DEPTH_MAX bytes a level). */
+#define LV_DEPTH_MAX 4000000L
+extern long lv_depth;
+#define LV_DEPTH_ENTER() \
+    do { if (__builtin_expect(++lv_depth > LV_DEPTH_MAX, 0)) lv_stack_overflow(); } while (0)
+#define LV_DEPTH_LEAVE() (lv_depth--)
 extern const struct lv_pos lv_nopos;
 /* Where the builtin being run was called from, for its error messages
  * (set only on slow paths; line 0 when unknown). */
