@@ -40,7 +40,8 @@ static size_t nrefs_all, caprefs;
 value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
-    S_import, S_dot3;
+    S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
+    S_letstar_values;
 
 void *xalloc(size_t n)
 {
@@ -604,6 +605,9 @@ static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos 
 {
     len_or_die(body, pos, who);
     if (body == LV_NIL) BAD(body, pos, "%s: empty body", who);
+    for (value l = body; PAIRP(l); l = CDR(l))
+        if (PAIRP(CAR(l)) && CAR(CAR(l)) == S_define_record_type && is_keyword(c, S_define_record_type))
+            CAR(l) = cx_definitions(CAR(l));
     value *forms = xalloc((size_t)(count_forms(body, 0) + 1) * sizeof *forms);
     long n = 0, ndef = 0, lastdef = -1;
     flatten_body(c, body, forms, &n, 0);
@@ -741,6 +745,10 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
         if (!c->top) BAD(x, pos, "import: only allowed at top level");
         return mk_const(LV_UNSPEC, pos);
     }
+    if (h == S_guard) return comp(c, cx_guard(x, pos), tail, pos);
+    if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
+    if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
+    if (h == S_define_record_type) BAD(x, pos, "define-record-type: not allowed here");
     if (h == S_else || h == S_arrow || h == S_dot3) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
     *done = 0;
     return NULL;
@@ -809,13 +817,16 @@ static void comp_finish(void)
     _(set, "set!") _(if, "if") _(let, "let") _(letstar, "let*") _(letrec, "letrec") \
     _(letrecstar, "letrec*") _(do, "do") _(cond, "cond") _(case, "case") _(and, "and") \
     _(or, "or") _(when, "when") _(unless, "unless") _(begin, "begin") _(else, "else") \
-    _(arrow, "=>") _(import, "import") _(dot3, "...")
+    _(arrow, "=>") _(import, "import") _(dot3, "...") _(guard, "guard")                \
+    _(case_lambda, "case-lambda") _(define_record_type, "define-record-type")          \
+    _(let_values, "let-values") _(letstar_values, "let*-values")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {
 #define INIT_SYM(c, s) S_##c = lv_intern(s);
     SYMS(INIT_SYM)
 #undef INIT_SYM
+    for (value l = forms; PAIRP(l); l = CDR(l)) CAR(l) = cx_definitions(CAR(l));
     prescan(forms);
     struct lam *top = xalloc(sizeof *top);
     top->loop_tail = -1;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 struct lv_tc lv_tc;
-long lv_depth;
+long lv_depth_left = LV_DEPTH_MAX;
 
 #define N(type) const struct type *self = (const struct type *)n_
 
@@ -155,6 +155,7 @@ value lv_apply(value f, int argc, value *argv)
         lv_cur_pos = lv_nopos;
         return p->fn(argc, argv);
     }
+    if (CONTP(f)) lv_throw(f, argc, argv);
     not_procedure(f);
 }
 
