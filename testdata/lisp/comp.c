@@ -17,6 +17,13 @@
  *      frame); capture decisions run after loop conversion (comp_finish).
  *  (2) Errors name the form and its position: "FILE:LINE:COL: let: bad
  *      binding (x)".
+ *  (3) Tail position is decided top-down and only ever inherited: a form
+ *      is compiled with tail = 1 only if it is the last form of a lambda
+ *      body, or a result position (body end, arm, last operand of and/or)
+ *      of a form that is itself in tail position.  A call compiled as a
+ *      tail call returns LV_TAIL, which only a consumer of tail calls
+ *      (a non-tail call, nc_loop when not tail, nc_prim, nc_program)
+ *      turns into a value.
  */
 #include "comp_int.h"
 
@@ -33,7 +40,8 @@ static size_t nrefs_all, caprefs;
 value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
-    S_import, S_dot3;
+    S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
+    S_letstar_values;
 
 void *xalloc(size_t n)
 {
@@ -235,7 +243,8 @@ int is_keyword(struct ctx *c, value sym)
 /* -- Expressions ----------------------------------------------------------- */
 
 struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos);
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who);
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who);
 
 static struct ast *comp_symbol(struct ctx *c, value x, struct lv_pos pos)
 {
@@ -387,7 +396,7 @@ static struct lam *comp_lambda(struct ctx *c, value params, value body, struct l
     if (selfvar) selfvar->self_lam = L;
     if (g) g->klam = L;
     push_scope(&inner, L->params, nreq + rest);
-    L->body = comp_body(&inner, body, pos, "lambda");
+    L->body = comp_body(&inner, body, 1, pos, "lambda");
     return L;
 }
 
@@ -501,12 +510,11 @@ static struct ast *comp_let(struct ctx *c, value x, int tail, struct lv_pos pos)
     struct ctx inner = *c;
     inner.top = 0;
     push_scope(&inner, b.vars, b.n);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, "let");
-    (void)tail;
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, "let");
     return mk_let(A_LET, &b, inits, body, pos);
 }
 
-static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
+static struct ast *comp_letstar(struct ctx *c, value x, int tail, struct lv_pos pos)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "let*: missing bindings");
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, "let*");
@@ -524,11 +532,12 @@ static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
         hole = &l->b;
         push_scope(&inner, &b.vars[i], 1);
     }
-    *hole = comp_body(&inner, CDR(CDR(x)), pos, "let*");
+    *hole = comp_body(&inner, CDR(CDR(x)), tail, pos, "let*");
     return outer;
 }
 
-static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const char *who)
+static struct ast *comp_letrec(struct ctx *c, value x, int tail, struct lv_pos pos,
+                               const char *who)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "%s: missing bindings", who);
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, who);
@@ -537,7 +546,7 @@ static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const 
     push_scope(&inner, b.vars, b.n);
     struct ast **inits = xalloc((size_t)(b.n + 1) * sizeof *inits);
     for (int i = 0; i < b.n; i++) inits[i] = comp_init(&inner, b.inits[i], b.vars[i], b.pos[i]);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, who);
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, who);
     return mk_let(A_LETREC, &b, inits, body, pos);
 }
 
@@ -589,10 +598,16 @@ static int is_define(struct ctx *c, value f)
     return PAIRP(f) && CAR(f) == S_define && is_keyword(c, S_define);
 }
 
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who)
+/* A body: its last form is in tail position only when the body itself is
+ * (a lambda's always; a let's when the let is). */
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who)
 {
     len_or_die(body, pos, who);
     if (body == LV_NIL) BAD(body, pos, "%s: empty body", who);
+    for (value l = body; PAIRP(l); l = CDR(l))
+        if (PAIRP(CAR(l)) && CAR(CAR(l)) == S_define_record_type && is_keyword(c, S_define_record_type))
+            CAR(l) = cx_definitions(CAR(l));
     value *forms = xalloc((size_t)(count_forms(body, 0) + 1) * sizeof *forms);
     long n = 0, ndef = 0, lastdef = -1;
     flatten_body(c, body, forms, &n, 0);
@@ -600,7 +615,8 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
         if (is_define(c, forms[i])) { ndef++; lastdef = i; }
     if (ndef == 0) {
         struct ast **xs = xalloc((size_t)n * sizeof *xs);
-        for (long i = 0; i < n; i++) xs[i] = comp(c, forms[i], i == n - 1, posof(forms[i], pos));
+        for (long i = 0; i < n; i++)
+            xs[i] = comp(c, forms[i], tail && i == n - 1, posof(forms[i], pos));
         return mk_seq((int)n, xs, pos);
     }
     if (lastdef == n - 1) BAD(forms[lastdef], pos, "%s: body ends with a definition", who);
@@ -623,7 +639,7 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
     for (long i = 0; i < n; i++) {
         struct lv_pos fp = posof(forms[i], pos);
         if (!is_define(c, forms[i])) {
-            xs[nx++] = comp(&inner, forms[i], i == n - 1, fp);
+            xs[nx++] = comp(&inner, forms[i], tail && i == n - 1, fp);
         } else if (i < prefix) {
             inits[k] = comp_init(&inner, vals[k], b.vars[k], fp);
             k++;
@@ -704,9 +720,9 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_set) return comp_set(c, x, pos);
     if (h == S_if) return comp_if(c, x, tail, pos);
     if (h == S_let) return comp_let(c, x, tail, pos);
-    if (h == S_letstar) return comp_letstar(c, x, pos);
-    if (h == S_letrec) return comp_letrec(c, x, pos, "letrec");
-    if (h == S_letrecstar) return comp_letrec(c, x, pos, "letrec*");
+    if (h == S_letstar) return comp_letstar(c, x, tail, pos);
+    if (h == S_letrec) return comp_letrec(c, x, tail, pos, "letrec");
+    if (h == S_letrecstar) return comp_letrec(c, x, tail, pos, "letrec*");
     if (h == S_do) return comp_do(c, x, tail, pos);
     if (h == S_cond) { len_or_die(x, pos, "cond"); return comp_cond_clauses(c, CDR(x), tail, pos); }
     if (h == S_case) return comp_case(c, x, tail, pos);
@@ -729,6 +745,10 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
         if (!c->top) BAD(x, pos, "import: only allowed at top level");
         return mk_const(LV_UNSPEC, pos);
     }
+    if (h == S_guard) return comp(c, cx_guard(x, pos), tail, pos);
+    if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
+    if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
+    if (h == S_define_record_type) BAD(x, pos, "define-record-type: not allowed here");
     if (h == S_else || h == S_arrow || h == S_dot3) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
     *done = 0;
     return NULL;
@@ -797,13 +817,16 @@ static void comp_finish(void)
     _(set, "set!") _(if, "if") _(let, "let") _(letstar, "let*") _(letrec, "letrec") \
     _(letrecstar, "letrec*") _(do, "do") _(cond, "cond") _(case, "case") _(and, "and") \
     _(or, "or") _(when, "when") _(unless, "unless") _(begin, "begin") _(else, "else") \
-    _(arrow, "=>") _(import, "import") _(dot3, "...")
+    _(arrow, "=>") _(import, "import") _(dot3, "...") _(guard, "guard")                \
+    _(case_lambda, "case-lambda") _(define_record_type, "define-record-type")          \
+    _(let_values, "let-values") _(letstar_values, "let*-values")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {
 #define INIT_SYM(c, s) S_##c = lv_intern(s);
     SYMS(INIT_SYM)
 #undef INIT_SYM
+    for (value l = forms; PAIRP(l); l = CDR(l)) CAR(l) = cx_definitions(CAR(l));
     prescan(forms);
     struct lam *top = xalloc(sizeof *top);
     top->loop_tail = -1;

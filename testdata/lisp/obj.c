@@ -305,6 +305,35 @@ void lv_print(FILE *f, value v, int write)
         break;
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
+    case T_CONT: fputs("#<continuation>", f); break;
+    case T_PORT: fputs("#<port>", f); break;
+    case T_VALUES:
+        for (uint32_t i = 0; i < HDR(v)->len; i++) {
+            if (i) fputc(' ', f);
+            lv_print(f, ((struct vals *)v)->v[i], write);
+        }
+        break;
+    case T_ERROBJ:
+        fputs("#<error ", f);
+        lv_print(f, ((struct errobj *)v)->msg, 1);
+        for (value l = ((struct errobj *)v)->irritants; PAIRP(l); l = CDR(l)) {
+            fputc(' ', f);
+            lv_print(f, CAR(l), 1);
+        }
+        fputc('>', f);
+        break;
+    case T_RECORD: {
+        const struct rtd *t = (const struct rtd *)((struct record *)v)->rtd;
+        fputs("#<", f);
+        lv_print(f, t->name, 0);
+        for (uint32_t i = 0; i < HDR(v)->len; i++) {
+            fputc(' ', f);
+            lv_print(f, ((struct record *)v)->f[i], write);
+        }
+        fputc('>', f);
+        break;
+    }
+    case T_RTD: fputs("#<record-type ", f); lv_print(f, ((struct rtd *)v)->name, 0); fputc('>', f); break;
     default: fputs("#<object>", f); break;
     }
 }
@@ -355,6 +384,11 @@ const char *lv_type_name(value v)
     case T_STR: return "string";
     case T_SYM: return "symbol";
     case T_VEC: return "vector";
+    case T_PORT: return "port";
+    case T_VALUES: return "multiple values";
+    case T_ERROBJ: return "error object";
+    case T_RECORD: return "record";
+    case T_RTD: return "record type";
     default: return "procedure";
     }
 }

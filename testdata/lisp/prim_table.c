@@ -38,6 +38,8 @@ void lv_prims_init(void)
     add_all(lv_prims_num);
     add_all(lv_prims_list);
     add_all(lv_prims_str);
+    add_all(lv_prims_port);
+    add_all(lv_prims_ctl);
 }
 
 const struct prim *lv_prim_lookup(value sym)
