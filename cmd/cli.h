@@ -40,6 +40,14 @@ const char *cli_db_path(const char *opt, int create_dir, char *buf, size_t len);
  * (after an error message) when the value is missing, 0 when no match. */
 int cli_opt_value(int *i, int argc, char **argv, const char *name, const char **val);
 
+/* Past a file size limit (ulimit -f) a write must fail with EFBIG, which
+ * the writer reports with the file's name, rather than SIGXFSZ kill the
+ * process without a word: both programs ignore SIGXFSZ from the start, and
+ * cli_default_signals restores it (and whatever else a program started by
+ * lineiform must see as usual) right before an exec. */
+void cli_ignore_xfsz(void);
+void cli_default_signals(void);
+
 /* Monotonic clock in milliseconds, for the phase timings of summaries. */
 double cli_now_ms(void);
 

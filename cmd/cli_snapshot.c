@@ -28,6 +28,7 @@
 #include "snapshot/snap_image_memmap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -71,6 +72,24 @@ static const char *snap_default_interp(char *buf, size_t len)
 {
     static const char *const where[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
     return cli_find_beside_self(where, buf, len);
+}
+
+/* An interpreter without a GNU build-id is refused: the image records the
+ * build-id, and `lineiform run` and the loader compare it with the file
+ * and the running process; without one a rebuilt interpreter at the same
+ * path would run the old image's code against new addresses.  A file that
+ * is not ELF (a wrapper script) is let through here; its process's own
+ * build-id is checked in the heap dump. */
+static int snap_check_build_id(const char *interp)
+{
+    int fd = open(interp, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    uint8_t id[RT_SELF_BUILD_ID_MAX];
+    long n = fd >= 0 ? rt_file_build_id(fd, id, sizeof id) : -1;
+    if (fd >= 0) close(fd);
+    if (n != 0) return 0;
+    cli_error("snapshot: %s has no GNU build-id, so an image could not tell it from a rebuilt one; "
+              "link it with -Wl,--build-id", interp);
+    return -1;
 }
 
 static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
@@ -119,6 +138,7 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         cli_error("snapshot: %s: cannot be run: %s", o->interp, strerror(errno));
         return CLI_EXIT_USAGE;
     }
+    if (snap_check_build_id(o->interp) != 0) return CLI_EXIT_USAGE;
     if (access(o->script, R_OK) != 0) {
         cli_error("snapshot: %s: %s", o->script, strerror(errno));
         return CLI_EXIT_FAIL;
@@ -186,6 +206,7 @@ static int snap_run_interp(const struct snap_opts *o, const char *dump)
         unsetenv(RT_ENV_REEXEC);
         int pers = personality(0xffffffff); /* inherited: lf_init need not re-exec */
         if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE)) personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
+        cli_default_signals();
         char *args[] = { (char *)o->interp, (char *)o->script, NULL };
         execv(o->interp, args);
         cli_error("snapshot: cannot start %s: %s", o->interp, strerror(errno));
@@ -309,6 +330,12 @@ static int snap_build(const struct snap_opts *o, const char *dump, struct snap_t
     if (snap_dump_read(dump, &d, why, sizeof why) != LF_OK) {
         cli_error("snapshot: heap dump: %s", why);
         return CLI_EXIT_FAIL;
+    }
+    if (d.build_id_len == 0) {
+        cli_error("snapshot: %s has no GNU build-id, so an image could not tell it from a rebuilt one; "
+                  "link it with -Wl,--build-id", d.interp_path);
+        snap_dump_free(&d);
+        return CLI_EXIT_USAGE;
     }
     enum lf_status s = snap_compile(o, &d, &res, &code, t, why, sizeof why);
     double t0 = cli_now_ms();

@@ -124,8 +124,10 @@ void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ct
 int lf_is_frozen(const void *p);
 
 /* Seal the frozen arena: from now on nothing, not even the runtime, can
- * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself; an
- * in-process user may seal once its program is built.  Idempotent. */
+ * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself, and
+ * so does lf_init in image mode (an interpreter freezes nothing while an
+ * image runs); an in-process user may seal once its program is built.
+ * Idempotent.  LF_ERR_IO when the kernel refused the memfd seals. */
 enum lf_status lf_seal(void);
 
 /* size bytes of zeroed, writable memory in the persistent arena (captured by

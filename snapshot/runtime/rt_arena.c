@@ -22,9 +22,12 @@
  *     the same memfd (the alias) at a kernel-chosen address that is never
  *     handed out.
  *   COMMITTED, persistent arena: anonymous PROT_READ|PROT_WRITE, zero-filled.
- *   FROZEN (frozen arena only): the alias is unmapped and the memfd sealed
- *     against writes, growth and shrinking, so not even mprotect can make the
- *     view writable again; lf_freeze returns NULL from then on.
+ *   FROZEN (frozen arena only): the alias is unmapped, the read-write
+ *     descriptor closed and the memfd sealed against writes, growth and
+ *     shrinking, so not even mprotect, pwrite or a descriptor reopened
+ *     through /proc can change it; lf_freeze returns NULL from then on.
+ *     lf_snapshot seals before it writes the dump; image mode seals as soon
+ *     as the image's frozen arena is in place (rt_image_load).
  *
  * Invariants:
  *   (1) Each arena's pages are committed as a prefix: [base, base+committed)
@@ -329,17 +332,27 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi))
 
 enum lf_status rt_arena_seal(void)
 {
+    enum lf_status s = LF_OK;
     rt_lock();
     if (!rt_sealed && rt_alias) {
         munmap(rt_alias, rt_alias_size);
         rt_alias = NULL;
         /* No writable mapping of the memfd is left, so F_SEAL_WRITE holds
-         * (it fails with EBUSY while one exists, e.g. in a forked child). */
-        (void)fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+         * (it fails with EBUSY while one exists, e.g. in a forked child).
+         * Sealed, the memfd refuses write and pwrite, also through a
+         * descriptor reopened from /proc/self/fd, and writable mappings. */
+        if (fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+            s = LF_ERR_IO;
+        /* The read-write descriptor has no use left: only the read-only
+         * one (which maps the view) stays open. */
+        if (rt_memfd_ro != rt_memfd) {
+            close(rt_memfd);
+            rt_memfd = rt_memfd_ro;
+        }
     }
     rt_sealed = 1;
     rt_unlock();
-    return LF_OK;
+    return s;
 }
 
 enum lf_status lf_seal(void) { return rt_arena_seal(); }

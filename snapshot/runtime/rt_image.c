@@ -13,6 +13,8 @@
  *                 resolve imports into the GOT, mprotect to R+X / R
  *             ──▶ arenas through rt_arena_map_fixed (frozen R, persistent
  *                 RW private), frozen-object index
+ *             ──▶ rt_arena_seal: no writable view or descriptor of the
+ *                 frozen arena is left while the image runs
  *
  * Invariants:
  *   (1) Segment bytes are copied from the buffer that was checksummed, so
@@ -356,6 +358,9 @@ static enum lf_status rt_img_check_self(const struct snap_image_info *info, char
     uint8_t id[SNAP_MAX_BUILD_ID];
     size_t n = rt_self_build_id(id, sizeof id);
     const struct snap_note_hdr *h = info->hdr;
+    if (h->build_id_len == 0) /* 0 bytes equal 0 bytes: a rebuilt interpreter would pass */
+        RT_IMG_FAIL(LF_ERR_MISMATCH, "the image records no interpreter build-id, so it cannot be checked; "
+                    "make it again with 'lineiform snapshot'");
     if (n != h->build_id_len || memcmp(id, h->build_id, n) != 0) {
         char want[2 * SNAP_MAX_BUILD_ID + 1], have[2 * SNAP_MAX_BUILD_ID + 1];
         rt_img_hex(want, sizeof want, h->build_id, h->build_id_len);
@@ -475,6 +480,11 @@ enum lf_status rt_image_load(const char *path, void **code, void **entry, void *
     if (s == LF_OK) s = rt_img_map_code(&info, sub, sizeof sub);
     if (s == LF_OK && (s = rt_img_map_arenas(&info, sub, sizeof sub)) != LF_OK)
         rt_img_unmap(&info, info.nloads); /* the arenas stay reserved, as before */
+    /* Frozen memory must stay frozen while the image runs: its compiled
+     * code has the values folded in, so a write would make the image and
+     * the heap disagree.  Nothing freezes in image mode. */
+    if (s == LF_OK && (s = rt_arena_seal()) != LF_OK)
+        snprintf(sub, sizeof sub, "cannot seal the frozen arena: %s", strerror(errno));
     if (s == LF_OK) {
         *code = (void *)(uintptr_t)info.hdr->entry_code;
         *entry = (void *)(uintptr_t)info.hdr->entry_closure;

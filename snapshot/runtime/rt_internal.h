@@ -71,8 +71,9 @@ enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t
 enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size,
                                int prot, int fd, uint64_t off);
 
-/* Seal the frozen arena: drop the writable alias, seal the memfd against
- * writes and growth; lf_freeze fails from then on. */
+/* Seal the frozen arena: drop the writable alias and the read-write
+ * descriptor, seal the memfd against writes and growth; lf_freeze fails
+ * from then on.  LF_ERR_IO (errno set) when the kernel refused the seals. */
 enum lf_status rt_arena_seal(void);
 
 /* Record an object [addr, addr+size) of the frozen arena, for the
@@ -96,6 +97,12 @@ uint64_t rt_self_load_base(void);
 /* Its GNU build-id from the PT_NOTE segment in memory; returns the length
  * (0 when it has none), copying at most cap bytes. */
 size_t rt_self_build_id(uint8_t *out, size_t cap);
+/* The GNU build-id of the ELF file open at fd (read with pread, so the
+ * file offset is untouched): its length (0 when the file has none, which
+ * lineiform refuses: nothing else tells a rebuilt interpreter from the
+ * one an image was made for), at most cap bytes copied; -1 when fd is not
+ * a readable 64-bit ELF file. */
+long rt_file_build_id(int fd, uint8_t *out, size_t cap);
 /* /proc/self/exe resolved; 0 on success. */
 int rt_self_path(char *out, size_t cap);
 
