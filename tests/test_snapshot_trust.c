@@ -24,6 +24,7 @@
 #include "snapshot/runtime/rt_internal.h"
 #include "snapshot/snap_image.h"
 #include "tests/tutil.h"
+#include "tests/tutil_probe.h"
 
 static char lineiform[4096];
 
@@ -32,31 +33,6 @@ static int setup(void **state)
     (void)state;
     snprintf(lineiform, sizeof lineiform, "%s", tu_build("lineiform"));
     return access(lineiform, X_OK);
-}
-
-/* Build testdata/probe/probe.c as name with cc and extra flags; the path
- * is kept per call (not in tu_fmt's rotating buffers). */
-static const char *build_probe(const char *name, const char *extra)
-{
-    static char bins[8][1024];
-    static unsigned next;
-    char *bin = bins[next++ % 8], *err = NULL;
-    snprintf(bin, sizeof bins[0], "%s/%s", tu_tmpdir(), name);
-    int rc = tu_run(tu_fmt("gcc -O2 -g %s -I'%s' -o '%s' '%s' '%s'", extra, tu_src("include"), bin,
-                           tu_src("testdata/probe/probe.c"), tu_build("liblineiform-rt.a")), NULL, &err);
-    if (rc != 0) fail_msg("building %s: %s", name, err);
-    free(err);
-    return bin;
-}
-
-static const char *script(const char *name, const char *text)
-{
-    static char paths[4][1024];
-    static unsigned next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", tu_tmpdir(), name);
-    assert_int_equal(tu_write_file(p, text, strlen(text)), 0);
-    return p;
 }
 
 /* snapshot; returns its status, stderr in *err (may be NULL) */
@@ -75,10 +51,10 @@ static void assert_one_line(const char *err)
 static void test_snapshot_refuses_an_interpreter_without_build_id(void **state)
 {
     (void)state;
-    const char *probe = build_probe("probe-noid", "-Wl,--build-id=none");
+    const char *probe = tu_probe("probe-noid", "-Wl,--build-id=none");
     const char *img = tu_fmt("%s/noid.img", tu_tmpdir());
     char *err = NULL;
-    assert_int_equal(snapshot(probe, script("n5.txt", "5\n"), img, &err), 2);
+    assert_int_equal(snapshot(probe, tu_script("n5.txt", "5\n"), img, &err), 2);
     assert_one_line(err);
     assert_non_null(strstr(err, "build-id"));
     assert_non_null(strstr(err, "probe-noid"));
@@ -91,12 +67,12 @@ static void test_snapshot_refuses_an_interpreter_without_build_id(void **state)
 static void test_run_refuses_an_interpreter_rebuilt_at_the_same_path(void **state)
 {
     (void)state;
-    const char *probe = build_probe("probe-re", "");
+    const char *probe = tu_probe("probe-re", "");
     const char *img = tu_fmt("%s/re.img", tu_tmpdir());
     char img_[1024], *out = NULL, *err = NULL;
     snprintf(img_, sizeof img_, "%s", img);
-    assert_int_equal(snapshot(probe, script("r7.txt", "7\n"), img_, NULL), 0);
-    build_probe("probe-re", "-DREBUILT=1 -O1");
+    assert_int_equal(snapshot(probe, tu_script("r7.txt", "7\n"), img_, NULL), 0);
+    tu_probe("probe-re", "-DREBUILT=1 -O1");
     assert_int_equal(tu_run(tu_fmt("'%s' run '%s'", lineiform, img_), &out, &err), 2);
     assert_string_equal(out, "");
     assert_one_line(err);
@@ -110,11 +86,11 @@ static void test_run_refuses_an_interpreter_rebuilt_at_the_same_path(void **stat
 static void test_run_does_not_start_another_program_at_the_interpreter_path(void **state)
 {
     (void)state;
-    const char *probe = build_probe("probe-swap", "");
+    const char *probe = tu_probe("probe-swap", "");
     char img[1024], mark[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/swap.img", tu_tmpdir());
     snprintf(mark, sizeof mark, "%s/swap.mark", tu_tmpdir());
-    assert_int_equal(snapshot(probe, script("s4.txt", "4\n"), img, NULL), 0);
+    assert_int_equal(snapshot(probe, tu_script("s4.txt", "4\n"), img, NULL), 0);
     const char *sh = tu_fmt("#!/bin/sh\ntouch '%s'\necho started\n", mark);
     assert_int_equal(tu_write_file(probe, sh, strlen(sh)), 0);
     assert_int_equal(tu_run(tu_fmt("chmod +x '%s'", probe), NULL, NULL), 0);
@@ -135,11 +111,11 @@ static void test_run_does_not_start_another_program_at_the_interpreter_path(void
 static void test_image_without_build_id_is_refused_by_run_and_loader(void **state)
 {
     (void)state;
-    const char *probe = build_probe("probe-zero", "");
+    const char *probe = tu_probe("probe-zero", "");
     char img[1024], bin[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/zero.img", tu_tmpdir());
     snprintf(bin, sizeof bin, "%s", probe);
-    assert_int_equal(snapshot(bin, script("z6.txt", "6\n"), img, NULL), 0);
+    assert_int_equal(snapshot(bin, tu_script("z6.txt", "6\n"), img, NULL), 0);
     size_t len;
     uint8_t *b = (uint8_t *)tu_read_file(img, &len);
     struct snap_image_info info;
@@ -152,7 +128,7 @@ static void test_image_without_build_id_is_refused_by_run_and_loader(void **stat
     memcpy(b + info.checksum_offset, &sum, 8);
     assert_int_equal(tu_write_file(img, b, len), 0);
     free(b);
-    build_probe("probe-zero", "-Wl,--build-id=none -DREBUILT=1 -O1");
+    tu_probe("probe-zero", "-Wl,--build-id=none -DREBUILT=1 -O1");
     assert_int_equal(tu_run(tu_fmt("'%s' run '%s'", lineiform, img), &out, &err), 2);
     assert_string_equal(out, "");
     assert_one_line(err);
@@ -173,10 +149,10 @@ static void test_image_without_build_id_is_refused_by_run_and_loader(void **stat
 static void test_image_mode_leaves_frozen_memory_unwritable(void **state)
 {
     (void)state;
-    const char *probe = build_probe("probe-seal", "");
+    const char *probe = tu_probe("probe-seal", "");
     char img[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/seal.img", tu_tmpdir());
-    assert_int_equal(snapshot(probe, script("s9.txt", "9\n"), img, NULL), 0);
+    assert_int_equal(snapshot(probe, tu_script("s9.txt", "9\n"), img, NULL), 0);
     int rc = tu_run(tu_fmt("PROBE_CHECK=1 '%s' run '%s'", lineiform, img), &out, &err);
     if (!strstr(out, "frozen: maps 0 fds 0 pwrite 0 mprotect 0 poke 1\n"))
         fail_msg("status %d, stdout '%s', stderr '%s'", rc, out, err);

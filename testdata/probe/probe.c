@@ -1,5 +1,5 @@
 /* probe.c -- a minimal closure interpreter that looks at its own process,
- * for the CLI hardening tests (tests/test_cli_trust.c, test_cli_signals.c).
+ * for the hardening tests (tests/test_snapshot_trust.c, test_cli_signals.c).
  * Built by the tests with cc against liblineiform-rt.a only, as an outside
  * author would.
  *
