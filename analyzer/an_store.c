@@ -13,14 +13,19 @@
  *   2. On any failure inside an_db_store the transaction is rolled back. */
 #include "analyzer/an_store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "analyzer/an_internal.h"
 
 struct an_db { sqlite3 *db; const char *path; };
+
+/* How long a writer or reader waits for another process's lock. */
+#define AN_BUSY_MS 60000
 
 static const char AN_SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS binaries(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
@@ -67,10 +72,34 @@ static const char AN_SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS segments_bin ON segments(binary_id);"
     "CREATE INDEX IF NOT EXISTS sections_bin ON sections(binary_id);";
 
+/* "PATH: what: cause".  sqlite says "disk I/O error" or "database or disk
+ * is full" for what the system call knew better (EFBIG past ulimit -f,
+ * ENOSPC, EACCES): its errno is named too.  A lock held by another process
+ * is "busy", after the wait AN_BUSY_MS allows. */
 static enum lf_status an_db_fail(struct an_db *db, char *err, size_t errlen, const char *what)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "%s: %s: %s", db->path, what, db->db ? sqlite3_errmsg(db->db) : "cannot open");
+    if (!err || !errlen) return LF_ERR_DB;
+    if (!db->db) {
+        snprintf(err, errlen, "%s: %s: cannot open", db->path, what);
+        return LF_ERR_DB;
+    }
+    int code = sqlite3_errcode(db->db), sys = sqlite3_system_errno(db->db);
+    struct rlimit rl;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        snprintf(err, errlen, "%s: database is busy: another process has held its lock for %d s; try again",
+                 db->path, AN_BUSY_MS / 1000);
+    } else if (sys && (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN ||
+                       code == SQLITE_READONLY || code == SQLITE_PERM)) {
+        snprintf(err, errlen, "%s: %s: %s (%s)", db->path, what, sqlite3_errmsg(db->db), strerror(sys));
+    } else if ((code == SQLITE_IOERR || code == SQLITE_FULL) && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+               rl.rlim_cur != RLIM_INFINITY) {
+        /* a write cut short at the limit returns a count, not EFBIG, and
+         * sqlite records no errno for it */
+        snprintf(err, errlen, "%s: %s: %s (File too large? the file size limit, ulimit -f, is %llu bytes)",
+                 db->path, what, sqlite3_errmsg(db->db), (unsigned long long)rl.rlim_cur);
+    } else {
+        snprintf(err, errlen, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
+    }
     return LF_ERR_DB;
 }
 
@@ -110,7 +139,7 @@ enum lf_status an_db_open(const char *path, int readonly, struct an_db **out, ch
     int fl = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     enum lf_status s = LF_OK;
     if (sqlite3_open_v2(path, &db->db, fl, NULL) != SQLITE_OK) s = an_db_fail(db, err, errlen, "cannot open database");
-    if (s == LF_OK) sqlite3_busy_timeout(db->db, 5000);
+    if (s == LF_OK) sqlite3_busy_timeout(db->db, AN_BUSY_MS);
     if (s == LF_OK && readonly && an_exec(db, "PRAGMA query_only=1")) s = an_db_fail(db, err, errlen, "cannot open");
     if (s == LF_OK && !readonly &&
         (an_exec(db, "PRAGMA journal_mode=DELETE") || an_exec(db, "PRAGMA synchronous=NORMAL") ||

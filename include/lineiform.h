@@ -107,8 +107,11 @@ enum lf_mode lf_mode(void);
  *   lineiform: write to frozen memory at 0x... (object frozen at 0x..., N bytes)
  * on stderr and aborts.  Works without lf_init; thread-safe.  Returns NULL
  * when obj is NULL (with size > 0), size exceeds 4 GiB, the arena (64 GiB)
- * is exhausted (its backing memfd counts against RLIMIT_FSIZE), or the
- * arena is sealed.  size 0 gives a distinct address. */
+ * is exhausted, the arena is sealed, or its backing memfd would pass the
+ * file size limit (RLIMIT_FSIZE, ulimit -f; the runtime then says so once
+ * on stderr); errno tells which: EINVAL, ENOMEM, EPERM, EFBIG.  An
+ * interpreter that reports the failure should print strerror(errno).
+ * size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
 /* Freeze size bytes that fill writes, for objects that must know their own

@@ -45,7 +45,12 @@ static long c_sum(const struct node *n, long x)
 static const struct node *mk(long (*code)(const struct node *, long), const struct node *a, long k)
 {
     struct node t = { code, a, k };
-    return lf_freeze(&t, sizeof t);
+    const struct node *n = lf_freeze(&t, sizeof t);
+    if (!n) {
+        fprintf(stderr, "probe: frozen arena exhausted\n");
+        exit(1);
+    }
+    return n;
 }
 
 static int is_frozen_memfd(const char *target) { return strstr(target, "lineiform-frozen") != NULL; }
@@ -128,6 +133,10 @@ int main(int argc, char **argv)
         for (volatile int spin = 1; spin;) {}
     }
     long *root = lf_alloc(sizeof *root);
+    if (!root) {
+        fprintf(stderr, "probe: persistent arena exhausted\n");
+        return 1;
+    }
     *root = atol(word);
     const struct node *entry = mk(c_sum, mk(c_leaf, NULL, 3), 0);
     lf_snapshot((void *)entry, root);
