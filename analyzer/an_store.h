@@ -20,6 +20,10 @@ struct an_db;
 
 #define AN_DB_SCHEMA_VERSION 1
 
+/* How long (ms) to wait for another process's lock on the database:
+ * $LINEIFORM_DB_TIMEOUT seconds when set, else 60 s. */
+int an_busy_ms(void);
+
 /* Open (creating the file and schema unless readonly).  err gets one line
  * naming the file and the problem. */
 enum lf_status an_db_open(const char *path, int readonly, struct an_db **out, char *err, size_t errlen);

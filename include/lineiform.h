@@ -107,8 +107,11 @@ enum lf_mode lf_mode(void);
  *   lineiform: write to frozen memory at 0x... (object frozen at 0x..., N bytes)
  * on stderr and aborts.  Works without lf_init; thread-safe.  Returns NULL
  * when obj is NULL (with size > 0), size exceeds 4 GiB, the arena (64 GiB)
- * is exhausted (its backing memfd counts against RLIMIT_FSIZE), or the
- * arena is sealed.  size 0 gives a distinct address. */
+ * is exhausted, the arena is sealed, or its backing memfd would pass the
+ * file size limit (RLIMIT_FSIZE, ulimit -f; the runtime then says so once
+ * on stderr); errno tells which: EINVAL, ENOMEM, EPERM, EFBIG.  An
+ * interpreter that reports the failure should print strerror(errno).
+ * size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
 /* Freeze size bytes that fill writes, for objects that must know their own
@@ -124,8 +127,10 @@ void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ct
 int lf_is_frozen(const void *p);
 
 /* Seal the frozen arena: from now on nothing, not even the runtime, can
- * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself; an
- * in-process user may seal once its program is built.  Idempotent. */
+ * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself, and
+ * so does lf_init in image mode (an interpreter freezes nothing while an
+ * image runs); an in-process user may seal once its program is built.
+ * Idempotent.  LF_ERR_IO when the kernel refused the memfd seals. */
 enum lf_status lf_seal(void);
 
 /* size bytes of zeroed, writable memory in the persistent arena (captured by

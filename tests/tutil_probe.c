@@ -1,0 +1,36 @@
+/* tutil_probe.c -- builds testdata/probe for the tests (tutil_probe.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/tutil.h"
+#include "tests/tutil_probe.h"
+
+const char *tu_probe(const char *name, const char *extra)
+{
+    static char bins[8][1024];
+    static unsigned next;
+    char *bin = bins[next++ % 8], *err = NULL;
+    snprintf(bin, sizeof bins[0], "%s/%s", tu_tmpdir(), name);
+    int rc = tu_run(tu_fmt("gcc -O2 -g %s -I'%s' -o '%s' '%s' '%s'", extra, tu_src("include"), bin,
+                           tu_src("testdata/probe/probe.c"), tu_build("liblineiform-rt.a")), NULL, &err);
+    if (rc != 0) fail_msg("building %s: %s", name, err);
+    free(err);
+    return bin;
+}
+
+const char *tu_script(const char *name, const char *text)
+{
+    static char paths[8][1024];
+    static unsigned next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", tu_tmpdir(), name);
+    if (tu_write_file(p, text, strlen(text)) != 0) fail_msg("cannot write %s", p);
+    return p;
+}
