@@ -611,16 +611,22 @@ const struct proto *funcbody(int line, int method, const char *name)
     return p;
 }
 
-/* The entry closure: runs the main chunk as a vararg function. */
-struct n_main { void *code; const struct proto *p; };
+/* The entry closure: runs the main chunk (a vararg function without
+ * arguments) in a frame of its own; its Lua closure is frozen with it. */
+struct n_main { void *code; const struct lclosure *cl; };
 static value run_main(nodep n_, struct frame *fr)
 {
     (void)fr;
     const struct n_main *self = (const struct n_main *)n_;
-    struct lclosure *cl = lalloc(sizeof *cl);
-    cl->type = T_LFUNC;
-    cl->p = self->p;
-    return call_lua(cl, NULL, 0);
+    const struct proto *p = self->cl->p;
+    value buf[sizeof(struct frame) / sizeof(value) + p->nslots];
+    struct frame *nf = (struct frame *)buf;
+    nf->cl = self->cl;
+    nf->va = NULL;
+    nf->nva = 0;
+    memset(nf->s, 0, p->nslots * sizeof(value));
+    if (EX(p->body, nf) == ST_RETURN) return nf->ret;
+    return NIL;
 }
 
 const void *compile_chunk(const char *src, size_t len)
@@ -637,8 +643,11 @@ const void *compile_chunk(const char *src, size_t len)
     close_params(f, p, 0);
     note_global_calls();
     struct n_main *m = snew(sizeof *m);
+    struct lclosure *cl = snew(sizeof *cl);
+    cl->type = T_LFUNC;
+    cl->p = p;
     m->code = (void *)run_main;
-    m->p = p;
+    m->cl = cl;
     FS = NULL;
     free(f);
     return stage_commit(m);

@@ -105,11 +105,10 @@ static void val(struct ex *e, nodep n)
 }
 
 /* A field access o.name / o[k]: desc names the object for error messages. */
-static void indexed(struct ex *e, nodep k, const struct lstr *kname)
+static void indexed(struct ex *e, nodep k, const struct lstr *kname, int line)
 {
     nodep o = access(e);
     const char *odesc = e->desc;
-    int line = LX->line;
     memset(e, 0, sizeof *e);
     e->kind = E_INDEX;
     e->o = o;
@@ -180,17 +179,19 @@ void suffixedexp(struct ex *e)
     for (;;) {
         switch (LX->tok) {
         case '.': {
+            int line = LX->line;
             lex_next(LX);
             check(TK_NAME);
             const struct lstr *k = kstr(LX->buf, LX->len);
             const char *fd = pstr("field '%s'", LX->buf);
             lex_next(LX);
-            indexed(e, mkk((value)(uintptr_t)k), k);
+            indexed(e, mkk((value)(uintptr_t)k), k, line);
             access(e);
             e->desc = fd;
             break;
         }
         case '[': {
+            int line = LX->line;
             lex_next(LX);
             struct ex k;
             expr(&k);
@@ -198,7 +199,7 @@ void suffixedexp(struct ex *e)
             const struct lstr *kn = NULL;
             nodep kn_ = access(&k);
             if (kn_->code == (void *)nc_k && ISSTR(((const struct n_k *)kn_)->k)) kn = STR(((const struct n_k *)kn_)->k);
-            indexed(e, kn_, kn);
+            indexed(e, kn_, kn, line);
             access(e);
             e->desc = kn ? pstr("field '%s'", kn->s) : NULL;
             break;

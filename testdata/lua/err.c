@@ -13,6 +13,7 @@
 
 struct handler *handler;
 int cur_line;
+const struct cfunc *cur_cf;
 char *stack_limit;
 
 _Noreturn void lexit(int status)

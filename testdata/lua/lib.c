@@ -13,8 +13,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* Called from Lua code, a function is named as the call site names it (the
+ * short name) with the call's position; called from a library function
+ * (pcall(string.rep)), by its qualified name and without a position, as
+ * lua5.4 does. */
 _Noreturn void argerror(int i, const char *fn, const char *msg)
 {
+    if (cur_line == 0 && cur_cf) fn = cur_cf->name;
     lerror(cur_line, "bad argument #%d to '%s' (%s)", i, fn, msg);
 }
 
@@ -107,7 +112,7 @@ static value l_error(value *a, int n)
 {
     value v = n ? a[0] : NIL;
     int64_t level = optint(a, n, 2, "error", 1);
-    if (ISSTR(v) && level > 0) {
+    if (ISSTR(v) && level > 0 && cur_line > 0) {
         const struct lstr *s = STR(v);
         char *buf = malloc(s->len + 64);
         int k = snprintf(buf, 64, "%s:%d: ", R->file, cur_line);
@@ -126,8 +131,8 @@ static value l_assert(value *a, int n)
         memcpy(rbuf + 1, a + 1, (n - 1) * sizeof(value));
         return a[0];
     }
-    if (n >= 2) lthrow(a[1]);
-    lerror(0, "assertion failed!");
+    value msg = n >= 2 ? a[1] : mkcstr("assertion failed!");
+    return l_error(&msg, 1);
 }
 
 static value l_pcall(value *a, int n)
@@ -137,9 +142,10 @@ static value l_pcall(value *a, int n)
     h.prev = handler;
     char *limit = stack_limit;
     int line = cur_line;
+    const struct cfunc *cf = cur_cf;
     handler = &h;
     if (setjmp(h.jb) == 0) {
-        value r = lcall(a[0], a + 1, n - 1, cur_line);
+        value r = lcall(a[0], a + 1, n - 1, 0);
         handler = h.prev;
         int m = nres;
         if (m >= RBUF_MAX) m = RBUF_MAX - 1;
@@ -151,6 +157,7 @@ static value l_pcall(value *a, int n)
     handler = h.prev;
     stack_limit = limit;
     cur_line = line;
+    cur_cf = cf;
     rbuf[1] = h.err;
     nres = 2;
     return VFALSE;
@@ -234,7 +241,7 @@ static value l_setmetatable(value *a, int n)
 static value l_getmetatable(value *a, int n)
 {
     value o = argany(a, n, 1, "getmetatable");
-    if (ISSTR(o)) RET1(NIL);
+    if (ISSTR(o)) RET1((value)(uintptr_t)R->strmeta);
     RET1(ISTAB(o) && TAB(o)->meta ? (value)(uintptr_t)TAB(o)->meta : NIL);
 }
 
@@ -425,8 +432,11 @@ static value l_write(value *a, int n)
 {
     for (int i = 0; i < n; i++) {
         if (!ISSTR(a[i]) && !isnum(a[i])) typeerror(i + 1, "write", "string", a, n);
-        const struct lstr *s = STR(tostr(a[i]));
-        fwrite(s->s, 1, s->len, stdout);
+        if (ISDBL(a[i])) printf("%.14g", dblv(a[i]));
+        else {
+            const struct lstr *s = STR(tostr(a[i]));
+            fwrite(s->s, 1, s->len, stdout);
+        }
     }
     RET0();
 }
@@ -443,15 +453,24 @@ static value l_exit(value *a, int n)
     lexit(st);
 }
 
+static const char *libname = "";
+
+/* t.name = f, f's qualified name "lib.name" (libname). */
 void reg(struct table *t, const char *name, cfn f)
 {
-    tset(t, mkcstr(name), cfunc_new(f, name), 0);
+    char q[64];
+    snprintf(q, sizeof q, "%s%s%s", libname, *libname ? "." : "", name);
+    size_t n = strlen(q);
+    char *s = lalloc_atomic(n + 1);
+    memcpy(s, q, n + 1);
+    tset(t, mkcstr(name), cfunc_new(f, s), 0);
 }
 
 static struct table *lib(const char *name)
 {
     struct table *t = newtable(0, 16);
     tset(R->G, mkcstr(name), (value)(uintptr_t)t, 0);
+    libname = name;
     return t;
 }
 
@@ -501,4 +520,6 @@ void lib_init(void)
     reg(os, "exit", l_exit);
     R->strlib = lib("string");
     strlib_init(R->strlib);
+    R->strmeta = newtable(0, 2);
+    tset(R->strmeta, mkcstr("__index"), (value)(uintptr_t)R->strlib, 0);
 }

@@ -126,6 +126,7 @@ extern int nres;
 struct lroots {
     struct table *G;
     struct table *strlib;       /* the string library: strings' __index */
+    struct table *strmeta;      /* strings' metatable */
     const char *file;
     struct lstr *mm[17];        /* metamethod names, enum mm order */
     value next_fn, ipairs_aux;  /* recognized by generic for */
@@ -166,7 +167,8 @@ extern char *stack_limit;
 #include <setjmp.h>
 struct handler { jmp_buf jb; struct handler *prev; value err; };
 extern struct handler *handler;
-extern int cur_line;            /* line of the latest call into C */
+extern int cur_line;            /* line of the latest call into C, 0 from C */
+extern const struct cfunc *cur_cf; /* the library function running */
 _Noreturn void lerror(int line, const char *fmt, ...);
 _Noreturn void lthrow(value v);
 _Noreturn void lexit(int status);

@@ -248,8 +248,8 @@ void tsetint(struct table *t, int64_t k, value v)
 void tset(struct table *t, value k, value v, int line)
 {
     if (ISSINT(k)) { tsetint(t, sint(k), v); return; }
-    if (k == NIL) lerror(line, "index is nil");
-    if (ISDBL(k) && dblv(k) != dblv(k)) lerror(line, "index is NaN");
+    if (k == NIL) lerror(line, "table index is nil");
+    if (ISDBL(k) && dblv(k) != dblv(k)) lerror(line, "table index is NaN");
     k = normkey(k);
     if (ISSINT(k)) { tsetint(t, sint(k), v); return; }
     struct hnode *n = hfind(t, k);
@@ -336,7 +336,7 @@ value tostr(value v)
     if (v == VTRUE) return mkcstr("true");
     if (v == VFALSE) return mkcstr("false");
     const char *t = typename_of(v);
-    if (OBJ(v)->type == T_CFUNC) snprintf(buf, sizeof buf, "builtin: %p", (void *)(uintptr_t)v);
+    if (OBJ(v)->type == T_CFUNC) snprintf(buf, sizeof buf, "function: builtin: %p", (void *)(uintptr_t)v);
     else snprintf(buf, sizeof buf, "%s: %p", t, (void *)(uintptr_t)v);
     return mkcstr(buf);
 }

@@ -322,9 +322,12 @@ value lcall(value f, value *args, int n, int line)
         if (t == T_LFUNC) return call_lua((const struct lclosure *)(uintptr_t)f, args, n);
         if (t == T_CFUNC) {
             int save = cur_line;
+            const struct cfunc *scf = cur_cf;
             cur_line = line;
-            value r = ((const struct cfunc *)(uintptr_t)f)->fn(args, n);
+            cur_cf = (const struct cfunc *)(uintptr_t)f;
+            value r = cur_cf->fn(args, n);
             cur_line = save;
+            cur_cf = scf;
             return r;
         }
     }

@@ -164,8 +164,8 @@ int sc_repeat(nodep n_, struct frame *fr)
 
 static int fornum_float(const struct s_fornum *self, struct frame *fr, value a, value b, value c)
 {
-    if (!isnum(b)) lerror(self->line, "'for' limit must be a number");
-    if (!isnum(c)) lerror(self->line, "'for' step must be a number");
+    if (!isnum(b)) lerror(self->line, "bad 'for' limit (number expected, got %s)", typename_of(b));
+    if (!isnum(c)) lerror(self->line, "bad 'for' step (number expected, got %s)", typename_of(c));
     double i = numv(a), lim = numv(b), step = numv(c);
     if (step == 0) lerror(self->line, "'for' step is zero");
     for (; step > 0 ? i <= lim : i >= lim; i += step) {
@@ -180,7 +180,7 @@ int sc_fornum(nodep n_, struct frame *fr)
 {
     N(s_fornum);
     value a = EV(self->a, fr), b = EV(self->b, fr), c = self->c ? EV(self->c, fr) : intv(1);
-    if (!isnum(a)) lerror(self->line, "'for' initial value must be a number");
+    if (!isnum(a)) lerror(self->line, "bad 'for' initial value (number expected, got %s)", typename_of(a));
     if (!isint(a) || !isint(c)) return fornum_float(self, fr, a, b, c);
     int64_t i = ival(a), step = ival(c), lim;
     if (step == 0) lerror(self->line, "'for' step is zero");
@@ -190,7 +190,7 @@ int sc_fornum(nodep n_, struct frame *fr)
         if (d != d) return ST_NORMAL;
         d = step > 0 ? floor(d) : ceil(d);
         lim = d >= 9223372036854775808.0 ? INT64_MAX : d < -9223372036854775808.0 ? INT64_MIN : (int64_t)d;
-    } else lerror(self->line, "'for' limit must be a number");
+    } else lerror(self->line, "bad 'for' limit (number expected, got %s)", typename_of(b));
     if (step > 0 ? i > lim : i < lim) return ST_NORMAL;
     /* The iteration count, computed once: no overflow at the range ends. */
     uint64_t count = step > 0 ? ((uint64_t)lim - (uint64_t)i) / (uint64_t)step
