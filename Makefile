@@ -85,6 +85,7 @@ include lifter/module.mk
 include snapshot/module.mk
 include cmd/module.mk
 include testdata/lisp/module.mk
+include testdata/lua/module.mk
 include tests/module.mk
 include bench/module.mk
 

@@ -61,7 +61,8 @@ static void snap_usage(FILE *f)
                "and optimizes the entry closure with the frozen heap as constants, and writes\n"
                "IMAGE, which 'lineiform run IMAGE' runs.\n\n"
                "  -o IMAGE      the image to write (atomically; nothing on failure)\n"
-               "  --interp BIN  the interpreter (default: the bundled Scheme interpreter)\n"
+               "  --interp BIN  the interpreter (default: the bundled Lua interpreter for a\n"
+               "                .lua SCRIPT, else the bundled Scheme interpreter)\n"
                "  --db PATH     metadata database the interpreter is analyzed into unless it\n"
                "                holds this build already (default $LINEIFORM_DB, else\n"
                "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
@@ -76,12 +77,17 @@ static void snap_usage(FILE *f)
                "  -q            no summary\n", LIFT_AOT_MAX_OBJS);
 }
 
-/* <dir of lineiform-snapshot>/bin/lisp in the build tree; when installed,
- * lineiform-snapshot and lisp are both in <prefix>/libexec/lineiform/. */
-static const char *snap_default_interp(char *buf, size_t len)
+/* The bundled interpreter for SCRIPT: the Lua one for a .lua script, else
+ * the Scheme one; <dir of lineiform-snapshot>/bin/NAME in the build tree;
+ * when installed, lineiform-snapshot and the interpreters are all in
+ * <prefix>/libexec/lineiform/. */
+static const char *snap_default_interp(const char *script, char *buf, size_t len)
 {
-    static const char *const where[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
-    return cli_find_beside_self(where, buf, len);
+    static const char *const lisp[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
+    static const char *const lua[] = { "bin/lua", "lua", "../libexec/lineiform/lua", NULL };
+    size_t n = strlen(script);
+    int is_lua = n > 4 && !strcmp(script + n - 4, ".lua");
+    return cli_find_beside_self(is_lua ? lua : lisp, buf, len);
 }
 
 /* An interpreter without a GNU build-id is refused: the image records the
@@ -150,7 +156,7 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         cli_error("snapshot: %s (try 'lineiform snapshot --help')", !o->script ? "no SCRIPT" : "no -o IMAGE");
         return CLI_EXIT_USAGE;
     }
-    if (!o->interp && !(o->interp = snap_default_interp(o->interp_buf, sizeof o->interp_buf))) {
+    if (!o->interp && !(o->interp = snap_default_interp(o->script, o->interp_buf, sizeof o->interp_buf))) {
         cli_error("snapshot: no bundled interpreter next to lineiform; name one with --interp BIN");
         return CLI_EXIT_USAGE;
     }
