@@ -79,6 +79,9 @@ struct an_func {
     int is_plt;
     const char *plt_target; /* for PLT stubs: the symbol called ("memcpy") */
     uint64_t parent_addr;   /* for a compiler-split part (foo.cold): foo; else 0 */
+    int split;              /* its FDE starts inside an established frame: a part
+                               another function jumps into (joins that
+                               function's ranges), not an entry */
     /* DWARF prototype (has_proto = 0: unknown, the rest is zero) */
     int has_proto, variadic, noreturn;
     int nparams;
@@ -88,7 +91,12 @@ struct an_func {
     unsigned n_blocks, n_edges, n_insns, n_loops, n_indirect;
     int liftable;              /* 1 every reachable instruction is in x86_forms.def */
     uint64_t unsupported_addr; /* first unsupported instruction, 0 if none */
-    const char *unsupported_text; /* its Intel syntax, NULL if none */
+    const char *unsupported_text; /* its Intel syntax, NULL if none; else the
+                                     incomplete reason when there is one */
+    const char *incomplete;    /* "incomplete: <why>" when reachable code was
+                                  not all recovered (a jump table not read),
+                                  NULL when complete; such a function is not
+                                  liftable */
     const struct an_cfg *cfg;  /* NULL under AN_OPEN_NO_CFG */
 };
 
