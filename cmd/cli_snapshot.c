@@ -21,7 +21,7 @@
 #include "analyzer/an_store.h"
 #include "analyzer/analyzer.h"
 #include "cmd/cli.h"
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "snapshot/runtime/rt_internal.h"
 #include "snapshot/snap_dump.h"
 #include "snapshot/snap_image.h"

@@ -2,11 +2,16 @@
  * path shares.
  *
  *   (fn, env) --decode--> x86 insns --lift--> LLVM IR --partial-eval-->
- *      |         lift_decode.c      sem_*.c      lift_block.c (fixpoint,
- *      |                                         constants, stack slots,
- *      |                                         lift_call.c inline/specialize)
- *      +--> LLVM opt (default<O2>) --emit--> JIT (lift_jit.c) or ELF object
- *                lift_jit.c                  (lift_aot.c)
+ *      |      sem/lift_decode.c   sem/sem_*.c   pe/lift_block.c (fixpoint,
+ *      |                                         pe/lift_astate.c states,
+ *      |                                         pe/lift_call.c inline/specialize)
+ *      +--> LLVM opt (default<O2>) --passes--> --emit--> JIT or ELF object
+ *           codegen/lift_jit.c    passes/lift_*.c      codegen/lift_aot.c
+ *
+ * Folders follow the pipeline: sem/ (instruction semantics), pe/ (the
+ * partial evaluator), passes/ (IR passes after lifting: fast exits,
+ * result forwarding, calling conventions, facts), codegen/ (LLVM set-up,
+ * optimization, JIT and ahead-of-time objects).
  *
  * lift_mod_run lifts the root specialization and every specialization it
  * calls (the memo table grows while lifting); a specialization that cannot

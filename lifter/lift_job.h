@@ -213,6 +213,23 @@ struct lift_mod {
 /* lift_block.c */
 enum lf_status lift_job_run(struct lift_job *j);
 void lift_job_release(struct lift_job *j);     /* its arrays, not j */
+
+/* A temporary state with room for every slot. */
+#define ASTATE_TMP(name)                                          \
+    struct lift_aslot name##_slots[LIFT_MAX_SLOTS];               \
+    struct lift_astate name = { .slot = name##_slots, .capslot = LIFT_MAX_SLOTS }
+
+/* pe/lift_astate.c: abstract values and block entry states. */
+int lift_aval_eq(struct lift_aval a, struct lift_aval b);
+void lift_astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask);
+void lift_astate_refine(struct lift_ctx *c, struct lift_astate *s, int val);
+void lift_join_escapes(struct lift_ctx *c, const struct lift_blk *b, const struct lift_astate *s);
+void lift_astate_copy(struct lift_astate *d, const struct lift_astate *s);
+int lift_astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift_astate *s);
+
+/* pe/lift_phis.c: tidy an emitted function before optimization. */
+void lift_job_phis(LLVMValueRef fn);
+void lift_job_sweep(LLVMValueRef fn, LLVMValueRef keep);
 int lift_code_ok(const struct lift_mod *m, uint64_t pc);
 LLVMValueRef lift_opaque(struct lift_ctx *c, LLVMTypeRef t);
 

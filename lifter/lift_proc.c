@@ -15,7 +15,7 @@
  *      (an_binary is immutable after an_open). */
 #define _GNU_SOURCE
 #include "lifter/lift_proc.h"
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 
 #include <dlfcn.h>
 #include <elf.h>

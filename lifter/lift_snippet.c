@@ -7,7 +7,7 @@
  * them back, and memory operands address real memory.  So the semantics
  * under test are exactly the ones lf_optimize uses. */
 #include "lifter/lift_job.h"
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_snippet.h"
 
 #include <pthread.h>

@@ -1,8 +1,8 @@
 # snapshot/: image writer, heap-dump and image readers used by the CLI -> libsnapshot.a
-# snap_lift_none.c stands in for lift_aot_compile until a lifter/*.c defines it;
+# snap_lift_none.c stands in for lift_aot_compile until a lifter/ source defines it;
 # the stamp named after the choice rebuilds the archive when the choice flips.
 SNAP_SRCS := $(wildcard snapshot/*.c)
-SNAP_LIFT := $(if $(shell grep -ls '^enum lf_status lift_aot_compile' lifter/*.c 2>/dev/null),lifter,none)
+SNAP_LIFT := $(if $(shell grep -ls '^enum lf_status lift_aot_compile' lifter/*.c lifter/*/*.c 2>/dev/null),lifter,none)
 ifeq ($(SNAP_LIFT),lifter)
 SNAP_SRCS := $(filter-out snapshot/snap_lift_none.c,$(SNAP_SRCS))
 endif

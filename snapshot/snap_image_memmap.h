@@ -1,11 +1,11 @@
 /* snap_image_memmap.h -- guest memory of a snapshot for the lifter: the
  * interpreter's ELF segments at their run-time addresses plus the heap
- * dump's arenas, as struct lift_memmap ranges (see lifter/lift_aot.h).
+ * dump's arenas, as struct lift_memmap ranges (see lifter/codegen/lift_aot.h).
  * Owned resources: the interpreter's file bytes (snap_interp_close). */
 #ifndef SNAP_IMAGE_MEMMAP_H
 #define SNAP_IMAGE_MEMMAP_H
 
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "snapshot/snap_dump.h"
 
 #define SNAP_MAX_MAPS 32

@@ -5,7 +5,7 @@
  * snapshot/module.mk leaves this file out as soon as a file in lifter/ defines
  * lift_aot_compile (a weak definition would keep the linker from pulling
  * the real one out of liblifter.a, so the choice is made at build time). */
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -478,7 +478,7 @@ static void test_compiled_fib_keeps_a_run_time_sized_frame_out(void **state)
 }
 
 /* fib's leaf (n < 2) is its specialization's early return: it is inlined
- * at each call (lifter/lift_fast.c), so a leaf costs no call. */
+ * at each call (lifter/passes/lift_fast.c), so a leaf costs no call. */
 static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
 {
     (void)state;
@@ -494,7 +494,7 @@ static void test_compiled_fib_returns_its_leaves_without_a_call(void **state)
 
 /* tak's leaf (y >= x) lies past its body loop's header, seven blocks
  * from its specialization's entry: within the fast region's limits
- * (lifter/lift_fast.c), so it is inlined at the calls too (1 fast exit
+ * (lifter/passes/lift_fast.c), so it is inlined at the calls too (1 fast exit
  * with 6 blocks at most, 4 with 10). */
 static void test_compiled_tak_returns_its_leaves_without_a_call(void **state)
 {
@@ -527,7 +527,7 @@ static int prologue_pushes(const uint8_t *code, size_t len)
  * frame address of an earlier callee: forgotten when a call pushes its
  * return address (lift_slots_dead_below), it no longer makes the windows
  * escape (18 window calls before, 54 after).  The words come back
- * unchanged, so the callers use their own (lifter/lift_retfwd.c). */
+ * unchanged, so the callers use their own (lifter/passes/lift_retfwd.c). */
 static void test_compiled_ack_passes_frame_windows_it_gets_back(void **state)
 {
     (void)state;
@@ -537,7 +537,7 @@ static void test_compiled_ack_passes_frame_windows_it_gets_back(void **state)
     assert_true(summary_count(sum, "frame windows") >= 40);
     assert_true(summary_count(sum, "results") > 0);
     /* Its call node calls itself: under the GHC convention it saves no
-     * register on entry (lifter/lift_cc.c); six pushes under the C one. */
+     * register on entry (lifter/passes/lift_cc.c); six pushes under the C one. */
     assert_true(summary_count(sum, "recursion") >= 1);
     int bare = 0;
     for (size_t k = 0; k < im.nfn; k++)

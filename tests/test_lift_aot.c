@@ -12,7 +12,7 @@
 #include <string.h>
 #include <Zydis/Zydis.h>
 
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_proc.h"
 #include "tests/tutil.h"
 

@@ -1,5 +1,5 @@
 /* test_lift_cc.c -- recursion without callee-saved registers
- * (lifter/lift_cc.c): a specialization that calls itself gets LLVM's GHC
+ * (lifter/passes/lift_cc.c): a specialization that calls itself gets LLVM's GHC
  * convention and still computes what the original does; one called from a
  * function that addresses its frame through rbp (a VLA) keeps the C
  * convention, since the GHC callee would not preserve that rbp.

@@ -1,4 +1,4 @@
-/* test_lift_facts.c -- lift_thread_by_bit (lifter/lift_facts.c): an edge on
+/* test_lift_facts.c -- lift_thread_by_bit (lifter/passes/lift_facts.c): an edge on
  * which a branch proved a value's low bit set goes past the switch that
  * compares that value with even markers only, straight to the switch's
  * default; not when a case is odd, nor when the bit test does not cover

@@ -1,4 +1,4 @@
-/* test_lift_fast.c -- fast exits (lifter/lift_fast.c): a specialization
+/* test_lift_fast.c -- fast exits (lifter/passes/lift_fast.c): a specialization
  * whose entry returns early through code without side effects gets that
  * early return inlined at its calls, its recursion included; one whose
  * entry has a side effect does not (running the entry twice, once inline
@@ -43,7 +43,7 @@ static void test_early_return_is_inlined_at_its_calls(void **state)
     leaf_fn o = specialize_leaf((void *)f_fib, 2, &e);
     assert_true(lf_last_report()->fast_exits >= 1);
     /* rfib's specialization is small: its first call of itself is
-     * inlined once (lifter/lift_block.c LIFT_UNROLL_BLOCKS). */
+     * inlined once (lifter/pe/lift_block.c LIFT_UNROLL_BLOCKS). */
     assert_int_equal(lf_last_report()->unrolled, 1);
     for (long n = -3; n <= 22; n++) assert_int_equal(o(e, n), f_fib(e, n));
 }

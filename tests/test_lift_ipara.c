@@ -1,5 +1,5 @@
 /* test_lift_ipara.c -- a call leaves the scratch registers its callee never
- * writes as they were (lifter/lift_live.c lift_call_keeps): gcc keeps a
+ * writes as they were (lifter/pe/lift_live.c lift_call_keeps): gcc keeps a
  * caller's values in them across a call of a function of the same unit
  * (-fipa-ra, on at -O2), here n in rdx across rtrib and a VLA's addresses
  * in r8-r10 across leafn.  Built by clang the same functions keep nothing

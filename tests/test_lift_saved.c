@@ -1,5 +1,5 @@
 /* test_lift_saved.c -- a function's saved registers are no object a
- * pointer to one of its locals reaches (lifter/lift_frame.c, invariant 9):
+ * pointer to one of its locals reaches (lifter/pe/lift_frame.c, invariant 9):
  * when a local buffer escapes to a native call, the registers its prologue
  * pushed stay out of the escaped range, so their slots move to the private
  * frame (registers after SROA) and their pops stay forwarded.  Functions

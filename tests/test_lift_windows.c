@@ -167,7 +167,7 @@ static void test_window_fib_computes_what_the_closure_does(void **state)
 }
 
 /* n_fibr only reads its window: the words its specialization returns are
- * its callers' own arguments, forwarded to them (lifter/lift_retfwd.c). */
+ * its callers' own arguments, forwarded to them (lifter/passes/lift_retfwd.c). */
 static void test_window_words_returned_unchanged_are_forwarded(void **state)
 {
     (void)state;

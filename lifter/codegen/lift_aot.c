@@ -19,7 +19,7 @@
  *      Split, every function is a hidden global (the objects call one
  *      another); whole, only the entry is.
  *   2. Nothing here reads the snapshot's memory except through in->maps. */
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_proc.h"
 
 #include <gelf.h>

@@ -139,200 +139,6 @@ static int blk_new(struct lift_job *j, uint64_t pc, int ctx, int var, int poly)
     return k;
 }
 
-/* -- Abstract values ------------------------------------------------------------------ */
-
-static struct lift_aval aval_of(const struct lift_ctx *c, LLVMValueRef v)
-{
-    struct lift_aval a = { LIFT_AK_UNKNOWN, 0, NULL };
-    int64_t off;
-    LLVMValueRef k;
-    if (LLVMIsAConstantInt(v)) a.kind = LIFT_AK_CONST, a.k = v;
-    else if (lift_stack_off(c, v, &off)) a.kind = LIFT_AK_STACK, a.off = off;
-    else if (lift_stack_shr(c, v, &off, &k)) a.kind = LIFT_AK_SHR, a.off = off, a.k = k;
-    return a;
-}
-
-static int aval_eq(struct lift_aval a, struct lift_aval b)
-{
-    if (a.kind != b.kind) return 0;
-    if (a.kind == LIFT_AK_CONST) return a.k == b.k;
-    if (a.kind == LIFT_AK_STACK || a.kind == LIFT_AK_TAINT) return a.off == b.off;
-    if (a.kind == LIFT_AK_SHR) return a.off == b.off && a.k == b.k;
-    return 1;
-}
-
-/* Join b into *a; 1 when *a changed. */
-static int aval_join(struct lift_aval *a, struct lift_aval b)
-{
-    if (a->kind == LIFT_AK_BOTTOM) { *a = b; return 1; }
-    if (aval_eq(*a, b) || a->kind == LIFT_AK_UNKNOWN) return 0;
-    *a = (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
-    return 1;
-}
-
-static void astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
-{
-    for (int k = 0; k < 16; k++) s->gpr[k] = aval_of(c, c->gpr[k]), s->xmm[k] = aval_of(c, c->xmm[k]);
-    lift_flags_materialize(c, fmask);
-    for (int f = 0; f < LIFT_NFLAGS; f++)
-        s->flag[f] = (fmask >> f) & 1 ? aval_of(c, c->flag[f].v)
-                                      : (struct lift_aval){ LIFT_AK_UNKNOWN, 0, NULL };
-    s->ngslot = c->ngslot;
-    memcpy(s->gslot, c->gslot, sizeof c->gslot[0] * (size_t)c->ngslot);
-    s->nslot = 0;
-    for (int k = 0; k < c->nslot; k++) {
-        struct lift_aval v = c->slot[k].v ? aval_of(c, c->slot[k].v)
-                                          : (struct lift_aval){ LIFT_AK_TAINT, c->slot[k].taint, NULL };
-        if (v.kind == LIFT_AK_UNKNOWN) continue;
-        s->slot[s->nslot++] = (struct lift_aslot){ c->slot[k].off, c->slot[k].bits, v, c->slot[k].priv };
-    }
-}
-
-/* The exit state along a split's edge: values that become constant once
- * the split condition is val. */
-static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val)
-{
-    LLVMValueRef cond = c->term.cond;
-    uint64_t k;
-    for (int r = 0; r < 16; r++)
-        if (s->gpr[r].kind == LIFT_AK_UNKNOWN && lift_eval(c, c->gpr[r], cond, val, &k))
-            s->gpr[r] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 64, k) };
-    for (int f = 0; f < LIFT_NFLAGS; f++)
-        if (s->flag[f].kind == LIFT_AK_UNKNOWN && c->flag[f].v && lift_eval(c, c->flag[f].v, cond, val, &k))
-            s->flag[f] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 1, k) };
-    for (int q = 0; q < c->nslot && s->nslot < LIFT_MAX_SLOTS; q++) {
-        const struct lift_slot *sl = &c->slot[q];
-        if (!sl->v || sl->bits > 64 || aval_of(c, sl->v).kind != LIFT_AK_UNKNOWN) continue;
-        if (lift_eval(c, sl->v, cond, val, &k))
-            s->slot[s->nslot++] = (struct lift_aslot){ sl->off, sl->bits,
-                { LIFT_AK_CONST, 0, lift_const(c, sl->bits, k) }, sl->priv };
-    }
-}
-
-/* A stack address that a join turns into an unknown register (it merges
- * with something else) becomes a pointer the lifter cannot follow: the
- * frame bytes it reaches escape.  rsp is exempt (an unknown rsp refuses
- * the lift where it matters).  Slots are astate_join's. */
-static void join_escapes(struct lift_ctx *c, const struct lift_blk *b, const struct lift_astate *s)
-{
-    if (!b->seen || c->job->snippet) return;
-    for (int r = 0; r < 16; r++) {
-        struct lift_aval a = b->in.gpr[r], e = s->gpr[r];
-        if (r == 4 || aval_eq(a, e)) continue;
-        if (e.kind == LIFT_AK_STACK || e.kind == LIFT_AK_SHR) lift_note_escape(c, lift_stack_addr(c, e.off));
-        if (a.kind == LIFT_AK_STACK || a.kind == LIFT_AK_SHR) lift_note_escape(c, lift_stack_addr(c, a.off));
-    }
-}
-
-static int slot_ptr(const struct lift_aslot *a, int64_t *k)
-{
-    if (a->v.kind != LIFT_AK_STACK && a->v.kind != LIFT_AK_TAINT) return 0;
-    *k = a->v.off;
-    return 1;
-}
-
-static const struct lift_aslot *slot_at(const struct lift_astate *s, int64_t off)
-{
-    for (int q = 0; q < s->nslot; q++)
-        if (s->slot[q].off == off) return &s->slot[q];
-    return NULL;
-}
-
-static int aslot_eq(const struct lift_aslot *a, const struct lift_aslot *b)
-{
-    return a->off == b->off && a->bits == b->bits && aval_eq(a->v, b->v) && a->priv == b->priv;
-}
-
-/* A temporary state with room for every slot. */
-#define ASTATE_TMP(name)                                          \
-    struct lift_aslot name##_slots[LIFT_MAX_SLOTS];               \
-    struct lift_astate name = { .slot = name##_slots, .capslot = LIFT_MAX_SLOTS }
-
-/* Room for n slots in a block's state. */
-static void astate_room(struct lift_astate *d, int n)
-{
-    if (n <= d->capslot) return;
-    int cap = d->capslot ? 2 * d->capslot : 8;
-    while (cap < n) cap *= 2;
-    if (cap > LIFT_MAX_SLOTS) cap = LIFT_MAX_SLOTS;
-    d->slot = realloc(d->slot, sizeof *d->slot * (size_t)cap);
-    LF_ASSERT(d->slot, "out of memory");
-    d->capslot = cap;
-}
-
-/* *d = *s, copying only the slots in use. */
-static void astate_copy(struct lift_astate *d, const struct lift_astate *s)
-{
-    astate_room(d, s->nslot);
-    memcpy(d->gpr, s->gpr, sizeof d->gpr);
-    memcpy(d->xmm, s->xmm, sizeof d->xmm);
-    memcpy(d->flag, s->flag, sizeof d->flag);
-    d->nslot = s->nslot;
-    memcpy(d->slot, s->slot, sizeof d->slot[0] * (size_t)s->nslot);
-    d->ngslot = s->ngslot;
-    memcpy(d->gslot, s->gslot, sizeof d->gslot[0] * (size_t)s->ngslot);
-}
-
-/* Join s into b's entry state; 1 when it changed.  A slot both sides agree
- * on stays; one where a side holds a stack address becomes a taint of it
- * (lift_slot.taint: it escapes only if loaded); two different stack
- * addresses escape.  Bytes far below both rsps belong to returned callees
- * and are forgotten, as are escaped bytes (what a store put there escaped
- * with the store). */
-static int astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift_astate *s)
-{
-    if (!b->seen) { astate_copy(&b->in, s); b->seen = 1; return 1; }
-    int ch = 0;
-    for (int k = 0; k < 16; k++) ch |= aval_join(&b->in.gpr[k], s->gpr[k]) | aval_join(&b->in.xmm[k], s->xmm[k]);
-    for (int f = 0; f < LIFT_NFLAGS; f++) ch |= aval_join(&b->in.flag[f], s->flag[f]);
-    int ng = 0;
-    for (int k = 0; k < b->in.ngslot; k++) {
-        int keep = 0;
-        for (int q = 0; q < s->ngslot && !keep; q++)
-            keep = s->gslot[q].addr == b->in.gslot[k].addr && s->gslot[q].bits == b->in.gslot[k].bits &&
-                   s->gslot[q].v == b->in.gslot[k].v;
-        if (keep) b->in.gslot[ng++] = b->in.gslot[k];
-    }
-    ch |= ng != b->in.ngslot;
-    b->in.ngslot = ng;
-    int64_t low = INT64_MIN;
-    if (b->in.gpr[4].kind == LIFT_AK_STACK && s->gpr[4].kind == LIFT_AK_STACK)
-        low = b->in.gpr[4].off < s->gpr[4].off ? b->in.gpr[4].off : s->gpr[4].off;
-    int64_t dead = low == INT64_MIN ? INT64_MIN : low - 128;
-    static _Thread_local struct lift_aslot out[LIFT_MAX_SLOTS];
-    int n = 0;
-    for (int k = 0; k < b->in.nslot; k++) {
-        const struct lift_aslot *a = &b->in.slot[k], *e = slot_at(s, a->off);
-        if (a->off < dead) continue;
-        if (e && aslot_eq(a, e)) { out[n++] = *a; continue; }
-        if (lift_escaped(c, a->off, a->bits / 8)) continue;
-        int64_t ka = 0, ke = 0;
-        int pa = slot_ptr(a, &ka), pe = e && slot_ptr(e, &ke);
-        if (pa && pe && ka != ke) {
-            if (a->off >= low) {
-                lift_note_escape(c, lift_stack_addr(c, ka));
-                lift_note_escape(c, lift_stack_addr(c, ke));
-            }
-            continue;
-        }
-        if (pa || pe)
-            out[n++] = (struct lift_aslot){ a->off, a->bits, { LIFT_AK_TAINT, pa ? ka : ke, NULL }, a->priv };
-    }
-    for (int q = 0; q < s->nslot && n < LIFT_MAX_SLOTS; q++) {
-        const struct lift_aslot *e = &s->slot[q];
-        int64_t ke;
-        if (slot_at(&b->in, e->off) || e->off < dead || !slot_ptr(e, &ke) || lift_escaped(c, e->off, e->bits / 8))
-            continue;
-        out[n++] = (struct lift_aslot){ e->off, e->bits, { LIFT_AK_TAINT, ke, NULL }, e->priv };
-    }
-    ch |= n != b->in.nslot;
-    for (int k = 0; k < n && !ch; k++) ch = !aslot_eq(&out[k], &b->in.slot[k]);
-    astate_room(&b->in, n);
-    memcpy(b->in.slot, out, sizeof out[0] * (size_t)n);
-    b->in.nslot = n;
-    return ch;
-}
-
 /* -- Entering a block ------------------------------------------------------------------- */
 
 static LLVMValueRef aval_value(struct lift_ctx *c, struct lift_aval a, LLVMValueRef phi, LLVMTypeRef t)
@@ -461,7 +267,6 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 /* Successors of the block just lifted (indices), from c->term. */
 enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
 
-static int aval_eq(struct lift_aval a, struct lift_aval b);
 
 /* Keyed by pc and the inline frame's identity (lift_frame_key), not the
  * context number: numbers change when the analysis restarts, and an
@@ -492,7 +297,7 @@ static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
  * (lift_live.c): they neither key copies nor reach the block as constants.
  * A stack address is dropped only when dead even if a callee's ret were to
  * pass every register through: an unknown pointer into the frame that is
- * read later would have to be an escape (join_escapes). */
+ * read later would have to be an escape (lift_join_escapes). */
 static void gpr_drop_dead(struct lift_job *j, uint64_t pc, struct lift_aval *gpr)
 {
     if (j->snippet) return;
@@ -522,7 +327,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
         if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
         n++;
         int same = 1;
-        for (int r = 0; r < 16 && same; r++) same = aval_eq(b->in.gpr[r], gpr[r]);
+        for (int r = 0; r < 16 && same; r++) same = lift_aval_eq(b->in.gpr[r], gpr[r]);
         if (same) return k;
     }
     if (is_mono(j, pc, ctx)) return blk_get(j, pc, ctx, var);
@@ -547,7 +352,6 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
     return blk_get(j, pc, ctx, var);
 }
 
-static void astate_refine(struct lift_ctx *c, struct lift_astate *s, int val);
 static int blk_succ_keys(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC]);
 
 /* Successors of the block just lifted, from c->term and the exit state
@@ -560,8 +364,8 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], 
     for (int k = 0; k < n; k++) {
         const struct lift_astate *e = exit;
         if (c->term.kind == LIFT_T_SPLIT) {
-            astate_copy(&edge, exit);
-            astate_refine(c, &edge, k == 0);
+            lift_astate_copy(&edge, exit);
+            lift_astate_refine(c, &edge, k == 0);
             e = &edge;
         }
         const struct lift_blk *b = &j->blk[out[k]];
@@ -673,9 +477,9 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     memset(j->opq_flag, 0, sizeof j->opq_flag);
     lift_job_entry_state(j, c);
     ASTATE_TMP(s0);
-    astate_of(c, &s0, (1u << LIFT_NFLAGS) - 1);
+    lift_astate_of(c, &s0, (1u << LIFT_NFLAGS) - 1);
     int b0 = blk_get(j, j->entry, 0, 0);
-    astate_join(c, &j->blk[b0], &s0);
+    lift_astate_join(c, &j->blk[b0], &s0);
     work = malloc(sizeof *work * (capwork = 64));
     work[nwork++] = b0;
     struct lift_esc esc0 = j->esc;
@@ -704,7 +508,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         b->fdef = c->flags_defined;
         ASTATE_TMP(out);
         ASTATE_TMP(edge);
-        astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
+        lift_astate_of(c, &out, (1u << LIFT_NFLAGS) - 1);
         LF_DEBUG(4, "lineiform: blk 0x%llx ctx %d var %d poly %d: rbp in %d/%lld out %d, rsp in %d out %d, slots in %d esc %d\n",
                  (unsigned long long)b->pc, b->ctx, b->var, b->poly, b->in.gpr[5].kind, (long long)b->in.gpr[5].off, out.gpr[5].kind,
                  b->in.gpr[4].kind, out.gpr[4].kind, b->in.nslot, c->esc.n);
@@ -720,11 +524,11 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         LF_ASSERT(b->succ, "out of memory");
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         for (int k = 0; k < b->nsucc; k++) {
-            astate_copy(&edge, &out);
-            if (c->term.kind == LIFT_T_SPLIT) astate_refine(c, &edge, k == 0);
+            lift_astate_copy(&edge, &out);
+            if (c->term.kind == LIFT_T_SPLIT) lift_astate_refine(c, &edge, k == 0);
             gpr_drop_dead(j, j->blk[succ[k]].pc, edge.gpr);
-            join_escapes(c, &j->blk[succ[k]], &edge);
-            if (!astate_join(c, &j->blk[succ[k]], &edge)) continue;
+            lift_join_escapes(c, &j->blk[succ[k]], &edge);
+            if (!lift_astate_join(c, &j->blk[succ[k]], &edge)) continue;
             if (nwork == capwork) work = realloc(work, sizeof *work * (capwork *= 2));
             work[nwork++] = succ[k];
         }
@@ -823,7 +627,7 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         if (st != LF_OK) { j->failed_ctx = b->ctx; break; }
         j->insns += b->ninsn;
         ASTATE_TMP(out);
-        astate_of(c, &out, 0);
+        lift_astate_of(c, &out, 0);
         int nb = j->nblk, n = blk_succs(j, c, succ, &out);
         if (j->nblk != nb) { st = lift_fail(c, "emission left the analysed blocks"); break; }
         if (lift_trace() >= 4)
@@ -848,151 +652,6 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
     free(work);
     free(succ);
     return st;
-}
-
-/* -- Phis ------------------------------------------------------------------ */
-
-/* Emission gives every block a phi per register and flag its entry state
- * leaves unknown, whether or not anything reads it; most of them pass one
- * value through or only feed one another.  Cleaning them here is linear
- * and spares every LLVM pass the work (on nqueens they were 88,106 of
- * 163,386 instructions). */
-
-static int ptr_cmp(const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-static long phi_index(LLVMValueRef *phis, size_t n, LLVMValueRef v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if ((uintptr_t)phis[mid] < (uintptr_t)v) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n && phis[lo] == v ? (long)lo : -1;
-}
-
-/* The one value phi p merges besides itself, or NULL. */
-static LLVMValueRef phi_single(LLVMValueRef p)
-{
-    LLVMValueRef v = NULL;
-    for (unsigned k = 0, n = LLVMCountIncoming(p); k < n; k++) {
-        LLVMValueRef in = LLVMGetIncomingValue(p, k);
-        if (in == p || in == v) continue;
-        if (v) return NULL;
-        v = in;
-    }
-    return v;
-}
-
-/* Phis of a single value become that value (to a fixpoint, a bounded
- * number of sweeps); then phis that no other instruction reads, directly
- * or through phis, go. */
-static void job_phis(LLVMValueRef fn)
-{
-    for (int sweep = 0, changed = 1; changed && sweep < 8; sweep++) {
-        changed = 0;
-        for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb)) {
-            LLVMValueRef in = LLVMGetFirstInstruction(bb), next;
-            for (; in && LLVMGetInstructionOpcode(in) == LLVMPHI; in = next) {
-                next = LLVMGetNextInstruction(in);
-                LLVMValueRef v = phi_single(in);
-                if (!v) continue;
-                LLVMReplaceAllUsesWith(in, v);
-                LLVMInstructionEraseFromParent(in);
-                changed = 1;
-            }
-        }
-    }
-    size_t n = 0, cap = 1024;
-    LLVMValueRef *phis = malloc(sizeof *phis * cap);
-    LF_ASSERT(phis, "out of memory");
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in && LLVMGetInstructionOpcode(in) == LLVMPHI;
-             in = LLVMGetNextInstruction(in)) {
-            if (n == cap) phis = realloc(phis, sizeof *phis * (cap *= 2));
-            LF_ASSERT(phis, "out of memory");
-            phis[n++] = in;
-        }
-    qsort(phis, n, sizeof *phis, ptr_cmp);
-    char *live = calloc(n ? n : 1, 1);
-    size_t *work = malloc(sizeof *work * (n ? n : 1)), nwork = 0;
-    LF_ASSERT(live && work, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        for (LLVMUseRef u = LLVMGetFirstUse(phis[i]); u && !live[i]; u = LLVMGetNextUse(u))
-            if (phi_index(phis, n, LLVMGetUser(u)) < 0) live[i] = 1, work[nwork++] = i;
-    while (nwork > 0) {
-        LLVMValueRef p = phis[work[--nwork]];
-        for (unsigned k = 0, m = LLVMCountIncoming(p); k < m; k++) {
-            long q = phi_index(phis, n, LLVMGetIncomingValue(p, k));
-            if (q >= 0 && !live[q]) live[q] = 1, work[nwork++] = (size_t)q;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!live[i]) LLVMReplaceAllUsesWith(phis[i], LLVMGetUndef(LLVMTypeOf(phis[i])));
-    for (size_t i = 0; i < n; i++)
-        if (!live[i]) LLVMInstructionEraseFromParent(phis[i]);
-    free(live);
-    free(work);
-    free(phis);
-}
-
-/* An instruction without side effects. */
-static int sweep_pure(LLVMValueRef in)
-{
-    LLVMOpcode op = LLVMGetInstructionOpcode(in);
-    return (op >= LLVMAdd && op <= LLVMXor && op != LLVMUDiv && op != LLVMSDiv &&
-            op != LLVMURem && op != LLVMSRem) ||
-           (op >= LLVMTrunc && op <= LLVMBitCast) || op == LLVMAddrSpaceCast ||
-           op == LLVMICmp || op == LLVMFCmp || op == LLVMFNeg ||
-           op == LLVMPHI || op == LLVMSelect || op == LLVMGetElementPtr ||
-           op == LLVMExtractValue || op == LLVMInsertValue || op == LLVMFreeze ||
-           op == LLVMExtractElement || op == LLVMInsertElement || op == LLVMShuffleVector;
-}
-
-/* Delete side-effect-free instructions nobody uses, so that no dead
- * ptrtoint of the frame keeps SROA from promoting it; but not keep (sp0:
- * the frame split reads its uses next). */
-static void job_sweep(LLVMValueRef fn, LLVMValueRef keep)
-{
-    /* A worklist of dead values: erasing one may leave its operands dead.
-     * A value enters it once: when found unused, or when its last user
-     * goes (operands are deduplicated per user). */
-    size_t n = 0, cap = 1024;
-    LLVMValueRef *work = malloc(sizeof *work * cap);
-    LF_ASSERT(work, "out of memory");
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
-        for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
-            if (in == keep || LLVMGetFirstUse(in) || !sweep_pure(in)) continue;
-            if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
-            LF_ASSERT(work, "out of memory");
-            work[n++] = in;
-        }
-    while (n > 0) {
-        LLVMValueRef in = work[--n], small[16];
-        int nops = LLVMGetNumOperands(in), k = 0;
-        LLVMValueRef *ops = nops <= 16 ? small : malloc(sizeof *ops * (size_t)nops);
-        LF_ASSERT(ops, "out of memory");
-        for (int i = 0; i < nops; i++) {
-            LLVMValueRef o = LLVMGetOperand(in, i);
-            if (!o || !LLVMIsAInstruction(o) || o == in) continue;
-            int seen = 0;
-            for (int q = 0; q < k && !seen; q++) seen = ops[q] == o;
-            if (!seen) ops[k++] = o;
-        }
-        LLVMInstructionEraseFromParent(in);
-        for (int q = 0; q < k; q++) {
-            if (ops[q] == keep || LLVMGetFirstUse(ops[q]) || !sweep_pure(ops[q])) continue;
-            if (n == cap) work = realloc(work, sizeof *work * (cap *= 2));
-            LF_ASSERT(work, "out of memory");
-            work[n++] = ops[q];
-        }
-        if (ops != small) free(ops);
-    }
-    free(work);
 }
 
 /* A specialization that calls itself and whose lift has at most this many
@@ -1074,8 +733,8 @@ enum lf_status lift_job_run(struct lift_job *j)
         j->mod->rep.bailouts++;
     }
     if (st == LF_OK) {
-        job_phis(j->fn);
-        job_sweep(j->fn, c->sp0);
+        lift_job_phis(j->fn);
+        lift_job_sweep(j->fn, c->sp0);
         lift_frame_split(c, &j->esc);
     } else {
         snprintf(j->why, sizeof j->why, "%s", c->why[0] ? c->why : lf_status_str(st));

@@ -15,7 +15,7 @@
  *   4. In the top-level frame, bytes above the return-address slot (the
  *      caller's frame) are not ours: touching them refuses the lift. */
 #include "lifter/lift_internal.h"
-#include "lifter/lift_aot.h"
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_job.h"
 
 #include <stdio.h>
