@@ -138,7 +138,7 @@ static enum lf_status an_load_sections(struct an_bin *b, Elf *elf)
         sec->type = sh.sh_type;
         sec->flags = sh.sh_flags;
         if (sh.sh_type == SHT_NOTE && !b->pub.build_id[0]) an_scan_notes(b, sh.sh_offset, sh.sh_size);
-        if (!strcmp(sec->name, ".debug_info")) b->pub.has_dwarf = 1;
+        if (!strcmp(sec->name, ".debug_info") || !strcmp(sec->name, ".zdebug_info")) b->pub.has_dwarf = 1;
         if (sh.sh_type == SHT_SYMTAB) b->pub.stripped = 0;
     }
     b->pub.sections = secs;
