@@ -146,18 +146,24 @@ static enum lf_status an_load_sections(struct an_bin *b, Elf *elf)
     return LF_OK;
 }
 
+/* DF_1_PIE makes a PIE; an interpreter alone does not when the object has
+ * a DT_SONAME: libc.so.6 and ld.so run as programs but are libraries. */
 static void an_check_pie_flag(struct an_bin *b, Elf *elf)
 {
+    int flag = 0, soname = 0;
     for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
         GElf_Shdr sh;
         if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_DYNAMIC) continue;
         Elf_Data *d = elf_getdata(s, NULL);
         for (size_t i = 0; d && i < d->d_size / sizeof(Elf64_Dyn); i++) {
             GElf_Dyn dy;
-            if (gelf_getdyn(d, (int)i, &dy) && dy.d_tag == DT_FLAGS_1 && (dy.d_un.d_val & DF_1_PIE))
-                b->pub.pie = 1;
+            if (!gelf_getdyn(d, (int)i, &dy)) continue;
+            flag |= dy.d_tag == DT_FLAGS_1 && (dy.d_un.d_val & DF_1_PIE);
+            soname |= dy.d_tag == DT_SONAME;
         }
     }
+    if (flag) b->pub.pie = 1;
+    else if (soname) b->pub.pie = 0;
 }
 
 enum lf_status an_elf_load(struct an_bin *b)

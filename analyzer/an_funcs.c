@@ -141,6 +141,7 @@ enum lf_status an_funcs_finish(struct an_bin *b)
     an_sort_dedup(b);
     if (s == LF_OK) s = an_add_fde_funcs(b, &fdes);
     an_vec_free(&fdes);
+    if (s == LF_OK) s = an_discover(b);
     if (s != LF_OK) return s;
     an_sort_dedup(b);
     an_fill_sizes(b);

@@ -70,7 +70,9 @@ struct an_param {
 /* "INTEGER", "SSE", "MEMORY", "INTEGER+SSE", "NONE": the class(es) as text. */
 const char *an_param_class_str(const struct an_param *p, char *buf, size_t len);
 
-enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT };
+/* AN_SRC_CALLS: found from the entry point and calls (an_discover.c) in a
+ * binary whose symbols and FDEs name no function. */
+enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT, AN_SRC_CALLS };
 
 struct an_func {
     const char *name;       /* symbol, "memcpy@plt", or "fn_<hex addr>" */

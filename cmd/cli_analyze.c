@@ -86,8 +86,10 @@ static void cli_print_summary(const struct cli_an_opts *o, const char *path, con
            b->e_type == 2 ? "executable" : b->pie ? "PIE executable" : "shared object",
            b->build_id[0] ? b->build_id : "none", b->stripped ? ", stripped" : "",
            b->has_dwarf ? ", DWARF" : ", no DWARF");
-    printf("  functions       %u (%u .symtab, %u .dynsym, %u .eh_frame, %u PLT), %u with prototypes\n",
-           s->n_functions, s->n_symtab, s->n_dynsym, s->n_eh_frame, s->n_plt, s->n_with_proto);
+    printf("  functions       %u (%u .symtab, %u .dynsym, %u .eh_frame, %u PLT", s->n_functions, s->n_symtab,
+           s->n_dynsym, s->n_eh_frame, s->n_plt);
+    if (s->n_calls) printf(", %u from the entry point and calls", s->n_calls);
+    printf("), %u with prototypes\n", s->n_with_proto);
     printf("  code            %u blocks, %u edges, %u loops, %u jump tables, %u indirect sites\n", s->n_blocks,
            s->n_edges, s->n_loops, s->n_jump_tables, s->n_indirect);
     unsigned incomplete = 0; /* reachable code not all recovered (a jump table not read) */
