@@ -405,6 +405,7 @@ static int encode_case(struct gcase *g, int variant)
         g->ind_reg = ZYDIS_REGISTER_NONE;
         g->shift_imm = -1;
         g->agen = g->fi->mnemonic == ZYDIS_MNEMONIC_LEA || g->fi->mnemonic == ZYDIS_MNEMONIC_NOP;
+        if (!strncmp(g->fi->name, "LOCK_", 5)) g->pfx = ZYDIS_ATTRIB_HAS_LOCK; /* the row's prefix */
         if (!build_operands(g, ops, &nops, variant)) return 0;
         if (g->form == AN_FORM_MOV_R_M && variant % 8 == 7) {
             /* mov r, fs:[0x28] / fs:[0]: the stack protector's canary and
