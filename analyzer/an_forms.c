@@ -77,7 +77,7 @@ static enum an_shape an_shape_cl(const ZydisDecodedInstruction *insn,
         { "MRI", AN_SH_M_R_I }, { "XX", AN_SH_X_X }, { "XM", AN_SH_X_M },
         { "MX", AN_SH_M_X }, { "XR", AN_SH_X_R }, { "RX", AN_SH_R_X },
         { "XI", AN_SH_X_I }, { "XXI", AN_SH_X_X_I }, { "XMI", AN_SH_X_M_I },
-        { "XRI", AN_SH_X_R_I }, { "RXI", AN_SH_R_X_I },
+        { "XRI", AN_SH_X_R_I }, { "RXI", AN_SH_R_X_I }, { "XXX", AN_SH_X_X_X }, { "XXM", AN_SH_X_X_M },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].k, k) == 0) return map[i].s;
