@@ -26,6 +26,7 @@
 #include <libdwarf/libdwarf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 struct an_type {
@@ -503,16 +504,65 @@ static const char *const an_libc_noreturn[] = {
     "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__libc_fatal",
 };
 
+/* The bytes of a debug section as DWARF readers see them: a compressed
+ * section (SHF_COMPRESSED, gcc -gz: an Elf64_Chdr then a zlib stream; or
+ * the older .zdebug_* form: "ZLIB", a big-endian size, a zlib stream) is
+ * inflated into a malloc'd buffer (*owned).  0 when absent, -1 when the
+ * compressed form is corrupt. */
+static int an_debug_bytes(struct an_bin *b, const struct an_section *s, const uint8_t **p, uint64_t *len,
+                          uint8_t **owned)
+{
+    const uint8_t *raw = b->map + s->offset;
+    uint64_t size = 0, hdr = 0;
+    *owned = NULL;
+    if (s->offset > b->map_len || s->size > b->map_len - s->offset) return -1;
+    if (s->flags & 0x800 /* SHF_COMPRESSED */) {
+        uint32_t type;
+        if (s->size < 24) return -1;
+        memcpy(&type, raw, 4);
+        memcpy(&size, raw + 8, 8);
+        if (type != 1 /* ELFCOMPRESS_ZLIB */) return -1;
+        hdr = 24;
+    } else if (!strncmp(s->name, ".zdebug", 7)) {
+        if (s->size < 12 || memcmp(raw, "ZLIB", 4)) return -1;
+        for (int i = 0; i < 8; i++) size = size << 8 | raw[4 + i];
+        hdr = 12;
+    } else {
+        *p = raw;
+        *len = s->size;
+        return 1;
+    }
+    if (size > (uint64_t)1 << 32 || !(*owned = malloc(size ? size : 1))) return -1;
+    uLongf out = (uLongf)size;
+    if (uncompress(*owned, &out, raw + hdr, (uLong)(s->size - hdr)) != Z_OK || out != size) {
+        free(*owned);
+        *owned = NULL;
+        return -1;
+    }
+    *p = *owned;
+    *len = size;
+    return 1;
+}
+
 /* libdwarf 20210528 frees twice when a .debug_rnglists (or .debug_loclists)
  * unit header is malformed (found by tests/fuzz/fuzz_elf.c), so the unit
  * headers are checked here first: DWARF 5, 8-byte addresses, no segment
- * selector, an offset table inside its unit, units tiling the section. */
+ * selector, an offset table inside its unit, units tiling the section.
+ * Compressed sections are checked once inflated. */
 static enum lf_status an_check_lists(struct an_bin *b, const char *name)
 {
     for (unsigned i = 0; i < b->pub.n_sections; i++) {
-        const struct an_section *s = &b->pub.sections[i];
-        if (strcmp(s->name, name) != 0 || s->type == 8 /* SHT_NOBITS */) continue;
-        const uint8_t *p = b->map + s->offset;
+        const struct an_section *sec = &b->pub.sections[i];
+        if (sec->type == 8 /* SHT_NOBITS */) continue;
+        if (strcmp(sec->name, name) != 0 && !(sec->name[0] == '.' && sec->name[1] == 'z' &&
+                                               !strcmp(sec->name + 2, name + 1)))
+            continue;
+        const uint8_t *p;
+        uint8_t *owned;
+        uint64_t size;
+        if (an_debug_bytes(b, sec, &p, &size, &owned) < 0)
+            return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: %s does not decompress", sec->name);
+        struct { uint64_t size; } sz = { size }, *s = &sz;
         uint64_t off = 0;
         while (off < s->size) {
             uint32_t l32;
@@ -536,9 +586,11 @@ static enum lf_status an_check_lists(struct an_bin *b, const char *name)
             off += hdr + len;
             continue;
         bad:
+            free(owned);
             return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: malformed %s unit at offset %#lx", name,
                            (unsigned long)off);
         }
+        free(owned);
     }
     return LF_OK;
 }

@@ -80,11 +80,13 @@ enum lf_status an_fail(struct an_bin *b, enum lf_status s, const char *fmt, ...)
 
 enum lf_status an_elf_load(struct an_bin *b);
 enum lf_status an_elf_funcs(struct an_bin *b);
-/* FDE ranges of .eh_frame: calls fn(ctx, lo, size) for each. */
-enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t), void *ctx);
+/* FDE ranges of .eh_frame: calls fn(ctx, lo, size, mid_frame) for each. */
+enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, int), void *ctx);
 enum lf_status an_dwarf_load(struct an_bin *b, const char *path);
 /* The same in a forked child (an_dwiso.c): a libdwarf crash is an error. */
 enum lf_status an_dwarf_load_isolated(struct an_bin *b, const char *path);
+/* Functions from the entry point and calls when nothing names any. */
+enum lf_status an_discover(struct an_bin *b);
 /* Sort funcs, drop aliases, build the name index, tie .cold parts. */
 enum lf_status an_funcs_finish(struct an_bin *b);
 /* Decode one function and build its CFG (an_code.c). */

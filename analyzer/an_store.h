@@ -35,6 +35,7 @@ struct an_db_summary {
     char build_id[80];
     unsigned n_functions, n_with_proto, n_blocks, n_edges, n_loops, n_indirect, n_jump_tables, n_liftable;
     unsigned n_symtab, n_dynsym, n_eh_frame, n_plt;
+    unsigned n_calls; /* found from the entry point (not kept in the binaries row) */
     double elapsed_ms;
 };
 

@@ -172,6 +172,11 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
         static const int counts[] = { 0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255 };
         return tu_rand_below(4) ? counts[tu_rand_below(15)] : (int64_t)tu_rand_below(256);
     }
+    switch (g->fi->mnemonic) { /* bt* r/m, imm8: offsets past the width wrap */
+    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
+        return variant & 1 ? (int64_t)tu_rand_below(w ? w : 64) : (int64_t)tu_rand_below(128);
+    default: break;
+    }
     if (g->fi->mnemonic == ZYDIS_MNEMONIC_CMPSD) /* every predicate; bits 7:3 are ignored */
         return (variant & 7) | (int64_t)(tu_rand_below(2) ? tu_rand() & 0x78 : 0);
     /* only mov r64, imm64 takes a 64-bit immediate; the rest sign-extend imm32 */
@@ -400,6 +405,7 @@ static int encode_case(struct gcase *g, int variant)
         g->ind_reg = ZYDIS_REGISTER_NONE;
         g->shift_imm = -1;
         g->agen = g->fi->mnemonic == ZYDIS_MNEMONIC_LEA || g->fi->mnemonic == ZYDIS_MNEMONIC_NOP;
+        if (!strncmp(g->fi->name, "LOCK_", 5)) g->pfx = ZYDIS_ATTRIB_HAS_LOCK; /* the row's prefix */
         if (!build_operands(g, ops, &nops, variant)) return 0;
         if (g->form == AN_FORM_MOV_R_M && variant % 8 == 7) {
             /* mov r, fs:[0x28] / fs:[0]: the stack protector's canary and

@@ -517,6 +517,64 @@ static enum lf_status cvt_ss2sd(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* -- SSE/SSSE3 shuffles and sums, VEX.128 forms ------------------------------------- */
+
+/* movlhps xmm1, xmm2: xmm1's high lane = xmm2's low lane, low lane kept. */
+static enum lf_status move_low_high(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned d = (unsigned)lift_reg_index(i->op[0].reg.value), s = (unsigned)lift_reg_index(i->op[1].reg.value);
+    LLVMValueRef k64 = LLVMConstInt(c->i128, 64, 0);
+    LLVMValueRef lo = lift_zext(c, lift_trunc(c, lift_xmm(c, d), 64), 128);
+    lift_set_xmm(c, d, LLVMBuildOr(c->b, lo, LLVMBuildShl(c->b, lift_xmm(c, s), k64, ""), ""));
+    return LF_OK;
+}
+
+/* pshufb: byte k = 0 when bit 7 of op1's byte k is set, else op0's byte
+ * (op1's byte k & 15). */
+static enum lf_status shuffle_b(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[16];
+    for (unsigned k = 0; k < 16; k++) {
+        LLVMValueRef x = lane(c, b, 8, k);
+        LLVMValueRef at = LLVMBuildMul(c->b, lift_zext(c, LLVMBuildAnd(c->b, x, lift_const(c, 8, 15), ""), 128),
+                                       LLVMConstInt(c->i128, 8, 0), "");
+        LLVMValueRef v = lift_trunc(c, LLVMBuildLShr(c->b, a, at, ""), 8);
+        LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, x, lift_const(c, 8, 0), "");
+        l[k] = LLVMBuildSelect(c->b, neg, lift_const(c, 8, 0), v, "");
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 16));
+    return LF_OK;
+}
+
+/* psadbw: per 64-bit half, the sum of the 8 absolute byte differences in
+ * its low word, the rest of the half zero. */
+static enum lf_status sum_abs_diff(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[2];
+    for (unsigned h = 0; h < 2; h++) {
+        LLVMValueRef sum = lift_const(c, 64, 0);
+        for (unsigned k = 0; k < 8; k++) {
+            LLVMValueRef x = lift_zext(c, lane(c, a, 8, 8 * h + k), 64), y = lift_zext(c, lane(c, b, 8, 8 * h + k), 64);
+            LLVMValueRef gt = LLVMBuildICmp(c->b, LLVMIntUGT, x, y, "");
+            LLVMValueRef d = LLVMBuildSelect(c->b, gt, LLVMBuildSub(c->b, x, y, ""), LLVMBuildSub(c->b, y, x, ""), "");
+            sum = LLVMBuildAdd(c->b, sum, d, "");
+        }
+        l[h] = sum;
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 2));
+    return LF_OK;
+}
+
+/* vpxor xmm1, xmm2, xmm3/m128 (VEX.128): xmm1 = xmm2 ^ op2.  The upper
+ * halves of the ymm registers are not modeled; VEX.256 forms are not in the
+ * table. */
+static enum lf_status vex_xor(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 1), b = xmm_full(c, i, 2);
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), LLVMBuildXor(c->b, a, b, ""));
+    return LF_OK;
+}
+
 /* -- The rows ------------------------------------------------------------------------- */
 
 #define SEM_(name, body) \
@@ -582,3 +640,9 @@ SEM_(CVTSD2SS_X_M, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_M, cvt_ss2sd(c, i))
 SEM_(MOVHLPS_X_X, move_high_low(c, i))
 SEM_(SHUFPD_X_X_I, shuffle_pd(c, i)) SEM_(SHUFPD_X_M_I, shuffle_pd(c, i))
 SEM_(SHUFPS_X_X_I, shuffle_ps(c, i)) SEM_(SHUFPS_X_M_I, shuffle_ps(c, i))
+PAIR_(UNPCKLPS, unpack(c, i, 32, 0))
+SEM_(MOVLHPS_X_X, move_low_high(c, i))
+PAIR_(PSHUFB, shuffle_b(c, i))
+PAIR_(PSADBW, sum_abs_diff(c, i))
+SEM_(VPXOR_X_X_X, vex_xor(c, i)) SEM_(VPXOR_X_X_M, vex_xor(c, i))
+SEM_(VMOVD_X_R, move(c, i)) SEM_(VMOVD_R_X, move(c, i))
