@@ -172,6 +172,9 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
         static const int counts[] = { 0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255 };
         return tu_rand_below(4) ? counts[tu_rand_below(15)] : (int64_t)tu_rand_below(256);
     }
+    if (kind_of(g->fi) == K_PLAIN && (g->fi->mnemonic == ZYDIS_MNEMONIC_BT || g->fi->mnemonic == ZYDIS_MNEMONIC_BTS ||
+                                      g->fi->mnemonic == ZYDIS_MNEMONIC_BTR || g->fi->mnemonic == ZYDIS_MNEMONIC_BTC))
+        return (int64_t)tu_rand_below(128);   /* bit offset imm8: taken mod the width */
     if (g->fi->mnemonic == ZYDIS_MNEMONIC_CMPSD) /* every predicate; bits 7:3 are ignored */
         return (variant & 7) | (int64_t)(tu_rand_below(2) ? tu_rand() & 0x78 : 0);
     /* only mov r64, imm64 takes a 64-bit immediate; the rest sign-extend imm32 */
