@@ -20,8 +20,9 @@
  *                             over many inputs; one line per case, then
  *                             "passed: N failure(s)"; each case prints the
  *                             report's frame_private / frame_shared
- *        nanbox bench N       fib(N) with the closures and specialized
- *                             (seconds, the same result required)
+ *        nanbox bench P N [R] program P (fib, sumsq, collatz, poly) on N,
+ *                             N+1, ..., N+R-1 with the closures and
+ *                             specialized (seconds, the same sum required)
  * Exit status 0 when every case matches. */
 #include <lineiform.h>
 #include <stdarg.h>
@@ -385,23 +386,31 @@ static double now_s(void)
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-static int bench(double n)
+/* Program `name` run on n, n+1, ..., n+reps-1 with the closures and
+ * specialized; the sums of the results must agree. */
+static int bench(const char *name, double n, int reps)
 {
-    const func *fib = prog_fib();
-    run_fn opt = (run_fn)lf_optimize((void *)nb_run, fib);
+    const func *f = !strcmp(name, "fib") ? prog_fib() : !strcmp(name, "sumsq") ? prog_sumsq()
+                  : !strcmp(name, "collatz") ? prog_collatz() : !strcmp(name, "poly") ? prog_poly() : NULL;
+    if (!f || reps < 1) { fprintf(stderr, "nanbox: bench fib|sumsq|collatz|poly N [REPS]\n"); return 2; }
+    run_fn opt = (run_fn)lf_optimize((void *)nb_run, f);
     const struct lf_report *r = lf_last_report();
     printf("specialized: frame accesses %u private, %u shared; lift %.1f ms\n", r->frame_private,
            r->frame_shared, r->ms_lift);
-    double t0 = now_s(), a = nb_run(fib, n), t1 = now_s(), b = opt(fib, n), t2 = now_s();
-    printf("fib(%g): closures %.3f s, specialized %.3f s, ratio %.2fx (%s)\n", n, t1 - t0, t2 - t1,
-           (t1 - t0) / (t2 - t1), a == b ? "same results" : "RESULTS DIFFER");
+    double a = 0, b = 0, t0 = now_s();
+    for (int k = 0; k < reps; k++) a += nb_run(f, n + k);
+    double t1 = now_s();
+    for (int k = 0; k < reps; k++) b += opt(f, n + k);
+    double t2 = now_s();
+    printf("%s(%g) x%d: closures %.3f s, specialized %.3f s, ratio %.2fx (%s)\n", name, n, reps, t1 - t0,
+           t2 - t1, (t1 - t0) / (t2 - t1), a == b ? "same results" : "RESULTS DIFFER");
     return a == b ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc > 2 && strcmp(argv[1], "bench") == 0) return bench(atof(argv[2]));
+    if (argc > 3 && strcmp(argv[1], "bench") == 0) return bench(argv[2], atof(argv[3]), argc > 4 ? atoi(argv[4]) : 1);
     double xs[160];
     for (int k = 0; k < 160; k++) xs[k] = k < 120 ? k - 20 : (k - 120) * 0.375 - 3;
     double small[22];
