@@ -263,6 +263,9 @@ int64_t lift_escape_hi(const struct lift_ctx *c, int64_t k);
 int lift_in_window(const struct lift_ctx *c, int64_t off, unsigned bytes);
 /* x * scale for an index register; (S >> log2 scale) * scale of a frame address S is S & -scale. */
 LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale);
+/* (sp0 + k) >> s shifted left by s again (`shl rbx, 3` re-basing gcc's
+ * VLA pointer): the frame address (sp0 + k) & -(1 << s); NULL otherwise. */
+LLVMValueRef lift_frame_shl(struct lift_ctx *c, LLVMValueRef x, LLVMValueRef n);
 /* After emission: frame accesses no escaped address reaches move to an
  * alloca of their own, which LLVM promotes (lift_frame.c). */
 void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc);
