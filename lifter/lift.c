@@ -130,6 +130,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.bailouts++;
             if (k == 0) { root = st; break; }
             lift_emit_thunk(m, j->fn, j->entry, j->preg);
+            lift_interp_thunk(j);
             m->rep.native_calls++;
         }
         if (root != LF_OK) break;
@@ -147,6 +148,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.windows++;
     }
     free(done);
+    lift_interp_report(m, m->fn_name);
     return root;
 }
 

@@ -148,6 +148,10 @@ struct lift_job {
     int nvla_seen, capvla_seen;
     char why[200];
     int done, bailed;
+    /* Call sites of the emitted code that call interpreter code with the
+     * target or closure unresolved (lift_interp.c); reset per emission. */
+    struct lift_isite { uint64_t site, fn, node; const char *why; } *isite;
+    int nisite, capisite;
 };
 
 /* -- The module ------------------------------------------------------------------------ */
@@ -186,6 +190,11 @@ struct lift_mod {
     int max_depth, max_blocks, max_jobs;
     unsigned seq;               /* unique names */
     struct lf_report rep;
+    /* Images: each call into the interpreter's code also adds 1 to the
+     * imported counter lf_rt_interp_calls (lift_interp.c). */
+    int count_interp;
+    /* The symbol of the function at guest address fn, or NULL (reports). */
+    const char *(*fn_name)(struct lift_mod *m, uint64_t fn);
     /* 1 when a call to target whose return address is retpc never returns
      * (from the analyzer's noreturn, or retpc ending its function). */
     int (*noreturn_at)(struct lift_mod *m, uint64_t target, uint64_t retpc);
@@ -295,6 +304,19 @@ unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc);
  * function at t never writes, itself or in its calls: a call of it leaves
  * them as they were (gcc's -fipa-ra relies on it).  0 for t = 0. */
 unsigned lift_call_keeps(struct lift_mod *m, uint64_t t);
+/* lift_interp.c: a call the emitted code makes at site to interpreter
+ * code t (0: unknown) that the lift did not resolve, for why; counted in
+ * the job (emission only) and, with count_interp, at run time. */
+void lift_interp_note(struct lift_ctx *c, uint64_t site, uint64_t t, const char *why);
+/* The run-time count of one such call (images: count_interp), at b. */
+void lift_interp_count(struct lift_mod *m, LLVMBuilderRef b);
+/* j became a thunk to the original code: that is its one site. */
+void lift_interp_thunk(struct lift_job *j);
+/* 1 when a native call to t counts as a call into the interpreter. */
+int lift_interp_target(struct lift_mod *m, uint64_t t, uint64_t retpc);
+/* Sum the live jobs' sites into m->rep (interp_calls, interp_top);
+ * name(fn) gives a function's symbol, may be NULL. */
+void lift_interp_report(struct lift_mod *m, const char *(*name)(struct lift_mod *m, uint64_t fn));
 /* lift_block.c: delete every block of fn (it becomes a declaration). */
 void lift_fn_clear_body(LLVMValueRef fn);
 /* lift_call.c: integer arguments of a known C library function, or -1. */

@@ -693,6 +693,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
     if (st != LF_OK) return st;
     job_liveness(j);
     j->insns = 0;
+    j->nisite = 0;
     return job_emit(j, c);
 }
 
@@ -753,6 +754,9 @@ void lift_job_release(struct lift_job *j)
     free(j->dec);
     free(j->mono);
     free(j->hash);
+    free(j->isite);
+    j->isite = NULL;
+    j->nisite = j->capisite = 0;
     j->hash = NULL;
     j->hsize = 0;
     j->mono = NULL;

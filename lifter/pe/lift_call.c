@@ -402,6 +402,7 @@ void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target, int p
         }
         args[preg] = LLVMBuildPtrToInt(b, buf, i64, "");
     }
+    lift_interp_count(m, b);
     LLVMValueRef fp = LLVMBuildIntToPtr(b, LLVMConstInt(i64, target, 0), LLVMPointerType(m->vfty, 0), "");
     LLVMValueRef r = LLVMBuildCall2(b, m->vfty, fp, args, 14, "");
     if (preg < 0) {
@@ -669,6 +670,12 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
     }
+    if (lift_interp_target(m, t, retpc))
+        lift_interp_note(c, i->pc, t, !known ? "call to an unknown target"
+                                      : lift_mod_is_native(m, t) ? "the lifter refused the callee"
+                                      : d->kind == LIFT_CALL_SPEC ? "specialization limit"
+                                      : d->kept ? "closure unknown, run-time stack area"
+                                      : "closure unknown, not inlined");
     return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
 }
 
@@ -752,6 +759,8 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
+    if (lift_interp_target(c->mod, t, 0))
+        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, known ? "tail call not lifted" : "tail call to an unknown target");
     call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */
