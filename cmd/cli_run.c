@@ -34,10 +34,12 @@ extern char **environ;
 
 static void cli_run_usage(FILE *f)
 {
-    fprintf(f, "usage: lineiform run IMAGE [ARGS...]\n\n"
+    fprintf(f, "usage: lineiform run [--stats] IMAGE [ARGS...]\n\n"
                "Run an image made by 'lineiform snapshot': starts the interpreter recorded\n"
                "in it, which maps the image and calls its compiled entry.  Output and exit\n"
                "status are those of running the script with the interpreter.\n"
+               "--stats: at exit, print to stderr how many calls the compiled code made\n"
+               "into the interpreter's own code (LINEIFORM_STATS=1 does the same).\n"
                "A damaged image, or one made for another interpreter build: exit status 2.\n");
 }
 
@@ -88,6 +90,10 @@ int cli_run(int argc, char **argv)
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         cli_run_usage(stdout);
         return CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--stats") && argc > 2) {   /* counted by the image, printed at exit */
+        setenv("LINEIFORM_STATS", "1", 1);
+        argv++, argc--;
     }
     const char *img = argv[1];
     if (!strcmp(img, "--") && argc > 2) img = argv[2], argv++, argc--;

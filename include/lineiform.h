@@ -176,6 +176,7 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 void *lf_optimize(void *fn, const void *env);
 
 /* What the last lf_optimize (or image build) did. */
+#define LF_REPORT_SITES 5
 struct lf_report {
     unsigned specializations; /* LLVM functions made */
     unsigned inlined;         /* calls inlined */
@@ -194,6 +195,21 @@ struct lf_report {
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */
+    /* Calls from compiled code into the interpreter's own code whose target
+     * or closure the lift did not resolve: there the program runs
+     * interpreted.  Counted once per call site of the emitted code; calls
+     * to C library functions and to error paths that never return are not
+     * counted.  interp_top: the most frequent (function, reason) pairs,
+     * most sites first; fn_name is "" when no symbol names fn. */
+    unsigned interp_calls;
+    struct lf_interp_site {
+        uintptr_t fn;         /* interpreter function that makes the call */
+        uintptr_t node;       /* closure it was running (0: not known) */
+        uintptr_t site;       /* one call instruction of the group */
+        unsigned  sites;      /* call sites with this function and reason */
+        char      why[48];
+        char      fn_name[48];
+    } interp_top[LF_REPORT_SITES];
 };
 const struct lf_report *lf_last_report(void);
 

@@ -76,6 +76,9 @@ void lift_mod_free(struct lift_mod *m)
     m->nnowin = m->capnowin = 0;
     free(m->live);
     m->live = NULL;
+    free(m->fesc);
+    m->fesc = NULL;
+    m->nfesc = m->capfesc = 0;
     m->live_cap = m->live_n = 0;
     if (m->b) LLVMDisposeBuilder(m->b);
     m->jobs = NULL;
@@ -130,6 +133,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.bailouts++;
             if (k == 0) { root = st; break; }
             lift_emit_thunk(m, j->fn, j->entry, j->preg);
+            lift_interp_thunk(j);
             m->rep.native_calls++;
         }
         if (root != LF_OK) break;
@@ -147,6 +151,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.windows++;
     }
     free(done);
+    lift_interp_report(m, m->fn_name);
     return root;
 }
 
@@ -214,7 +219,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.ncode = p.ncode;
     m.max_depth = 16;
     m.max_blocks = 1500;
-    m.max_jobs = 256;
+    m.max_jobs = 4096;
     m.windows = 1;
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;

@@ -453,9 +453,21 @@ static enum lf_status rt_img_map_seg(const struct snap_image_seg *s, char *why, 
     return LF_OK;
 }
 
+/* Images count the calls their code makes into the interpreter's own code
+ * (what stays interpreted) in this word, imported by name; with
+ * LINEIFORM_STATS set the count is printed to stderr at exit. */
+uint64_t lf_rt_interp_calls;
+
+static void rt_img_stats(void)
+{
+    fprintf(stderr, "lineiform: %llu calls from compiled code into the interpreter's code\n",
+            (unsigned long long)lf_rt_interp_calls);
+}
+
 /* dlsym in the process, then in libm (interpreters need not link it). */
 static void *rt_img_resolve(const char *name)
 {
+    if (!strcmp(name, "lf_rt_interp_calls")) return &lf_rt_interp_calls;
     void *p = dlsym(RTLD_DEFAULT, name);
     if (!p) {
         void *libm = dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
@@ -476,6 +488,8 @@ static enum lf_status rt_img_map_code(const struct snap_image_info *info, char *
         rt_img_unmap(info, i - 1);
         return s;
     }
+    static int stats_once;
+    if (!stats_once++ && getenv("LINEIFORM_STATS")) atexit(rt_img_stats);
     for (uint32_t k = 0; k < info->hdr->nimports; k++) {
         const char *name = info->strtab + info->imports[k].name;
         void *addr = rt_img_resolve(name);

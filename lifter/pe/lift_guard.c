@@ -1,0 +1,203 @@
+/* lift_guard.c -- guards on closure arguments: a call whose target the
+ * lift does not know reaches the specialization of the closure it calls.
+ *
+ * An interpreter calls a closure as code(closure, ...): the closure in rdi,
+ * the target loaded from it.  Where the closure itself is not a constant,
+ * the call would run the interpreter.  Two sources often still bound it:
+ *   (a) a table in frozen memory: rdi = load(K + unknown), K constant (a
+ *       node's array of children walked by a loop that did not unroll).
+ *       The candidates are the frozen closures in the words around K: the
+ *       table's known contents.  Likewise rdi = load(p + K) with p a
+ *       register that walked a table in a loop's copies before the loop
+ *       went monovariant (lift_mono_walk: the table starts at its least
+ *       value).
+ *   (b) memory the lifter does not follow (a procedure object on the GC
+ *       heap): rdi = load(X + off), X unknown.  The candidates are the
+ *       frozen closures found at offset off of the frozen addresses the
+ *       lifted code itself stored into such memory or passed to native
+ *       calls (lift_mod.fesc): what the heap object can hold if the
+ *       compiled code made it.  A value from elsewhere takes the fallback.
+ * The call instruction then ends its block with LIFT_T_GUARD: a switch on
+ * rdi to copies of the same instruction entered with rdi = candidate k
+ * (block variant 4 + k; registers computed from rdi re-evaluated, see
+ * lift_eval.c), where the target is a constant again and the call inlines
+ * or calls the closure's specialization, and a fallback copy (variant 3)
+ * that makes the call as before.
+ * Invariants:
+ *   1. Emission takes a site's candidates from the analysis (lift_job.guard,
+ *      per context, copy and site), never computes them: both passes see
+ *      the same edges (lift_block.c invariant 1).
+ *   2. A round that used lift_mod.fesc while it grew is analysed again
+ *      (lift_block.c), so the last round saw every address stored so far.
+ *   3. A guard only adds paths: the fallback is the unguarded call, so a
+ *      value outside the candidates behaves as before. */
+#include "lifter/lift_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Candidates per call site: a table of children (a) and code-made objects (b). */
+enum { GUARD_MAX_TABLE = 2048, GUARD_MAX_HEAP = 32, FESC_MAX = 1 << 16 };
+
+/* 1 when w is the address of a frozen closure: constant memory whose
+ * first word points into the interpreter's code. */
+static int is_closure(const struct lift_ctx *c, uint64_t w)
+{
+    uint64_t code;
+    return w && !(w & 7) && lift_mem_read(c->mem, w, &code, 8) == 1 && lift_code_ok(c->mod, code);
+}
+
+void lift_guard_note(struct lift_ctx *c, LLVMValueRef v)
+{
+    struct lift_mod *m = c->mod;
+    uint64_t a, w;
+    if (!c->pe || !lift_is_const(v, &a) || lift_bits(v) != 64 || (a & 7) || lift_mem_read(c->mem, a, &w, 8) != 1)
+        return;
+    for (int k = 0; k < m->nfesc; k++)
+        if (m->fesc[k] == a) return;
+    if (m->nfesc >= FESC_MAX) return;
+    if (m->nfesc == m->capfesc) {
+        m->capfesc = m->capfesc ? 2 * m->capfesc : 64;
+        m->fesc = realloc(m->fesc, (size_t)m->capfesc * sizeof *m->fesc);
+        LF_ASSERT(m->fesc, "out of memory");
+    }
+    m->fesc[m->nfesc++] = a;
+}
+
+void lift_guard_reset(struct lift_job *j)
+{
+    for (int k = 0; k < j->nguard; k++) free(j->guard[k].cand);
+    j->nguard = 0;
+    j->guard_heap = 0;
+    j->nfesc0 = j->mod->nfesc;
+}
+
+/* A 64-bit load from an address in general memory: its address, else NULL. */
+static LLVMValueRef load_addr(LLVMValueRef v)
+{
+    if (!LLVMIsALoadInst(v) || lift_bits(v) != 64) return NULL;
+    LLVMValueRef p = LLVMGetOperand(v, 0);
+    if (LLVMIsAInstruction(p) && LLVMGetInstructionOpcode(p) == LLVMBitCast) p = LLVMGetOperand(p, 0);
+    if (!LLVMIsAInstruction(p) || LLVMGetInstructionOpcode(p) != LLVMIntToPtr) return NULL;
+    if (LLVMGetPointerAddressSpace(LLVMTypeOf(p)) != 0) return NULL;
+    return LLVMGetOperand(p, 0);
+}
+
+/* addr = sum of terms: the constant part into *k, the one non-constant
+ * term into *rest (NULL if none); 0 when there is more than one. */
+static int split_sum(LLVMValueRef a, uint64_t *k, LLVMValueRef *rest, int depth)
+{
+    uint64_t x;
+    if (lift_is_const(a, &x)) { *k += x; return 1; }
+    if (depth < 8 && LLVMIsAInstruction(a) && LLVMGetInstructionOpcode(a) == LLVMAdd)
+        return split_sum(LLVMGetOperand(a, 0), k, rest, depth + 1) &&
+               split_sum(LLVMGetOperand(a, 1), k, rest, depth + 1);
+    if (*rest) return 0;
+    *rest = a;
+    return 1;
+}
+
+static int cand_add(uint64_t *out, int n, uint64_t w)
+{
+    for (int q = 0; q < n; q++)
+        if (out[q] == w) return n;
+    out[n] = w;
+    return n + 1;
+}
+
+/* (a): the frozen closures in the table around k, up to max. */
+static int table_cands(const struct lift_ctx *c, uint64_t k, uint64_t *out, int max)
+{
+    int n = 0;
+    uint64_t w, lo = k & ~7ull;
+    while (lo >= 8 && lift_mem_read(c->mem, lo - 8, &w, 8) == 1 && is_closure(c, w) && k - lo < 8ull * max) lo -= 8;
+    for (uint64_t a = lo; n < max && lift_mem_read(c->mem, a, &w, 8) == 1 && is_closure(c, w); a += 8)
+        n = cand_add(out, n, w);
+    return n;
+}
+
+/* The candidates for closure value x, or 0. */
+static int guard_cands(struct lift_ctx *c, LLVMValueRef x, uint64_t *out, int *heap)
+{
+    LLVMValueRef a = load_addr(x), rest = NULL;
+    uint64_t k = 0, w;
+    *heap = 0;
+    if (!a || !split_sum(a, &k, &rest, 0) || !rest) return 0;
+    int64_t off;
+    if (lift_stack_off(c, rest, &off)) return 0;
+    /* (a') a register walking a frozen table (a pointer, or an index scaled
+     * by a shift) in a loop that did not unroll: from its first value */
+    LLVMValueRef x0 = rest;
+    unsigned sh = 0;
+    if (LLVMIsAInstruction(rest) && LLVMGetInstructionOpcode(rest) == LLVMShl &&
+        lift_is_const(LLVMGetOperand(rest, 1), &w) && w < 8)
+        x0 = LLVMGetOperand(rest, 0), sh = (unsigned)w;
+    if (LLVMIsAInstruction(rest) && LLVMGetInstructionOpcode(rest) == LLVMMul &&
+        lift_is_const(LLVMGetOperand(rest, 1), &w) && w && w <= 128 && !(w & (w - 1)))
+        x0 = LLVMGetOperand(rest, 0), sh = (unsigned)__builtin_ctzll(w);
+    for (int r = 0; r < 16 && !c->job->emitting; r++) {
+        uint64_t lo;
+        if (x0 != c->job->opq_gpr[r] || !(lo = lift_mono_walk(c->job, c->ctx_id, r))) continue;
+        int n = table_cands(c, (lo << sh) + k, out, GUARD_MAX_TABLE);
+        if (n) return n;
+    }
+    /* (a) a frozen table indexed at run time */
+    if (lift_mem_read(c->mem, k, &w, 8) == 1 || lift_mem_read(c->mem, k - 8, &w, 8) == 1) {
+        int n = table_cands(c, k, out, GUARD_MAX_TABLE);
+        if (n) return n;
+    }
+    /* (b) an object the lifter does not follow: rest is its address */
+    if (k > 4096) return 0;
+    *heap = 1;
+    int n = 0;
+    for (int q = 0; q < c->mod->nfesc && n < GUARD_MAX_HEAP; q++)
+        if (lift_mem_read(c->mem, c->mod->fesc[q] + k, &w, 8) == 1 && is_closure(c, w)) n = cand_add(out, n, w);
+    return n;
+}
+
+static struct lift_guard *guard_find(struct lift_job *j, int ctx, int poly, uint64_t site)
+{
+    for (int k = 0; k < j->nguard; k++)
+        if (j->guard[k].ctx == ctx && j->guard[k].poly == poly && j->guard[k].site == site) return &j->guard[k];
+    return NULL;
+}
+
+int lift_guard_try(struct lift_ctx *c, LLVMValueRef target)
+{
+    struct lift_job *j = c->job;
+    if (j->snippet || c->blk_var || !c->insn || lift_is_const(target, NULL) || lift_is_const(c->gpr[7], NULL))
+        return 0;
+    uint64_t site = c->insn->pc;
+    struct lift_guard *g = guard_find(j, c->ctx_id, c->blk_poly, site);
+    if (!g && !j->emitting) {
+        uint64_t *cand = malloc(sizeof *cand * GUARD_MAX_TABLE);
+        LF_ASSERT(cand, "out of memory");
+        int heap, n = guard_cands(c, c->gpr[7], cand, &heap);
+        if (lift_trace() >= 3) {
+            char *v = LLVMPrintValueToString(c->gpr[7]);
+            fprintf(stderr, "lineiform: guard at 0x%llx on rdi = %.200s: %d candidates\n", (unsigned long long)site, v, n);
+            LLVMDisposeMessage(v);
+            LLVMValueRef a = load_addr(c->gpr[7]);
+            for (int d = 0; a && d < 4 && LLVMIsAInstruction(a); d++, a = LLVMGetOperand(a, LLVMGetNumOperands(a) - 1)) {
+                v = LLVMPrintValueToString(a);
+                fprintf(stderr, "   from %.200s\n", v);
+                LLVMDisposeMessage(v);
+            }
+        }
+        if (heap) j->guard_heap = 1;
+        if (j->nguard == j->capguard) {
+            j->capguard = j->capguard ? 2 * j->capguard : 16;
+            j->guard = realloc(j->guard, (size_t)j->capguard * sizeof *j->guard);
+            LF_ASSERT(j->guard, "out of memory");
+        }
+        g = &j->guard[j->nguard++];
+        *g = (struct lift_guard){ c->ctx_id, c->blk_poly, site, n, cand };
+        if (n) LF_DEBUG(2, "lineiform: %s: guard at 0x%llx: closure one of %d%s\n", j->name,
+                        (unsigned long long)site, n, heap ? " stored by the code" : " in a frozen table");
+    }
+    if (!g || !g->n) return 0;
+    c->term = (struct lift_term){ LIFT_T_GUARD, site, site, c->ctx_id, c->ctx_id, c->gpr[7], c->gpr[7],
+                                  g->cand, (unsigned)g->n, 0 };
+    return 1;
+}
