@@ -50,7 +50,9 @@ DEB_PKGS := libzydis-dev:/usr/include/Zydis/Zydis.h \
             hyperfine:/usr/bin/hyperfine \
             lua5.4:/usr/bin/lua5.4 \
             gnuplot-nox:/usr/bin/gnuplot \
-            python3:/usr/bin/python3
+            python3:/usr/bin/python3 \
+            rustc:/usr/bin/rustc \
+            g++:/usr/bin/g++
 
 .PHONY: all deps test test-asan demo bench bench-peers install uninstall clean
 all:
