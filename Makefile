@@ -51,7 +51,9 @@ DEB_PKGS := libzydis-dev:/usr/include/Zydis/Zydis.h \
             lua5.4:/usr/bin/lua5.4 \
             gnuplot-nox:/usr/bin/gnuplot \
             python3:/usr/bin/python3 \
-            libpython3.11:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0
+            libpython3.11:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
+            rustc:/usr/bin/rustc \
+            g++:/usr/bin/g++
 
 .PHONY: all deps test test-asan demo bench bench-peers install uninstall clean
 all:

@@ -313,6 +313,11 @@ unsigned lift_live_in(struct lift_mod *m, uint64_t pc);
 /* The xmm argument registers (bit = number, 0-7) the function at pc may
  * read: an over-estimate, so that unread ones need not be passed. */
 unsigned lift_live_xmm(struct lift_mod *m, uint64_t pc);
+/* The argument registers (gpr bit k = k-th of rdi rsi rdx rcx r8 r9, xmm bit = number)
+ * the function at pc reads in its own instructions before writing them
+ * (calls read nothing; code it cannot follow reads all): what a prototype
+ * must list for the code to agree with it. */
+void lift_entry_reads(struct lift_mod *m, uint64_t pc, unsigned *gpr, unsigned *xmm);
 /* The caller-saved registers (bits 0-15 general, 16-31 xmm) that the
  * function at t never writes, itself or in its calls: a call of it leaves
  * them as they were (gcc's -fipa-ra relies on it).  0 for t = 0. */

@@ -45,5 +45,15 @@ int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target);
 /* lift_mod.rets_at for in-process modules, and the rule itself. */
 int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
 int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm);
+/* The same, only where the code agrees with the prototype: every argument
+ * register target reads before writing it (lift_entry_reads) is one the
+ * prototype lists.  DWARF omits arguments the compiler adds (a Rust
+ * #[track_caller] location, an environment); such a function, and one
+ * whose code cannot be followed, is unknown (0): its callers pass every
+ * argument register and keep every result register. */
+int lift_an_args_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm);
+int lift_an_rets_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm);
 
 #endif

@@ -46,13 +46,13 @@ static int aot_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
 static int aot_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct aot *a = m->user;
-    return lift_an_args(a->an, a->bias, target, gpr, xmm);
+    return lift_an_args_checked(m, a->an, a->bias, target, gpr, xmm);
 }
 
 static int aot_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct aot *a = m->user;
-    return lift_an_rets(a->an, a->bias, target, gpr, xmm);
+    return lift_an_rets_checked(m, a->an, a->bias, target, gpr, xmm);
 }
 
 static int aot_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
