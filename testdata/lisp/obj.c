@@ -347,30 +347,6 @@ int lv_eqv(value a, value b)
     return 0;
 }
 
-int lv_equal(value a, value b)
-{
-    char here;
-    LV_STACK_CHECK(&here);
-    for (;;) {
-        if (lv_eqv(a, b)) return 1;
-        if (PAIRP(a) && PAIRP(b)) {
-            if (!lv_equal(CAR(a), CAR(b))) return 0;
-            a = CDR(a);
-            b = CDR(b);
-            continue;
-        }
-        if (STRP(a) && STRP(b))
-            return HDR(a)->len == HDR(b)->len && memcmp(STR(a)->s, STR(b)->s, HDR(a)->len) == 0;
-        if (VECP(a) && VECP(b)) {
-            if (HDR(a)->len != HDR(b)->len) return 0;
-            for (uint32_t i = 0; i < HDR(a)->len; i++)
-                if (!lv_equal(VEC(a)->v[i], VEC(b)->v[i])) return 0;
-            return 1;
-        }
-        return 0;
-    }
-}
-
 const char *lv_type_name(value v)
 {
     if (FIXP(v)) return "integer";
