@@ -25,7 +25,7 @@ static int leaf_equal(value a, value b, int *done)
 {
     *done = 1;
     if (lv_eqv(a, b)) return 1;
-    if (STRP(a) && STRP(b))
+    if ((STRP(a) && STRP(b)) || (BVECP(a) && BVECP(b)))
         return HDR(a)->len == HDR(b)->len && memcmp(STR(a)->s, STR(b)->s, HDR(a)->len) == 0;
     if ((PAIRP(a) && PAIRP(b)) || (VECP(a) && VECP(b) && HDR(a)->len == HDR(b)->len)) {
         *done = 0;

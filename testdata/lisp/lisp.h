@@ -59,7 +59,7 @@ typedef uintptr_t value;
 
 enum lv_type {
     T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM,
-    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD
+    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC
 };
 
 /* flags: LV_CONST for a frozen (quoted) vector or string. */
@@ -79,6 +79,7 @@ struct vec { struct hdr h; value v[]; };
 #define SYMP(v)      TYPEP(v, T_SYM)
 #define SYM(v)       ((struct sym *)(v))
 #define VECP(v)      TYPEP(v, T_VEC)
+#define BVECP(v)     TYPEP(v, T_BVEC)   /* laid out as struct str */
 #define VEC(v)       ((struct vec *)(v))
 
 /* -- Frames and nodes ----------------------------------------------------- */
@@ -204,7 +205,8 @@ int fz_staged(const void *p);
 /* -- prim_*.c ------------------------------------------------------------- */
 struct lv_primdef { const char *name; lv_prim_fn fn; int16_t min, max; };
 extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[],
-    lv_prims_port[], lv_prims_ctl[];
+    lv_prims_port[], lv_prims_ctl[], lv_prims_bvec[];
+value lv_bvec(const void *bytes, size_t n);       /* zeroed when bytes is NULL */
 value lv_num_add(value a, value b);
 value lv_num_sub(value a, value b);
 value lv_num_mul(value a, value b);

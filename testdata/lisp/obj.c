@@ -306,6 +306,11 @@ void lv_print(FILE *f, value v, int write)
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
     case T_CONT: fputs("#<continuation>", f); break;
+    case T_BVEC:
+        fputs("#u8(", f);
+        for (uint32_t i = 0; i < HDR(v)->len; i++) fprintf(f, i ? " %u" : "%u", (unsigned char)STR(v)->s[i]);
+        fputc(')', f);
+        break;
     case T_PORT: fputs("#<port>", f); break;
     case T_VALUES:
         for (uint32_t i = 0; i < HDR(v)->len; i++) {
@@ -361,6 +366,7 @@ const char *lv_type_name(value v)
     case T_SYM: return "symbol";
     case T_VEC: return "vector";
     case T_PORT: return "port";
+    case T_BVEC: return "bytevector";
     case T_VALUES: return "multiple values";
     case T_ERROBJ: return "error object";
     case T_RECORD: return "record";
