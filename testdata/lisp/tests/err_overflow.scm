@@ -1,2 +1,0 @@
-(define (fact n) (if (= n 0) 1 (* n (fact (- n 1)))))
-(display (fact 30))
