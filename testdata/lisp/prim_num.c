@@ -18,11 +18,23 @@
 #define PRIM(name) static value name(int argc, value *a)
 #define UNUSED_ARGC (void)argc
 
+/* The bignum paths that fixnum arithmetic can reach are called through
+ * pointers in writable data: lineiform cannot know their targets, so
+ * compiled code calls them natively instead of inlining them (and their
+ * mpz_t temporaries) into the frame of every procedure that adds; a
+ * recursive procedure's compiled frame stays small (tests/deep_limit.scm
+ * runs 4,000,000 calls deep as an image). */
+static value (*volatile big_arith)(int, value, value) = lv_big_arith;
+static int (*volatile big_cmp)(value, value) = lv_big_cmp;
+static value (*volatile big_from_si)(intptr_t) = lv_big_from_si;
+static value (*volatile big_div)(value, value, int) = lv_big_div;
+static value (*volatile big_exact_div)(value, value) = lv_big_exact_div;
+
 /* r as an exact integer: a fixnum, or a bignum when it does not fit. */
 static value fix_or_overflow(const char *who, intptr_t r)
 {
     (void)who;
-    if (r > FIX_MAX || r < FIX_MIN) return lv_big_from_si(r);
+    if (r > FIX_MAX || r < FIX_MIN) return big_from_si(r);
     return FIX(r);
 }
 
@@ -44,10 +56,10 @@ value lv_num_add(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_add_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return lv_big_arith('+', a, b);
+        if (__builtin_add_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return big_arith('+', a, b);
         return (value)r;
     }
-    if (INTP(a) && INTP(b)) return lv_big_arith('+', a, b);
+    if (INTP(a) && INTP(b)) return big_arith('+', a, b);
     return lv_flo(lv_to_double("+", a) + lv_to_double("+", b));
 }
 
@@ -55,10 +67,10 @@ value lv_num_sub(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_sub_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return lv_big_arith('-', a, b);
+        if (__builtin_sub_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return big_arith('-', a, b);
         return (value)r;
     }
-    if (INTP(a) && INTP(b)) return lv_big_arith('-', a, b);
+    if (INTP(a) && INTP(b)) return big_arith('-', a, b);
     return lv_flo(lv_to_double("-", a) - lv_to_double("-", b));
 }
 
@@ -66,10 +78,10 @@ value lv_num_mul(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_mul_overflow(UNFIX(a), UNFIX(b), &r)) return lv_big_arith('*', a, b);
+        if (__builtin_mul_overflow(UNFIX(a), UNFIX(b), &r)) return big_arith('*', a, b);
         return fix_or_overflow("*", r);
     }
-    if (INTP(a) && INTP(b)) return lv_big_arith('*', a, b);
+    if (INTP(a) && INTP(b)) return big_arith('*', a, b);
     return lv_flo(lv_to_double("*", a) * lv_to_double("*", b));
 }
 
@@ -83,7 +95,7 @@ static value num_div(value a, value b)
     }
     if (INTP(a) && INTP(b)) {
         if (b == FIX(0)) lv_die(lv_nopos, "/: division by zero");
-        value q = lv_big_exact_div(a, b);
+        value q = big_exact_div(a, b);
         if (q != LV_FALSE) return q;
     }
     return lv_flo(lv_to_double("/", a) / lv_to_double("/", b));
@@ -93,7 +105,7 @@ static value num_div(value a, value b)
 int lv_num_cmp(const char *who, value a, value b)
 {
     if (FIXP(a) && FIXP(b)) return (intptr_t)a < (intptr_t)b ? -1 : a != b;
-    if (INTP(a) && INTP(b)) return lv_big_cmp(a, b);
+    if (INTP(a) && INTP(b)) return big_cmp(a, b);
     double x = lv_to_double(who, a), y = lv_to_double(who, b);
     if (x < y) return -1;
     if (x > y) return 1;
@@ -164,7 +176,7 @@ static value int_div(const char *who, value x, value y, int op)
     }
     if (INTP(x) && INTP(y)) {
         if (y == FIX(0)) lv_die(lv_nopos, "%s: division by zero", who);
-        return lv_big_div(x, y, op);
+        return big_div(x, y, op);
     }
     double p = lv_to_double(who, x), q = lv_to_double(who, y);
     if (p != floor(p)) lv_type_error(who, "an integer", x);
