@@ -41,7 +41,8 @@ value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
     S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
-    S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax;
+    S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax, S_define_values,
+    S_delay, S_delay_force;
 
 void *xalloc(size_t n)
 {
@@ -613,7 +614,8 @@ static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos 
             f = mac_definitions(f, &d);
             CAR(l) = d ? lv_cons(S_begin, LV_NIL) : f;
         }
-        if (PAIRP(CAR(l)) && CAR(CAR(l)) == S_define_record_type) CAR(l) = cx_definitions(CAR(l));
+        if (PAIRP(CAR(l)) && (CAR(CAR(l)) == S_define_record_type || CAR(CAR(l)) == S_define_values))
+            CAR(l) = cx_definitions(CAR(l));
     }
     value *forms = xalloc((size_t)(count_forms(body, 0) + 1) * sizeof *forms);
     long n = 0, ndef = 0, lastdef = -1;
@@ -758,7 +760,8 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_guard) return comp(c, cx_guard(x, pos), tail, pos);
     if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
     if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
-    if (h == S_define_record_type) BAD(x, pos, "define-record-type: not allowed here");
+    if (h == S_define_record_type || h == S_define_values) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
+    if (h == S_delay || h == S_delay_force) return comp(c, cx_delay(x, h == S_delay_force, pos), tail, pos);
     if (h == S_define_syntax) {
         int d;
         mac_definitions(x, &d);
@@ -847,7 +850,8 @@ static void comp_finish(void)
     _(case_lambda, "case-lambda") _(define_record_type, "define-record-type")          \
     _(let_values, "let-values") _(letstar_values, "let*-values")                       \
     _(define_syntax, "define-syntax") _(let_syntax, "let-syntax")                      \
-    _(letrec_syntax, "letrec-syntax")
+    _(letrec_syntax, "letrec-syntax") _(define_values, "define-values")                \
+    _(delay, "delay") _(delay_force, "delay-force")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {

@@ -356,6 +356,64 @@ PRIM(p_record_set)
     return LV_UNSPEC;
 }
 
+/* -- Promises (delay, delay-force, make-promise, force) ---------------------- */
+
+/* A record of the built-in type promise: done?, value or thunk, and
+ * whether the thunk gives a promise to force in its place (delay-force). */
+static value promise_rtd;
+
+static value make_promise(value done, value v, value is_force)
+{
+    if (!promise_rtd) {
+        struct rtd *t = lv_gc_alloc(sizeof *t);
+        t->h.type = T_RTD;
+        t->h.flags = 0;
+        t->h.len = 3;
+        t->name = lv_intern("promise");
+        t->fields = LV_NIL;
+        promise_rtd = (value)t;
+    }
+    struct record *r = lv_gc_alloc(sizeof *r + 3 * sizeof(value));
+    r->h.type = T_RECORD;
+    r->h.flags = 0;
+    r->h.len = 3;
+    r->rtd = promise_rtd;
+    r->f[0] = done;
+    r->f[1] = v;
+    r->f[2] = is_force;
+    return (value)r;
+}
+
+#define PROMISEP(v) (TYPEP(v, T_RECORD) && promise_rtd && ((struct record *)(v))->rtd == promise_rtd)
+
+/* (%make-promise is-force thunk): what delay and delay-force expand into. */
+PRIM(p_make_lazy) { UNUSED_ARGC; return make_promise(LV_FALSE, a[1], a[0]); }
+PRIM(p_make_promise) { UNUSED_ARGC; return PROMISEP(a[0]) ? a[0] : make_promise(LV_TRUE, a[0], LV_FALSE); }
+PRIM(p_promisep) { UNUSED_ARGC; return BOOL(PROMISEP(a[0])); }
+
+/* R7RS force: iterative through delay-force chains (constant stack). */
+PRIM(p_force)
+{
+    UNUSED_ARGC;
+    value p = a[0];
+    if (!PROMISEP(p)) return p;
+    struct record *r = (struct record *)p;
+    while (r->f[0] == LV_FALSE) {
+        value v = lv_call(r->f[1], 0, NULL);
+        if (r->f[0] != LV_FALSE) break;             /* forced while running */
+        if (r->f[2] == LV_TRUE && PROMISEP(v)) {
+            struct record *q = (struct record *)v;
+            r->f[0] = q->f[0];
+            r->f[1] = q->f[1];
+            r->f[2] = q->f[2];
+        } else {
+            r->f[0] = LV_TRUE;
+            r->f[1] = v;
+        }
+    }
+    return r->f[1];
+}
+
 /* -- Time ------------------------------------------------------------------------ */
 
 PRIM(p_current_jiffy)
@@ -393,6 +451,8 @@ const struct lv_primdef lv_prims_ctl[] = {
     { "%make-rtd", p_make_rtd, 2, 2 }, { "%record", p_record, 1, -1 },
     { "%record?", p_recordp, 2, 2 }, { "%record-ref", p_record_ref, 4, 4 },
     { "%record-set!", p_record_set, 5, 5 },
+    { "%make-promise", p_make_lazy, 2, 2 }, { "make-promise", p_make_promise, 1, 1 },
+    { "promise?", p_promisep, 1, 1 }, { "force", p_force, 1, 1 },
     { "current-jiffy", p_current_jiffy, 0, 0 },
     { "jiffies-per-second", p_jiffies_per_second, 0, 0 },
     { "current-second", p_current_second, 0, 0 },
