@@ -42,7 +42,6 @@ DEB_PKGS := libzydis-dev:/usr/include/Zydis/Zydis.h \
             libsqlite3-dev:/usr/include/sqlite3.h \
             libcmocka-dev:/usr/include/cmocka.h \
             libgc-dev:/usr/include/gc.h \
-            libgmp-dev:/usr/include/x86_64-linux-gnu/gmp.h \
             zlib1g-dev:/usr/include/zlib.h \
             llvm-14-dev:/usr/lib/llvm-14/include/llvm-c/Core.h \
             clang:/usr/bin/clang \

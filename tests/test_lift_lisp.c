@@ -19,7 +19,7 @@
 #include "tests/tutil.h"
 
 static const char *LIBS = "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz "
-                          "-lsqlite3 -lgc -lgmp -lm -lpthread -ldl";
+                          "-lsqlite3 -lgc -lm -lpthread -ldl";
 
 static void build(const char *cc, const char *dir)
 {

@@ -59,7 +59,7 @@ typedef uintptr_t value;
 
 enum lv_type {
     T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM,
-    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC, T_BIG
+    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC
 };
 
 /* flags: LV_CONST for a frozen (quoted) vector or string. */
@@ -80,8 +80,6 @@ struct vec { struct hdr h; value v[]; };
 #define SYM(v)       ((struct sym *)(v))
 #define VECP(v)      TYPEP(v, T_VEC)
 #define BVECP(v)     TYPEP(v, T_BVEC)   /* laid out as struct str */
-#define BIGP(v)      TYPEP(v, T_BIG)    /* exact integer beyond fixnums */
-#define INTP(v)      (FIXP(v) || BIGP(v))
 #define VEC(v)       ((struct vec *)(v))
 
 /* -- Frames and nodes ----------------------------------------------------- */
@@ -209,27 +207,6 @@ struct lv_primdef { const char *name; lv_prim_fn fn; int16_t min, max; };
 extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[],
     lv_prims_port[], lv_prims_ctl[], lv_prims_bvec[];
 value lv_bvec(const void *bytes, size_t n);       /* zeroed when bytes is NULL */
-
-/* prim_big.c: exact integers beyond fixnums; operands are INTP */
-void lv_big_init(void);
-value lv_big_from_si(intptr_t n);
-value lv_big_arith(int op, value a, value b);     /* op '+', '-', '*' */
-int lv_big_cmp(value a, value b);
-double lv_big_to_double(value v);
-value lv_big_div(value a, value b, int op);       /* quotient, remainder, modulo */
-value lv_big_exact_div(value a, value b);         /* LV_FALSE if not exact */
-value lv_big_expt(value base, unsigned long e);
-value lv_big_abs(value v);
-value lv_big_gcd(value a, value b);
-int lv_big_odd(value v);
-int lv_big_sign(value v);
-value lv_big_sqrtrem(value k, value *rem);
-value lv_big_from_double(double d);
-value lv_big_from_string(const char *s, int radix);
-value lv_big_to_string(value v, int radix);
-void lv_big_print(FILE *f, value v);
-int lv_big_eqv(value a, value b);
-value lv_big_freeze(value v);
 value lv_num_add(value a, value b);
 value lv_num_sub(value a, value b);
 value lv_num_mul(value a, value b);

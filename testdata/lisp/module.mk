@@ -9,7 +9,7 @@ $(BUILD)/obj/testdata/lisp/%.o: testdata/lisp/%.c
 	$(CC) $(LISP_CFLAGS) -c $< -o $@
 $(BUILD)/bin/lisp: $(LISP_OBJS) $(BUILD)/liblineiform-rt.a
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(LISP_OBJS) $(BUILD)/liblineiform-rt.a -lgc -lgmp -lm
+	$(CC) -o $@ $(LISP_OBJS) $(BUILD)/liblineiform-rt.a -lgc -lm
 ifneq ($(LISP_SRCS),)
 ifneq ($(SAN),1)
 ALL_TARGETS += $(BUILD)/bin/lisp

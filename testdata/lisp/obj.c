@@ -36,7 +36,6 @@ void lv_gc_init(void)
      * few hundred kilobytes. */
     GC_expand_hp((size_t)32 << 20);
     lf_set_root_hook(add_roots);
-    lv_big_init();
 }
 
 static inline void *alloc16(void)
@@ -307,7 +306,6 @@ void lv_print(FILE *f, value v, int write)
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
     case T_CONT: fputs("#<continuation>", f); break;
-    case T_BIG: lv_big_print(f, v); break;
     case T_BVEC:
         fputs("#u8(", f);
         for (uint32_t i = 0; i < HDR(v)->len; i++) fprintf(f, i ? " %u" : "%u", (unsigned char)STR(v)->s[i]);
@@ -351,7 +349,6 @@ int lv_eqv(value a, value b)
 {
     if (a == b) return 1;
     if (FLOP(a) && FLOP(b)) return FLO(a) == FLO(b) || (isnan(FLO(a)) && isnan(FLO(b)));
-    if (BIGP(a) && BIGP(b)) return lv_big_eqv(a, b);
     return 0;
 }
 
@@ -369,7 +366,6 @@ const char *lv_type_name(value v)
     case T_SYM: return "symbol";
     case T_VEC: return "vector";
     case T_PORT: return "port";
-    case T_BIG: return "integer";
     case T_BVEC: return "bytevector";
     case T_VALUES: return "multiple values";
     case T_ERROBJ: return "error object";

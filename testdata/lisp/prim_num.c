@@ -1,11 +1,9 @@
-/* prim_num.c -- numbers: exact integers (fixnums, 62-bit; beyond that
- * bignums, prim_big.c) and flonums (boxed doubles).
+/* prim_num.c -- numbers: fixnums (62-bit, overflow is an error, never a
+ * silent wrap) and flonums (boxed doubles).
  *
- * Exactness: an operation on exact integers gives an exact integer (a
- * fixnum whenever it fits), except `/` whose quotient is not an integer (no
- * rationals: it gives a flonum); any flonum operand makes the result a
- * flonum.  Fixnum operations are tried first; overflow or a bignum operand
- * takes the bignum path.
+ * Exactness: an operation on fixnums gives a fixnum, except `/` whose
+ * quotient is not an integer (no rationals: it gives a flonum); any flonum
+ * operand makes the result a flonum.
  */
 #include "lisp.h"
 
@@ -18,23 +16,14 @@
 #define PRIM(name) static value name(int argc, value *a)
 #define UNUSED_ARGC (void)argc
 
-/* The bignum paths that fixnum arithmetic can reach are called through
- * pointers in writable data: lineiform cannot know their targets, so
- * compiled code calls them natively instead of inlining them (and their
- * mpz_t temporaries) into the frame of every procedure that adds; a
- * recursive procedure's compiled frame stays small (tests/deep_limit.scm
- * runs 4,000,000 calls deep as an image). */
-static value (*volatile big_arith)(int, value, value) = lv_big_arith;
-static int (*volatile big_cmp)(value, value) = lv_big_cmp;
-static value (*volatile big_from_si)(intptr_t) = lv_big_from_si;
-static value (*volatile big_div)(value, value, int) = lv_big_div;
-static value (*volatile big_exact_div)(value, value) = lv_big_exact_div;
+static _Noreturn void overflow(const char *who)
+{
+    lv_die(lv_nopos, "%s: integer overflow (fixnums are 62-bit)", who);
+}
 
-/* r as an exact integer: a fixnum, or a bignum when it does not fit. */
 static value fix_or_overflow(const char *who, intptr_t r)
 {
-    (void)who;
-    if (r > FIX_MAX || r < FIX_MIN) return big_from_si(r);
+    if (r > FIX_MAX || r < FIX_MIN) overflow(who);
     return FIX(r);
 }
 
@@ -42,7 +31,6 @@ double lv_to_double(const char *who, value v)
 {
     if (FIXP(v)) return (double)UNFIX(v);
     if (FLOP(v)) return FLO(v);
-    if (BIGP(v)) return lv_big_to_double(v);
     lv_type_error(who, "a number", v);
 }
 
@@ -56,10 +44,9 @@ value lv_num_add(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_add_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return big_arith('+', a, b);
+        if (__builtin_add_overflow((intptr_t)a, (intptr_t)b - 1, &r)) overflow("+");
         return (value)r;
     }
-    if (INTP(a) && INTP(b)) return big_arith('+', a, b);
     return lv_flo(lv_to_double("+", a) + lv_to_double("+", b));
 }
 
@@ -67,10 +54,9 @@ value lv_num_sub(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_sub_overflow((intptr_t)a, (intptr_t)b - 1, &r)) return big_arith('-', a, b);
+        if (__builtin_sub_overflow((intptr_t)a, (intptr_t)b - 1, &r)) overflow("-");
         return (value)r;
     }
-    if (INTP(a) && INTP(b)) return big_arith('-', a, b);
     return lv_flo(lv_to_double("-", a) - lv_to_double("-", b));
 }
 
@@ -78,10 +64,9 @@ value lv_num_mul(value a, value b)
 {
     intptr_t r;
     if (FIXP(a) && FIXP(b)) {
-        if (__builtin_mul_overflow(UNFIX(a), UNFIX(b), &r)) return big_arith('*', a, b);
+        if (__builtin_mul_overflow(UNFIX(a), UNFIX(b), &r)) overflow("*");
         return fix_or_overflow("*", r);
     }
-    if (INTP(a) && INTP(b)) return big_arith('*', a, b);
     return lv_flo(lv_to_double("*", a) * lv_to_double("*", b));
 }
 
@@ -93,11 +78,6 @@ static value num_div(value a, value b)
         if (x % y == 0) return fix_or_overflow("/", x / y);
         return lv_flo((double)x / (double)y);
     }
-    if (INTP(a) && INTP(b)) {
-        if (b == FIX(0)) lv_die(lv_nopos, "/: division by zero");
-        value q = big_exact_div(a, b);
-        if (q != LV_FALSE) return q;
-    }
     return lv_flo(lv_to_double("/", a) / lv_to_double("/", b));
 }
 
@@ -105,7 +85,6 @@ static value num_div(value a, value b)
 int lv_num_cmp(const char *who, value a, value b)
 {
     if (FIXP(a) && FIXP(b)) return (intptr_t)a < (intptr_t)b ? -1 : a != b;
-    if (INTP(a) && INTP(b)) return big_cmp(a, b);
     double x = lv_to_double(who, a), y = lv_to_double(who, b);
     if (x < y) return -1;
     if (x > y) return 1;
@@ -174,10 +153,6 @@ static value int_div(const char *who, value x, value y, int op)
         if (op == 2 && r != 0 && ((r < 0) != (q < 0))) r += q;
         return FIX(r);
     }
-    if (INTP(x) && INTP(y)) {
-        if (y == FIX(0)) lv_die(lv_nopos, "%s: division by zero", who);
-        return big_div(x, y, op);
-    }
     double p = lv_to_double(who, x), q = lv_to_double(who, y);
     if (p != floor(p)) lv_type_error(who, "an integer", x);
     if (q != floor(q)) lv_type_error(who, "an integer", y);
@@ -198,7 +173,7 @@ PRIM(p_negativep) { UNUSED_ARGC; return BOOL(lv_num_cmp("negative?", a[0], FIX(0
 
 static int is_integer(value v)
 {
-    return INTP(v) || (FLOP(v) && FLO(v) == floor(FLO(v)) && !isinf(FLO(v)));
+    return FIXP(v) || (FLOP(v) && FLO(v) == floor(FLO(v)) && !isinf(FLO(v)));
 }
 
 PRIM(p_oddp)
@@ -206,7 +181,6 @@ PRIM(p_oddp)
     UNUSED_ARGC;
     if (!is_integer(a[0])) lv_type_error("odd?", "an integer", a[0]);
     if (FIXP(a[0])) return BOOL(UNFIX(a[0]) & 1);
-    if (BIGP(a[0])) return BOOL(lv_big_odd(a[0]));
     return BOOL(fmod(FLO(a[0]), 2) != 0);
 }
 
@@ -215,7 +189,6 @@ PRIM(p_evenp)
     UNUSED_ARGC;
     if (!is_integer(a[0])) lv_type_error("even?", "an integer", a[0]);
     if (FIXP(a[0])) return BOOL(!(UNFIX(a[0]) & 1));
-    if (BIGP(a[0])) return BOOL(!lv_big_odd(a[0]));
     return BOOL(fmod(FLO(a[0]), 2) == 0);
 }
 
@@ -223,7 +196,6 @@ PRIM(p_abs)
 {
     UNUSED_ARGC;
     if (FIXP(a[0])) return UNFIX(a[0]) < 0 ? fix_or_overflow("abs", -UNFIX(a[0])) : a[0];
-    if (BIGP(a[0])) return lv_big_abs(a[0]);
     return lv_flo(fabs(lv_to_double("abs", a[0])));
 }
 
@@ -236,7 +208,7 @@ static value min_max(const char *who, int argc, value *a, int want)
         inexact |= FLOP(a[i]);
         if (lv_num_cmp(who, a[i], r) == want) r = a[i];
     }
-    return inexact && INTP(r) ? lv_flo(lv_to_double(who, r)) : r;
+    return inexact && FIXP(r) ? lv_flo((double)UNFIX(r)) : r;
 }
 
 PRIM(p_min) { return min_max("min", argc, a, -1); }
@@ -247,17 +219,16 @@ PRIM(p_inexact) { UNUSED_ARGC; return FLOP(a[0]) ? a[0] : lv_flo(lv_to_double("i
 PRIM(p_exact)
 {
     UNUSED_ARGC;
-    if (INTP(a[0])) return a[0];
+    if (FIXP(a[0])) return a[0];
     double d = lv_to_double("exact", a[0]);
-    if (d != floor(d) || isinf(d))
+    if (d != floor(d) || isinf(d) || fabs(d) > 4.6e18)
         lv_type_error("exact", "a number with an exact integer value", a[0]);
-    if (fabs(d) > 4.6e18) return lv_big_from_double(d);
     return fix_or_overflow("exact", (intptr_t)d);
 }
 
 static value rounding(const char *who, value v, double (*f)(double))
 {
-    if (INTP(v)) return v;
+    if (FIXP(v)) return v;
     return lv_flo(f(lv_to_double(who, v)));
 }
 
@@ -271,10 +242,6 @@ PRIM(p_sqrt)
     UNUSED_ARGC;
     double d = lv_to_double("sqrt", a[0]);
     if (d < 0) lv_type_error("sqrt", "a non-negative number", a[0]);
-    if (BIGP(a[0])) {
-        value rem, root = lv_big_sqrtrem(a[0], &rem);
-        if (rem == FIX(0)) return root;
-    }
     double r = sqrt(d);
     if (FIXP(a[0]) && r == floor(r) && (intptr_t)r * (intptr_t)r == UNFIX(a[0]))
         return FIX((intptr_t)r);
@@ -284,13 +251,12 @@ PRIM(p_sqrt)
 PRIM(p_expt)
 {
     UNUSED_ARGC;
-    if (INTP(a[0]) && FIXP(a[1]) && UNFIX(a[1]) >= 0) {
-        intptr_t b = FIXP(a[0]) ? UNFIX(a[0]) : 0, e = UNFIX(a[1]), r = 1;
-        if (BIGP(a[0])) return lv_big_expt(a[0], (unsigned long)e);
+    if (FIXP(a[0]) && FIXP(a[1]) && UNFIX(a[1]) >= 0) {
+        intptr_t b = UNFIX(a[0]), e = UNFIX(a[1]), r = 1;
         while (e > 0) {
-            if (e & 1 && __builtin_mul_overflow(r, b, &r)) return lv_big_expt(a[0], (unsigned long)UNFIX(a[1]));
+            if (e & 1 && __builtin_mul_overflow(r, b, &r)) overflow("expt");
             e >>= 1;
-            if (e && __builtin_mul_overflow(b, b, &b)) return lv_big_expt(a[0], (unsigned long)UNFIX(a[1]));
+            if (e && __builtin_mul_overflow(b, b, &b)) overflow("expt");
         }
         return fix_or_overflow("expt", r);
     }
@@ -310,13 +276,8 @@ FLOFN(p_acos, "acos", acos)
 PRIM(p_exact_integer_sqrt)
 {
     UNUSED_ARGC;
-    if (!INTP(a[0]) || lv_num_cmp("exact-integer-sqrt", a[0], FIX(0)) < 0)
+    if (!FIXP(a[0]) || UNFIX(a[0]) < 0)
         lv_type_error("exact-integer-sqrt", "a non-negative exact integer", a[0]);
-    if (BIGP(a[0])) {
-        value v[2];
-        v[0] = lv_big_sqrtrem(a[0], &v[1]);
-        return lv_values(2, v);
-    }
     intptr_t k = UNFIX(a[0]), s = (intptr_t)sqrt((double)k);
     while (s > 0 && s * s > k) s--;
     while ((s + 1) * (s + 1) <= k) s++;
@@ -362,11 +323,11 @@ PRIM(p_atan)
     return lv_flo(atan(lv_to_double("atan", a[0])));
 }
 
-PRIM(p_numberp) { UNUSED_ARGC; return BOOL(INTP(a[0]) || FLOP(a[0])); }
+PRIM(p_numberp) { UNUSED_ARGC; return BOOL(FIXP(a[0]) || FLOP(a[0])); }
 PRIM(p_integerp) { UNUSED_ARGC; return BOOL(is_integer(a[0])); }
-PRIM(p_exactp) { UNUSED_ARGC; lv_to_double("exact?", a[0]); return BOOL(INTP(a[0])); }
+PRIM(p_exactp) { UNUSED_ARGC; lv_to_double("exact?", a[0]); return BOOL(FIXP(a[0])); }
 PRIM(p_inexactp) { UNUSED_ARGC; lv_to_double("inexact?", a[0]); return BOOL(FLOP(a[0])); }
-PRIM(p_exact_integerp) { UNUSED_ARGC; return BOOL(INTP(a[0])); }
+PRIM(p_exact_integerp) { UNUSED_ARGC; return BOOL(FIXP(a[0])); }
 
 static intptr_t gcd2(intptr_t x, intptr_t y)
 {
@@ -378,25 +339,21 @@ static intptr_t gcd2(intptr_t x, intptr_t y)
 
 PRIM(p_gcd)
 {
-    value r = FIX(0);
-    for (int i = 0; i < argc; i++) {
-        if (!INTP(a[i])) to_fix("gcd", a[i]);
-        r = FIXP(r) && FIXP(a[i]) ? FIX(gcd2(UNFIX(r), UNFIX(a[i]))) : lv_big_gcd(r, a[i]);
-    }
-    return r;
+    intptr_t r = 0;
+    for (int i = 0; i < argc; i++) r = gcd2(r, to_fix("gcd", a[i]));
+    return FIX(r);
 }
 
 PRIM(p_lcm)
 {
-    value r = FIX(1);
+    intptr_t r = 1;
     for (int i = 0; i < argc; i++) {
-        if (!INTP(a[i])) to_fix("lcm", a[i]);
-        if (a[i] == FIX(0)) return FIX(0);
-        value x = lv_num_cmp("lcm", a[i], FIX(0)) < 0 ? lv_num_sub(FIX(0), a[i]) : a[i];
-        value g = FIXP(r) && FIXP(x) ? FIX(gcd2(UNFIX(r), UNFIX(x))) : lv_big_gcd(r, x);
-        r = lv_num_mul(int_div("lcm", r, g, 0), x);
+        intptr_t x = to_fix("lcm", a[i]);
+        if (x == 0) return FIX(0);
+        intptr_t g = gcd2(r, x);
+        if (__builtin_mul_overflow(r / g, x < 0 ? -x : x, &r)) overflow("lcm");
     }
-    return r;
+    return fix_or_overflow("lcm", r);
 }
 
 PRIM(p_square) { UNUSED_ARGC; return lv_num_mul(a[0], a[0]); }
@@ -409,7 +366,6 @@ value lv_number_to_string(value v, int radix)
         lv_flo_format(buf, FLO(v));
         return lv_str(buf, strlen(buf));
     }
-    if (BIGP(v)) return lv_big_to_string(v, radix);
     intptr_t n = to_fix("number->string", v);
     uintptr_t u = n < 0 ? -(uintptr_t)n : (uintptr_t)n;
     char *p = buf + sizeof buf;
@@ -444,7 +400,7 @@ value lv_string_to_number(const char *s, int radix)
     errno = 0;
     long long n = strtoll(s, &end, radix);
     if (end != s && !*end && isalnum((unsigned char)*d)) {
-        if (errno == ERANGE || n > FIX_MAX || n < FIX_MIN) return lv_big_from_string(s, radix);
+        if (errno == ERANGE || n > FIX_MAX || n < FIX_MIN) return LV_FALSE;
         return FIX(n);
     }
     if (radix != 10) return LV_FALSE;
