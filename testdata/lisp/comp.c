@@ -42,7 +42,7 @@ value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
     S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
     S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax, S_define_values,
-    S_delay, S_delay_force;
+    S_delay, S_delay_force, S_parameterize;
 
 void *xalloc(size_t n)
 {
@@ -761,6 +761,7 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
     if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
     if (h == S_define_record_type || h == S_define_values) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
+    if (h == S_parameterize) return comp(c, cx_parameterize(x, pos), tail, pos);
     if (h == S_delay || h == S_delay_force) return comp(c, cx_delay(x, h == S_delay_force, pos), tail, pos);
     if (h == S_define_syntax) {
         int d;
@@ -851,7 +852,7 @@ static void comp_finish(void)
     _(let_values, "let-values") _(letstar_values, "let*-values")                       \
     _(define_syntax, "define-syntax") _(let_syntax, "let-syntax")                      \
     _(letrec_syntax, "letrec-syntax") _(define_values, "define-values")                \
-    _(delay, "delay") _(delay_force, "delay-force")
+    _(delay, "delay") _(delay_force, "delay-force") _(parameterize, "parameterize")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {

@@ -165,6 +165,22 @@ static value define_values(value x, struct lv_pos pos)
     return lv_cons(S_begin, append2(defs, L(cwv)));
 }
 
+/* (parameterize ((p v) ...) body...) =>
+ *   (%parameterize (list p ...) (list v ...) (lambda () body...)) */
+value cx_parameterize(value x, struct lv_pos pos)
+{
+    if (lv_list_length(x) < 3 || lv_list_length(CAR(CDR(x))) < 0)
+        BAD(x, pos, "parameterize: expected (parameterize ((parameter value) ...) body...)");
+    value ps = LV_NIL, vs = LV_NIL;
+    for (value l = CAR(CDR(x)); PAIRP(l); l = CDR(l)) {
+        if (lv_list_length(CAR(l)) != 2) BAD(x, pos, "parameterize: bad binding");
+        ps = append2(ps, L(CAR(CAR(l))));
+        vs = append2(vs, L(CAR(CDR(CAR(l)))));
+    }
+    return L(sym("%parameterize"), lv_cons(P("list"), ps), lv_cons(P("list"), vs),
+             lv_cons(S_lambda, lv_cons(LV_NIL, CDR(CDR(x)))));
+}
+
 /* (delay e) => (%make-promise #f (lambda () e)); (delay-force e) is the
  * same promise marked to force the promise e gives (prim_ctl.c). */
 value cx_delay(value x, int is_force, struct lv_pos pos)

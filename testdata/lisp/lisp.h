@@ -59,7 +59,7 @@ typedef uintptr_t value;
 
 enum lv_type {
     T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM,
-    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC
+    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC, T_PARAM
 };
 
 /* flags: LV_CONST for a frozen (quoted) vector or string. */
@@ -105,7 +105,7 @@ struct prim { struct hdr h; lv_prim_fn fn; const char *name; int16_t min, max; }
 #define PROCP(v)     TYPEP(v, T_PROC)
 #define PRIMP(v)     TYPEP(v, T_PRIM)
 #define CONTP(v)     TYPEP(v, T_CONT)
-#define PROCEDUREP(v) (PROCP(v) || PRIMP(v) || CONTP(v))
+#define PROCEDUREP(v) (PROCP(v) || PRIMP(v) || CONTP(v) || TYPEP(v, T_PARAM))
 
 /* Several values (values), h.len of them; one value is never wrapped. */
 struct vals { struct hdr h; value v[]; };
@@ -158,6 +158,7 @@ value lv_list_n(int n, const value *v);
 value lv_raise(value obj, int continuable);
 int lv_handlers_installed(void);
 _Noreturn void lv_throw(value k, int argc, const value *argv);   /* call a continuation */
+value lv_param_value(value p);        /* a parameter object's current value */
 extern value lv_cur_in, lv_cur_out;   /* current ports; 0: stdin / stdout */
 void lv_unwind_all(void);             /* run every pending dynamic-wind after */
 value lv_make_error(const char *msg, value irritants);

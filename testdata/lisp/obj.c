@@ -306,6 +306,7 @@ void lv_print(FILE *f, value v, int write)
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
     case T_CONT: fputs("#<continuation>", f); break;
+    case T_PARAM: fputs("#<parameter>", f); break;
     case T_BVEC:
         fputs("#u8(", f);
         for (uint32_t i = 0; i < HDR(v)->len; i++) fprintf(f, i ? " %u" : "%u", (unsigned char)STR(v)->s[i]);

@@ -1,6 +1,7 @@
 /* prim_ctl.c -- control: multiple values, escape-only continuations
  * (call/cc), dynamic-wind, exceptions (with-exception-handler, raise,
- * raise-continuable, guard, error objects), exit, records, time.
+ * raise-continuable, guard, error objects), exit, records, parameters,
+ * promises, time.
  *
  * Continuations are escape-only: a continuation is valid while the call/cc
  * (or guard) that made it has not returned; calling it unwinds the
@@ -89,13 +90,18 @@ PRIM(p_call_with_values)
 
 /* -- Escapes: call/cc and guard ---------------------------------------------- */
 
-/* Leave every dynamic-wind entered since winds, innermost first. */
+static void restore_params(value saved);
+
+/* Leave every dynamic-wind (and parameterize) entered since winds,
+ * innermost first.  An entry is (before . after), or (#f . saved) for a
+ * parameterize: ((parameter . value to restore) ...). */
 static void unwind_to(value winds)
 {
     while (lv_winds != winds && PAIRP(lv_winds)) {
-        value after = CDR(CAR(lv_winds));
+        value e = CAR(lv_winds);
         lv_winds = CDR(lv_winds);
-        lv_call(after, 0, NULL);
+        if (CAR(e) == LV_FALSE) restore_params(CDR(e));
+        else lv_call(CDR(e), 0, NULL);
     }
 }
 
@@ -356,6 +362,60 @@ PRIM(p_record_set)
     return LV_UNSPEC;
 }
 
+/* -- Parameters (make-parameter, parameterize) --------------------------------- */
+
+struct param { struct hdr h; value val, conv; };
+
+PRIM(p_make_parameter)
+{
+    value v = a[0], conv = argc > 1 ? a[1] : LV_FALSE;
+    if (argc > 1) {
+        proc_arg("make-parameter", conv);
+        v = lv_call(conv, 1, &v);
+    }
+    struct param *p = lv_gc_alloc(sizeof *p);
+    p->h.type = T_PARAM;
+    p->h.flags = 0;
+    p->h.len = 0;
+    p->val = v;
+    p->conv = conv;
+    return (value)p;
+}
+
+value lv_param_value(value p) { return ((struct param *)p)->val; }
+
+static void restore_params(value saved)
+{
+    for (; PAIRP(saved); saved = CDR(saved))
+        ((struct param *)CAR(CAR(saved)))->val = CDR(CAR(saved));
+}
+
+/* (%parameterize (p ...) (v ...) thunk): what parameterize expands into.
+ * The new values are converted first, then set; an escape restores the
+ * old ones through the wind list (unwind_to). */
+PRIM(p_parameterize)
+{
+    UNUSED_ARGC;
+    value ps = a[0], vs = a[1], nv = LV_NIL, saved = LV_NIL;
+    for (value p = ps, v = vs; PAIRP(p) && PAIRP(v); p = CDR(p), v = CDR(v)) {
+        if (!TYPEP(CAR(p), T_PARAM)) lv_type_error("parameterize", "a parameter", CAR(p));
+        struct param *q = (struct param *)CAR(p);
+        value x = CAR(v);
+        if (q->conv != LV_FALSE) x = lv_call(q->conv, 1, &x);
+        nv = lv_cons(lv_cons(CAR(p), x), nv);
+    }
+    for (value l = nv; PAIRP(l); l = CDR(l)) {
+        struct param *q = (struct param *)CAR(CAR(l));
+        saved = lv_cons(lv_cons(CAR(CAR(l)), q->val), saved);
+        q->val = CDR(CAR(l));
+    }
+    lv_winds = lv_cons(lv_cons(LV_FALSE, saved), lv_winds);
+    value r = lv_call(a[2], 0, NULL);
+    lv_winds = CDR(lv_winds);
+    restore_params(saved);
+    return r;
+}
+
 /* -- Promises (delay, delay-force, make-promise, force) ---------------------- */
 
 /* A record of the built-in type promise: done?, value or thunk, and
@@ -453,6 +513,7 @@ const struct lv_primdef lv_prims_ctl[] = {
     { "%record-set!", p_record_set, 5, 5 },
     { "%make-promise", p_make_lazy, 2, 2 }, { "make-promise", p_make_promise, 1, 1 },
     { "promise?", p_promisep, 1, 1 }, { "force", p_force, 1, 1 },
+    { "make-parameter", p_make_parameter, 1, 2 }, { "%parameterize", p_parameterize, 3, 3 },
     { "current-jiffy", p_current_jiffy, 0, 0 },
     { "jiffies-per-second", p_jiffies_per_second, 0, 0 },
     { "current-second", p_current_second, 0, 0 },
