@@ -41,7 +41,8 @@ value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
     S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
-    S_letstar_values;
+    S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax, S_define_values,
+    S_delay, S_delay_force, S_parameterize;
 
 void *xalloc(size_t n)
 {
@@ -125,7 +126,7 @@ static void prescan_sets(value x, int depth)
         value h = CAR(x);
         if (h == S_set && PAIRP(CDR(x)) && SYMP(CAR(CDR(x))))
             gvar_of(CAR(CDR(x)))->set = 1;
-        if (PAIRP(h)) prescan_sets(h, depth + 1);
+        if (PAIRP(h)) prescan_sets(mac_for_scan(h), depth + 1);
         x = CDR(x);
     }
 }
@@ -605,9 +606,17 @@ static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos 
 {
     len_or_die(body, pos, who);
     if (body == LV_NIL) BAD(body, pos, "%s: empty body", who);
-    for (value l = body; PAIRP(l); l = CDR(l))
-        if (PAIRP(CAR(l)) && CAR(CAR(l)) == S_define_record_type && is_keyword(c, S_define_record_type))
+    for (value l = body; PAIRP(l); l = CDR(l)) {
+        value f = CAR(l);
+        if (!PAIRP(f) || !SYMP(CAR(f)) || !is_keyword(c, CAR(f))) continue;
+        if (CAR(f) == S_define_syntax || mac_lookup(CAR(f)) != LV_FALSE) {
+            int d;
+            f = mac_definitions(f, &d);
+            CAR(l) = d ? lv_cons(S_begin, LV_NIL) : f;
+        }
+        if (PAIRP(CAR(l)) && (CAR(CAR(l)) == S_define_record_type || CAR(CAR(l)) == S_define_values))
             CAR(l) = cx_definitions(CAR(l));
+    }
     value *forms = xalloc((size_t)(count_forms(body, 0) + 1) * sizeof *forms);
     long n = 0, ndef = 0, lastdef = -1;
     flatten_body(c, body, forms, &n, 0);
@@ -690,6 +699,9 @@ static struct ast *comp_set(struct ctx *c, value x, struct lv_pos pos)
     } else {
         a = mk(A_GSET, pos);
         a->g = gvar_of(name);
+        if (a->g->constant)
+            BAD(x, pos, "set!: %s is a top-level procedure the program was not seen to assign "
+                        "(a set! made by a macro defined in a body)", SYM(name)->name);
     }
     a->a = e;
     return a;
@@ -748,7 +760,23 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_guard) return comp(c, cx_guard(x, pos), tail, pos);
     if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
     if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
-    if (h == S_define_record_type) BAD(x, pos, "define-record-type: not allowed here");
+    if (h == S_define_record_type || h == S_define_values) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
+    if (h == S_parameterize) return comp(c, cx_parameterize(x, pos), tail, pos);
+    if (h == S_delay || h == S_delay_force) return comp(c, cx_delay(x, h == S_delay_force, pos), tail, pos);
+    if (h == S_define_syntax) {
+        int d;
+        mac_definitions(x, &d);
+        return mk_const(LV_UNSPEC, pos);
+    }
+    if (h == S_let_syntax || h == S_letrec_syntax) {
+        if (lv_list_length(x) < 3 || lv_list_length(CAR(CDR(x))) < 0)
+            BAD(x, pos, "%s: expected ((keyword transformer) ...) and a body", SYM(h)->name);
+        for (value l = CAR(CDR(x)); PAIRP(l); l = CDR(l)) {
+            if (lv_list_length(CAR(l)) != 2) BAD(x, pos, "%s: bad binding", SYM(h)->name);
+            mac_define(CAR(CAR(l)), CAR(CDR(CAR(l))), pos);
+        }
+        return comp(c, lv_cons(S_let, lv_cons(LV_NIL, CDR(CDR(x)))), tail, pos);
+    }
     if (h == S_else || h == S_arrow || h == S_dot3) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
     *done = 0;
     return NULL;
@@ -765,6 +793,8 @@ struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos)
     }
     pos = posof(x, pos);
     if (lv_list_length(x) < 0) BAD(x, pos, "bad syntax: not a proper list");
+    if (SYMP(CAR(x)) && is_keyword(c, CAR(x)) && mac_lookup(CAR(x)) != LV_FALSE)
+        return comp(c, mac_expand(mac_lookup(CAR(x)), x, pos), tail, pos);
     if (SYMP(CAR(x)) && is_keyword(c, CAR(x))) {
         int top = c->top;
         if (CAR(x) != S_begin && CAR(x) != S_define && CAR(x) != S_import) c->top = 0;
@@ -819,14 +849,17 @@ static void comp_finish(void)
     _(or, "or") _(when, "when") _(unless, "unless") _(begin, "begin") _(else, "else") \
     _(arrow, "=>") _(import, "import") _(dot3, "...") _(guard, "guard")                \
     _(case_lambda, "case-lambda") _(define_record_type, "define-record-type")          \
-    _(let_values, "let-values") _(letstar_values, "let*-values")
+    _(let_values, "let-values") _(letstar_values, "let*-values")                       \
+    _(define_syntax, "define-syntax") _(let_syntax, "let-syntax")                      \
+    _(letrec_syntax, "letrec-syntax") _(define_values, "define-values")                \
+    _(delay, "delay") _(delay_force, "delay-force") _(parameterize, "parameterize")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {
 #define INIT_SYM(c, s) S_##c = lv_intern(s);
     SYMS(INIT_SYM)
 #undef INIT_SYM
-    for (value l = forms; PAIRP(l); l = CDR(l)) CAR(l) = cx_definitions(CAR(l));
+    for (value l = forms; PAIRP(l); l = CDR(l)) CAR(l) = mac_top_form(CAR(l));
     prescan(forms);
     struct lam *top = xalloc(sizeof *top);
     top->loop_tail = -1;

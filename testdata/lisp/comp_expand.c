@@ -138,12 +138,64 @@ static value record_type(value x, struct lv_pos pos)
     return lv_cons(S_begin, out);
 }
 
+/* (define-values (a b . c) expr) =>
+ *   (begin (define a #f) (define b #f) (define c #f)
+ *          (call-with-values (lambda () expr)
+ *            (lambda (t0 t1 . t2) (set! a t0) (set! b t1) (set! c t2)))) */
+static value define_values(value x, struct lv_pos pos)
+{
+    if (lv_list_length(x) != 3) BAD(x, pos, "define-values: expected (define-values formals expression)");
+    value formals = CAR(CDR(x)), defs = LV_NIL, sets = LV_NIL, temps = LV_NIL, *hole = &temps;
+    int i = 0;
+    for (value f = formals;; f = CDR(f), i++) {
+        value v = PAIRP(f) ? CAR(f) : f;
+        if (v == LV_NIL) break;
+        if (!SYMP(v)) BAD(x, pos, "define-values: formals must be symbols");
+        char name[32];
+        snprintf(name, sizeof name, " value%d", i);
+        value t = sym(name);
+        defs = append2(defs, L(L(S_define, v, LV_FALSE)));
+        sets = append2(sets, L(L(sym("set!"), v, t)));
+        if (!PAIRP(f)) { *hole = t; break; }
+        *hole = lv_cons(t, LV_NIL);
+        hole = &CDR(*hole);
+    }
+    value cwv = L(P("call-with-values"), L(S_lambda, LV_NIL, nth(x, 2)),
+                  lv_cons(S_lambda, lv_cons(temps, append2(sets, L(LV_UNSPEC)))));
+    return lv_cons(S_begin, append2(defs, L(cwv)));
+}
+
+/* (parameterize ((p v) ...) body...) =>
+ *   (%parameterize (list p ...) (list v ...) (lambda () body...)) */
+value cx_parameterize(value x, struct lv_pos pos)
+{
+    if (lv_list_length(x) < 3 || lv_list_length(CAR(CDR(x))) < 0)
+        BAD(x, pos, "parameterize: expected (parameterize ((parameter value) ...) body...)");
+    value ps = LV_NIL, vs = LV_NIL;
+    for (value l = CAR(CDR(x)); PAIRP(l); l = CDR(l)) {
+        if (lv_list_length(CAR(l)) != 2) BAD(x, pos, "parameterize: bad binding");
+        ps = append2(ps, L(CAR(CAR(l))));
+        vs = append2(vs, L(CAR(CDR(CAR(l)))));
+    }
+    return L(sym("%parameterize"), lv_cons(P("list"), ps), lv_cons(P("list"), vs),
+             lv_cons(S_lambda, lv_cons(LV_NIL, CDR(CDR(x)))));
+}
+
+/* (delay e) => (%make-promise #f (lambda () e)); (delay-force e) is the
+ * same promise marked to force the promise e gives (prim_ctl.c). */
+value cx_delay(value x, int is_force, struct lv_pos pos)
+{
+    if (lv_list_length(x) != 2) BAD(x, pos, "%s: expected one expression", is_force ? "delay-force" : "delay");
+    return L(sym("%make-promise"), is_force ? LV_TRUE : LV_FALSE, L(S_lambda, LV_NIL, nth(x, 1)));
+}
+
 /* A definition form that expands into definitions, expanded (also inside
  * top-level begins), so prescan and bodies see the defines; else x. */
 value cx_definitions(value x)
 {
     if (!PAIRP(x) || lv_list_length(x) < 0) return x;
     if (CAR(x) == S_define_record_type) return record_type(x, posof(x, lv_nopos));
+    if (CAR(x) == S_define_values) return define_values(x, posof(x, lv_nopos));
     if (CAR(x) == S_begin)
         for (value l = CDR(x); PAIRP(l); l = CDR(l)) CAR(l) = cx_definitions(CAR(l));
     return x;

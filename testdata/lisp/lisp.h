@@ -59,7 +59,7 @@ typedef uintptr_t value;
 
 enum lv_type {
     T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM,
-    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD
+    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC, T_PARAM
 };
 
 /* flags: LV_CONST for a frozen (quoted) vector or string. */
@@ -79,6 +79,7 @@ struct vec { struct hdr h; value v[]; };
 #define SYMP(v)      TYPEP(v, T_SYM)
 #define SYM(v)       ((struct sym *)(v))
 #define VECP(v)      TYPEP(v, T_VEC)
+#define BVECP(v)     TYPEP(v, T_BVEC)   /* laid out as struct str */
 #define VEC(v)       ((struct vec *)(v))
 
 /* -- Frames and nodes ----------------------------------------------------- */
@@ -104,7 +105,7 @@ struct prim { struct hdr h; lv_prim_fn fn; const char *name; int16_t min, max; }
 #define PROCP(v)     TYPEP(v, T_PROC)
 #define PRIMP(v)     TYPEP(v, T_PRIM)
 #define CONTP(v)     TYPEP(v, T_CONT)
-#define PROCEDUREP(v) (PROCP(v) || PRIMP(v) || CONTP(v))
+#define PROCEDUREP(v) (PROCP(v) || PRIMP(v) || CONTP(v) || TYPEP(v, T_PARAM))
 
 /* Several values (values), h.len of them; one value is never wrapped. */
 struct vals { struct hdr h; value v[]; };
@@ -157,6 +158,7 @@ value lv_list_n(int n, const value *v);
 value lv_raise(value obj, int continuable);
 int lv_handlers_installed(void);
 _Noreturn void lv_throw(value k, int argc, const value *argv);   /* call a continuation */
+value lv_param_value(value p);        /* a parameter object's current value */
 extern value lv_cur_in, lv_cur_out;   /* current ports; 0: stdin / stdout */
 void lv_unwind_all(void);             /* run every pending dynamic-wind after */
 value lv_make_error(const char *msg, value irritants);
@@ -204,7 +206,8 @@ int fz_staged(const void *p);
 /* -- prim_*.c ------------------------------------------------------------- */
 struct lv_primdef { const char *name; lv_prim_fn fn; int16_t min, max; };
 extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[],
-    lv_prims_port[], lv_prims_ctl[];
+    lv_prims_port[], lv_prims_ctl[], lv_prims_bvec[];
+value lv_bvec(const void *bytes, size_t n);       /* zeroed when bytes is NULL */
 value lv_num_add(value a, value b);
 value lv_num_sub(value a, value b);
 value lv_num_mul(value a, value b);

@@ -156,6 +156,10 @@ value lv_apply(value f, int argc, value *argv)
         return p->fn(argc, argv);
     }
     if (CONTP(f)) lv_throw(f, argc, argv);
+    if (TYPEP(f, T_PARAM)) {
+        if (argc != 0) lv_die(lv_nopos, "parameter: expected 0 arguments, got %d", argc);
+        return lv_param_value(f);
+    }
     not_procedure(f);
 }
 

@@ -306,6 +306,12 @@ void lv_print(FILE *f, value v, int write)
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
     case T_CONT: fputs("#<continuation>", f); break;
+    case T_PARAM: fputs("#<parameter>", f); break;
+    case T_BVEC:
+        fputs("#u8(", f);
+        for (uint32_t i = 0; i < HDR(v)->len; i++) fprintf(f, i ? " %u" : "%u", (unsigned char)STR(v)->s[i]);
+        fputc(')', f);
+        break;
     case T_PORT: fputs("#<port>", f); break;
     case T_VALUES:
         for (uint32_t i = 0; i < HDR(v)->len; i++) {
@@ -347,30 +353,6 @@ int lv_eqv(value a, value b)
     return 0;
 }
 
-int lv_equal(value a, value b)
-{
-    char here;
-    LV_STACK_CHECK(&here);
-    for (;;) {
-        if (lv_eqv(a, b)) return 1;
-        if (PAIRP(a) && PAIRP(b)) {
-            if (!lv_equal(CAR(a), CAR(b))) return 0;
-            a = CDR(a);
-            b = CDR(b);
-            continue;
-        }
-        if (STRP(a) && STRP(b))
-            return HDR(a)->len == HDR(b)->len && memcmp(STR(a)->s, STR(b)->s, HDR(a)->len) == 0;
-        if (VECP(a) && VECP(b)) {
-            if (HDR(a)->len != HDR(b)->len) return 0;
-            for (uint32_t i = 0; i < HDR(a)->len; i++)
-                if (!lv_equal(VEC(a)->v[i], VEC(b)->v[i])) return 0;
-            return 1;
-        }
-        return 0;
-    }
-}
-
 const char *lv_type_name(value v)
 {
     if (FIXP(v)) return "integer";
@@ -385,6 +367,7 @@ const char *lv_type_name(value v)
     case T_SYM: return "symbol";
     case T_VEC: return "vector";
     case T_PORT: return "port";
+    case T_BVEC: return "bytevector";
     case T_VALUES: return "multiple values";
     case T_ERROBJ: return "error object";
     case T_RECORD: return "record";

@@ -1,6 +1,7 @@
 /* prim_ctl.c -- control: multiple values, escape-only continuations
  * (call/cc), dynamic-wind, exceptions (with-exception-handler, raise,
- * raise-continuable, guard, error objects), exit, records, time.
+ * raise-continuable, guard, error objects), exit, records, parameters,
+ * promises, time.
  *
  * Continuations are escape-only: a continuation is valid while the call/cc
  * (or guard) that made it has not returned; calling it unwinds the
@@ -89,13 +90,18 @@ PRIM(p_call_with_values)
 
 /* -- Escapes: call/cc and guard ---------------------------------------------- */
 
-/* Leave every dynamic-wind entered since winds, innermost first. */
+static void restore_params(value saved);
+
+/* Leave every dynamic-wind (and parameterize) entered since winds,
+ * innermost first.  An entry is (before . after), or (#f . saved) for a
+ * parameterize: ((parameter . value to restore) ...). */
 static void unwind_to(value winds)
 {
     while (lv_winds != winds && PAIRP(lv_winds)) {
-        value after = CDR(CAR(lv_winds));
+        value e = CAR(lv_winds);
         lv_winds = CDR(lv_winds);
-        lv_call(after, 0, NULL);
+        if (CAR(e) == LV_FALSE) restore_params(CDR(e));
+        else lv_call(CDR(e), 0, NULL);
     }
 }
 
@@ -356,6 +362,118 @@ PRIM(p_record_set)
     return LV_UNSPEC;
 }
 
+/* -- Parameters (make-parameter, parameterize) --------------------------------- */
+
+struct param { struct hdr h; value val, conv; };
+
+PRIM(p_make_parameter)
+{
+    value v = a[0], conv = argc > 1 ? a[1] : LV_FALSE;
+    if (argc > 1) {
+        proc_arg("make-parameter", conv);
+        v = lv_call(conv, 1, &v);
+    }
+    struct param *p = lv_gc_alloc(sizeof *p);
+    p->h.type = T_PARAM;
+    p->h.flags = 0;
+    p->h.len = 0;
+    p->val = v;
+    p->conv = conv;
+    return (value)p;
+}
+
+value lv_param_value(value p) { return ((struct param *)p)->val; }
+
+static void restore_params(value saved)
+{
+    for (; PAIRP(saved); saved = CDR(saved))
+        ((struct param *)CAR(CAR(saved)))->val = CDR(CAR(saved));
+}
+
+/* (%parameterize (p ...) (v ...) thunk): what parameterize expands into.
+ * The new values are converted first, then set; an escape restores the
+ * old ones through the wind list (unwind_to). */
+PRIM(p_parameterize)
+{
+    UNUSED_ARGC;
+    value ps = a[0], vs = a[1], nv = LV_NIL, saved = LV_NIL;
+    for (value p = ps, v = vs; PAIRP(p) && PAIRP(v); p = CDR(p), v = CDR(v)) {
+        if (!TYPEP(CAR(p), T_PARAM)) lv_type_error("parameterize", "a parameter", CAR(p));
+        struct param *q = (struct param *)CAR(p);
+        value x = CAR(v);
+        if (q->conv != LV_FALSE) x = lv_call(q->conv, 1, &x);
+        nv = lv_cons(lv_cons(CAR(p), x), nv);
+    }
+    for (value l = nv; PAIRP(l); l = CDR(l)) {
+        struct param *q = (struct param *)CAR(CAR(l));
+        saved = lv_cons(lv_cons(CAR(CAR(l)), q->val), saved);
+        q->val = CDR(CAR(l));
+    }
+    lv_winds = lv_cons(lv_cons(LV_FALSE, saved), lv_winds);
+    value r = lv_call(a[2], 0, NULL);
+    lv_winds = CDR(lv_winds);
+    restore_params(saved);
+    return r;
+}
+
+/* -- Promises (delay, delay-force, make-promise, force) ---------------------- */
+
+/* A record of the built-in type promise: done?, value or thunk, and
+ * whether the thunk gives a promise to force in its place (delay-force). */
+static value promise_rtd;
+
+static value make_promise(value done, value v, value is_force)
+{
+    if (!promise_rtd) {
+        struct rtd *t = lv_gc_alloc(sizeof *t);
+        t->h.type = T_RTD;
+        t->h.flags = 0;
+        t->h.len = 3;
+        t->name = lv_intern("promise");
+        t->fields = LV_NIL;
+        promise_rtd = (value)t;
+    }
+    struct record *r = lv_gc_alloc(sizeof *r + 3 * sizeof(value));
+    r->h.type = T_RECORD;
+    r->h.flags = 0;
+    r->h.len = 3;
+    r->rtd = promise_rtd;
+    r->f[0] = done;
+    r->f[1] = v;
+    r->f[2] = is_force;
+    return (value)r;
+}
+
+#define PROMISEP(v) (TYPEP(v, T_RECORD) && promise_rtd && ((struct record *)(v))->rtd == promise_rtd)
+
+/* (%make-promise is-force thunk): what delay and delay-force expand into. */
+PRIM(p_make_lazy) { UNUSED_ARGC; return make_promise(LV_FALSE, a[1], a[0]); }
+PRIM(p_make_promise) { UNUSED_ARGC; return PROMISEP(a[0]) ? a[0] : make_promise(LV_TRUE, a[0], LV_FALSE); }
+PRIM(p_promisep) { UNUSED_ARGC; return BOOL(PROMISEP(a[0])); }
+
+/* R7RS force: iterative through delay-force chains (constant stack). */
+PRIM(p_force)
+{
+    UNUSED_ARGC;
+    value p = a[0];
+    if (!PROMISEP(p)) return p;
+    struct record *r = (struct record *)p;
+    while (r->f[0] == LV_FALSE) {
+        value v = lv_call(r->f[1], 0, NULL);
+        if (r->f[0] != LV_FALSE) break;             /* forced while running */
+        if (r->f[2] == LV_TRUE && PROMISEP(v)) {
+            struct record *q = (struct record *)v;
+            r->f[0] = q->f[0];
+            r->f[1] = q->f[1];
+            r->f[2] = q->f[2];
+        } else {
+            r->f[0] = LV_TRUE;
+            r->f[1] = v;
+        }
+    }
+    return r->f[1];
+}
+
 /* -- Time ------------------------------------------------------------------------ */
 
 PRIM(p_current_jiffy)
@@ -393,6 +511,9 @@ const struct lv_primdef lv_prims_ctl[] = {
     { "%make-rtd", p_make_rtd, 2, 2 }, { "%record", p_record, 1, -1 },
     { "%record?", p_recordp, 2, 2 }, { "%record-ref", p_record_ref, 4, 4 },
     { "%record-set!", p_record_set, 5, 5 },
+    { "%make-promise", p_make_lazy, 2, 2 }, { "make-promise", p_make_promise, 1, 1 },
+    { "promise?", p_promisep, 1, 1 }, { "force", p_force, 1, 1 },
+    { "make-parameter", p_make_parameter, 1, 2 }, { "%parameterize", p_parameterize, 3, 3 },
     { "current-jiffy", p_current_jiffy, 0, 0 },
     { "jiffies-per-second", p_jiffies_per_second, 0, 0 },
     { "current-second", p_current_second, 0, 0 },

@@ -40,6 +40,7 @@ void lv_prims_init(void)
     add_all(lv_prims_str);
     add_all(lv_prims_port);
     add_all(lv_prims_ctl);
+    add_all(lv_prims_bvec);
 }
 
 const struct prim *lv_prim_lookup(value sym)

@@ -254,6 +254,18 @@ static value read_hash(struct lv_reader *r, struct lv_pos p, int depth)
     }
     char buf[64];
     read_token(r, buf, sizeof buf, p);
+    if (!strcmp(buf, "u8") && peekc(r) == '(') {        /* #u8(byte ...) */
+        value l = read_datum(r, depth + 1);
+        long n = lv_list_length(l);
+        if (n < 0) lv_die(p, "bad bytevector syntax");
+        value v = lv_bvec(NULL, (size_t)n);
+        for (long i = 0; i < n; i++, l = CDR(l)) {
+            if (!FIXP(CAR(l)) || UNFIX(CAR(l)) < 0 || UNFIX(CAR(l)) > 255)
+                lv_die(p, "bytevector element is not a byte (0..255)");
+            STR(v)->s[i] = (char)UNFIX(CAR(l));
+        }
+        return v;
+    }
     if (!strcmp(buf, "t") || !strcmp(buf, "true")) return LV_TRUE;
     if (!strcmp(buf, "f") || !strcmp(buf, "false")) return LV_FALSE;
     if ((buf[0] == 'x' || buf[0] == 'b' || buf[0] == 'o' || buf[0] == 'd') && buf[1]) {
