@@ -4,7 +4,7 @@
  *     instead of blocking forever;
  *   - `run` on a 1 GiB file that is no image says "no ELF magic" without
  *     reading it (under a 300 MB address-space limit, which reading it
- *     whole would exceed);
+ *     whole would exceed), `analyze` "not an ELF file" without mapping it;
  *   - a truncated image says "truncated" (it said "bad section header
  *     table"); a file shorter than its size says how much could be read
  *     (it said "out of memory");
@@ -91,6 +91,14 @@ static void test_run_refuses_a_huge_non_image_without_reading_it(void **state)
     assert_int_equal(tu_run(tu_fmt(VLIMIT "'%s' run '%s'", lineiform, big), NULL, &err), 2);
     assert_true(time(NULL) - t0 < 5);
     assert_one_line_with(err, big, "no ELF magic");
+    free(err);
+    /* analyze: the magic before mapping and hashing the file (7.5 s, or
+     * "cannot map" under the limit, before) */
+    t0 = time(NULL);
+    assert_int_equal(tu_run(tu_fmt(VLIMIT "'%s' analyze --db '%s/meta.db' '%s'", lineiform, tu_tmpdir(), big), NULL,
+                            &err), 1);
+    assert_true(time(NULL) - t0 < 5);
+    assert_one_line_with(err, big, "not an ELF file");
     free(err);
     /* an ELF file of another kind is refused from its header too */
     assert_int_equal(tu_run(tu_fmt("cp /bin/true '%s' && truncate -s 1G '%s'", big, big), NULL, NULL), 0);
