@@ -7,6 +7,7 @@
 #include "analyzer/an_forms.h"
 #include "analyzer/an_internal.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -47,6 +48,14 @@ static enum lf_status an_map_file(struct an_bin *b, const char *path)
         close(fd);
         return an_fail(b, LF_ERR_NOT_ELF, !S_ISREG(st.st_mode) ? "not a regular file"
                                                                : "empty file, not an ELF file");
+    }
+    /* The magic first: a 1 GiB file that is not ELF took 7.5 s (mapped and
+     * read whole by the content hash) to be called so; an_elf.c checks the
+     * rest of the header. */
+    unsigned char magic[SELFMAG];
+    if (pread(fd, magic, SELFMAG, 0) != SELFMAG || memcmp(magic, ELFMAG, SELFMAG) != 0) {
+        close(fd);
+        return an_fail(b, LF_ERR_NOT_ELF, "not an ELF file");
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     close(fd);

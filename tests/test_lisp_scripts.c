@@ -41,6 +41,22 @@ static void rebase(const char *name, const char *ext, const char *data, int keep
     tu_write_file(path, data, strlen(data));
 }
 
+/* Under ASan (make test-asan), a longjmp out of the interpreter's 1 GiB
+ * stack makes the sanitizer print a three-line warning of its own on
+ * stderr (its frames are too many to unpoison); it says nothing about the
+ * program, so it is taken out before stderr is compared. */
+static void drop_asan_no_return_warning(char *err)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    char *w = strstr(err, "WARNING: ASan is ignoring requested __asan_handle_no_return");
+    char *end = w ? strstr(w, "sanitizers/issues/189\n") : NULL;
+    while (w && w > err && w[-1] != '\n') w--;
+    if (w && end) memmove(w, end + sizeof "sanitizers/issues/189\n" - 1, strlen(end + sizeof "sanitizers/issues/189\n" - 1) + 1);
+#else
+    (void)err;
+#endif
+}
+
 static void run_script(void **state)
 {
     const char *name = *state;
@@ -50,6 +66,7 @@ static void run_script(void **state)
     int st = tu_run(tu_fmt("cd '%s' && timeout -k 5 120 '%s' '%s.scm' < '%s'", tu_src(TESTS_DIR),
                            tu_build("bin/lisp"), name, in),
                     &out, &err);
+    drop_asan_no_return_warning(err);
     if (getenv("LISP_REBASE")) {
         rebase(name, "out", out, 1);
         rebase(name, "err", err, 0);

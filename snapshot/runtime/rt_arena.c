@@ -374,14 +374,16 @@ enum lf_status rt_arena_seal(void)
          * (it fails with EBUSY while one exists, e.g. in a forked child).
          * Sealed, the memfd refuses write and pwrite, also through a
          * descriptor reopened from /proc/self/fd, and writable mappings. */
+        int e = 0;
         if (fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
-            s = LF_ERR_IO;
+            s = LF_ERR_IO, e = errno;
         /* The read-write descriptor has no use left: only the read-only
          * one (which maps the view) stays open. */
         if (rt_memfd_ro != rt_memfd) {
             close(rt_memfd);
             rt_memfd = rt_memfd_ro;
         }
+        if (e) errno = e; /* the seal's, for the caller's message */
     }
     rt_sealed = 1;
     rt_unlock();
