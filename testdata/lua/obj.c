@@ -36,16 +36,22 @@ void gc_init(void)
     lf_set_root_hook(add_roots);
 }
 
+/* The persistent allocator is reached through a writable pointer: code
+ * that runs after the snapshot point never takes that path, and a lifter,
+ * which cannot know `running`, then sees one opaque call instead of the
+ * arena's internals at every allocation site. */
+static void *(*volatile persistent_alloc)(size_t) = lf_alloc;
+
 void *lalloc(size_t n)
 {
-    void *p = running ? GC_MALLOC(n) : lf_alloc(n);
+    void *p = running ? GC_MALLOC(n) : persistent_alloc(n);
     if (!p) lerror(0, "not enough memory");
     return p;
 }
 
 void *lalloc_atomic(size_t n)
 {
-    void *p = running ? GC_MALLOC_ATOMIC(n) : lf_alloc(n);
+    void *p = running ? GC_MALLOC_ATOMIC(n) : persistent_alloc(n);
     if (!p) lerror(0, "not enough memory");
     return p;
 }
@@ -186,8 +192,18 @@ value tget(const struct table *t, value k)
     return n ? n->v : NIL;
 }
 
-static void hinsert(struct table *t, value k, value v);
+/* Put k (not present) into a hash part known to have room. */
+static void hput(struct table *t, value k, value v)
+{
+    uint32_t i = hashv(k) & t->hmask;
+    while (t->h[i].k != NIL) i = (i + 1) & t->hmask;
+    t->h[i].k = k;
+    t->h[i].v = v;
+    t->hused++;
+}
 
+/* A hash part sized for the live keys, which are moved over (no
+ * recursion through hinsert). */
 static void rehash(struct table *t)
 {
     uint32_t live = 0, old = t->h ? t->hmask + 1 : 0;
@@ -199,17 +215,13 @@ static void rehash(struct table *t)
     t->hmask = c - 1;
     t->hused = 0;
     for (uint32_t i = 0; i < old; i++)
-        if (h[i].v != NIL) hinsert(t, h[i].k, h[i].v);
+        if (h[i].v != NIL) hput(t, h[i].k, h[i].v);
 }
 
 static void hinsert(struct table *t, value k, value v)
 {
     if (!t->h || (t->hused + 1) * 4 > (t->hmask + 1) * 3) rehash(t);
-    uint32_t i = hashv(k) & t->hmask;
-    while (t->h[i].k != NIL) i = (i + 1) & t->hmask;
-    t->h[i].k = k;
-    t->h[i].v = v;
-    t->hused++;
+    hput(t, k, v);
 }
 
 static void append(struct table *t, value v)
