@@ -68,8 +68,16 @@ def parse_args(argv):
 
 def prepare(args, work, env):
     """{program: {column: argv or 'n/a (reason)'}} and the expected outputs."""
-    interp = os.path.join(args.build, "bin", "lua")
-    cli = os.path.join(args.build, "lineiform")
+    # Private copies: a rebuild of the build directory during the run cannot
+    # mix two builds (an image is tied to its interpreter's build-id).
+    bindir = os.path.join(work, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    for path in [os.path.join(args.build, "bin", "lua"), os.path.join(args.build, "lineiform")] + \
+            sorted(glob.glob(os.path.join(args.build, "lineiform-*"))):
+        if os.access(path, os.X_OK):
+            shutil.copy2(path, bindir)
+    interp = os.path.join(bindir, "lua")
+    cli = os.path.join(bindir, "lineiform")
     progs = sorted(glob.glob(os.path.join(SRC, "bench", "lua", "*.lua")))
     progs = [p for p in progs if not args.only or
              os.path.basename(p)[:-4] in args.only]

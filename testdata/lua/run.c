@@ -287,6 +287,7 @@ value ltostring(value v)
     value mm = getmm(v, MM_TOSTRING);
     if (mm != NIL) {
         value r = lcall(mm, &v, 1, cur_line);
+        if (isnum(r)) r = tostr(r);
         if (!ISSTR(r)) lerror(cur_line, "'__tostring' must return a string");
         return r;
     }
@@ -298,6 +299,7 @@ value ltostring(value v)
 value call_lua(const struct lclosure *cl, value *args, int n)
 {
     const struct proto *p = cl->p;
+    lstack_check(cur_line);     /* calls from C (metamethods, pcall, sort) too */
     int np = p->nparams;
     value buf[sizeof(struct frame) / sizeof(value) + p->nslots];
     struct frame *fr = (struct frame *)buf;
