@@ -208,8 +208,8 @@ static void rehash(struct table *t)
 {
     uint32_t live = 0, old = t->h ? t->hmask + 1 : 0;
     for (uint32_t i = 0; i < old; i++) live += t->h[i].v != NIL;
-    uint32_t c = 4;
-    while (c < (live + 1) * 2) c *= 2;
+    /* The smallest power of two >= 2 * (live + 1), at least 4. */
+    uint32_t want = (live + 1) * 2, c = want <= 4 ? 4 : 2u << (31 - __builtin_clz(want - 1));
     struct hnode *h = t->h;
     t->h = lalloc(c * sizeof *h);
     t->hmask = c - 1;

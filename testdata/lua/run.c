@@ -199,9 +199,14 @@ int equal(value a, value b)
     return TRUTHY(lcall(mm, args, 2, cur_line));
 }
 
+/* The longest __index/__newindex chain followed.  A variable, not a
+ * constant: the loops below then do not look unrollable to a partial
+ * evaluator that propagates constants through loop counters. */
+int tagloop_max = 100;
+
 value lindex(value o, value k, int line, const char *desc)
 {
-    for (int loop = 0; loop < 100; loop++) {
+    for (int loop = tagloop_max; loop > 0; loop--) {
         value mm;
         if (ISTAB(o)) {
             value v = tget(TAB(o), k);
@@ -222,7 +227,7 @@ value lindex(value o, value k, int line, const char *desc)
 
 void lsetindex(value o, value k, value v, int line, const char *desc)
 {
-    for (int loop = 0; loop < 100; loop++) {
+    for (int loop = tagloop_max; loop > 0; loop--) {
         value mm;
         if (ISTAB(o)) {
             struct table *t = TAB(o);
