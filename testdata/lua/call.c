@@ -92,8 +92,12 @@ value nc_callk(nodep n_, struct frame *fr)
     N(n_call);
     value f = opnd(self->fn, fr);
     const struct proto *p = self->kp;
-    if (!isobj(f, T_LFUNC) || ((const struct lclosure *)(uintptr_t)f)->p != p)
-        return nc_call(n_, fr);     /* evaluates the callee again: a variable */
+    if (!isobj(f, T_LFUNC) || ((const struct lclosure *)(uintptr_t)f)->p != p) {
+        value *args;
+        int n;
+        EVAL_ARGS(self->args, self->nargs, self->multi, fr, args, n);
+        return invoke(f, args, n, self->line, self->desc);
+    }
     lstack_check(self->line);
     value buf[sizeof(struct frame) / sizeof(value) + p->nslots];
     struct frame *nf = (struct frame *)buf;

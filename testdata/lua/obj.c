@@ -36,22 +36,16 @@ void gc_init(void)
     lf_set_root_hook(add_roots);
 }
 
-/* The persistent allocator is reached through a writable pointer: code
- * that runs after the snapshot point never takes that path, and a lifter,
- * which cannot know `running`, then sees one opaque call instead of the
- * arena's internals at every allocation site. */
-static void *(*volatile persistent_alloc)(size_t) = lf_alloc;
-
 void *lalloc(size_t n)
 {
-    void *p = running ? GC_MALLOC(n) : persistent_alloc(n);
+    void *p = running ? GC_MALLOC(n) : lf_alloc(n);
     if (!p) lerror(0, "not enough memory");
     return p;
 }
 
 void *lalloc_atomic(size_t n)
 {
-    void *p = running ? GC_MALLOC_ATOMIC(n) : persistent_alloc(n);
+    void *p = running ? GC_MALLOC_ATOMIC(n) : lf_alloc(n);
     if (!p) lerror(0, "not enough memory");
     return p;
 }
