@@ -202,8 +202,16 @@ static void rehash(struct table *t)
 {
     uint32_t live = 0, old = t->h ? t->hmask + 1 : 0;
     for (uint32_t i = 0; i < old; i++) live += t->h[i].v != NIL;
-    /* The smallest power of two >= 2 * (live + 1), at least 4. */
-    uint32_t want = (live + 1) * 2, c = want <= 4 ? 4 : 2u << (31 - __builtin_clz(want - 1));
+    /* The smallest power of two >= 2 * (live + 1), at least 4, by bit
+     * smearing: no loop (a partial evaluator would unroll a doubling loop
+     * from its constant start) and no bsr (which the lifter lacks). */
+    uint32_t c = (live + 1) * 2 - 1;
+    c |= c >> 1;
+    c |= c >> 2;
+    c |= c >> 4;
+    c |= c >> 8;
+    c |= c >> 16;
+    c = c + 1 < 4 ? 4 : c + 1;
     struct hnode *h = t->h;
     t->h = lalloc(c * sizeof *h);
     t->hmask = c - 1;
