@@ -108,6 +108,11 @@ value nc_callk(nodep n_, struct frame *fr)
         if (i < np) nf->s[i] = v;
     }
     for (i = na < np ? na : np; i < p->nslots; i++) nf->s[i] = NIL;
+    if (self->multi) {      /* the last argument's other results */
+        int m = nres;
+        if (m == 0 && na - 1 < np) nf->s[na - 1] = NIL;
+        for (i = 1; i < m && na - 1 + i < np; i++) nf->s[na - 1 + i] = rbuf[i];
+    }
     for (i = 0; i < p->ncellp; i++) nf->s[p->cellp[i]] = (value)(uintptr_t)newcell(nf->s[p->cellp[i]]);
     if (EX(p->body, nf) == ST_RETURN) return nf->ret;
     nres = 0;

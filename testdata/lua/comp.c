@@ -107,7 +107,7 @@ static void apply_fixes(struct var *v)
         case FX_KIND: if (v->captured) *(int32_t *)f->p = TG_LOCALC; break;
         case FX_CALL: {
             struct n_call *c = f->p;
-            if (v->kp && !v->nassign && !v->kp->vararg && !c->multi) {
+            if (v->kp && !v->nassign && !v->kp->vararg) {
                 c->kp = v->kp;
                 c->code = (void *)nc_callk;
             }
@@ -153,7 +153,7 @@ static void note_global_calls(void)
     for (int i = 0; i < ngcalls; i++) {
         struct n_call *c = gcalls[i].c;
         struct gdef *g = gdef(gcalls[i].name->s);
-        if (g->n == 1 && g->p && !g->p->vararg && !c->multi) {
+        if (g->n == 1 && g->p && !g->p->vararg) {
             c->kp = g->p;
             c->code = (void *)nc_callk;
         }
@@ -612,20 +612,17 @@ const struct proto *funcbody(int line, int method, const char *name)
 }
 
 /* The entry closure: runs the main chunk (a vararg function without
- * arguments) in a frame of its own; its Lua closure is frozen with it. */
-struct n_main { void *code; const struct lclosure *cl; };
+ * arguments).  Its Lua closure is frozen with it, and its frame, which
+ * exists once since the chunk runs once, is allocated in the persistent
+ * arena at compile time: the main chunk's locals sit at fixed addresses. */
+struct n_main { void *code; const struct lclosure *cl; struct frame *fr; };
 static value run_main(nodep n_, struct frame *fr)
 {
     (void)fr;
     const struct n_main *self = (const struct n_main *)n_;
-    const struct proto *p = self->cl->p;
-    value buf[sizeof(struct frame) / sizeof(value) + p->nslots];
-    struct frame *nf = (struct frame *)buf;
+    struct frame *nf = self->fr;
     nf->cl = self->cl;
-    nf->va = NULL;
-    nf->nva = 0;
-    memset(nf->s, 0, p->nslots * sizeof(value));
-    if (EX(p->body, nf) == ST_RETURN) return nf->ret;
+    if (EX(self->cl->p->body, nf) == ST_RETURN) return nf->ret;
     return NIL;
 }
 
@@ -648,6 +645,7 @@ const void *compile_chunk(const char *src, size_t len)
     cl->p = p;
     m->code = (void *)run_main;
     m->cl = cl;
+    m->fr = lalloc(sizeof(struct frame) + p->nslots * sizeof(value));
     FS = NULL;
     free(f);
     return stage_commit(m);

@@ -283,7 +283,7 @@ static value l_tconcat(value *a, int n)
         value v = tgetint(t, k);
         if (!ISSTR(v) && !isnum(v)) {
             free(buf);
-            lerror(cur_line, "invalid value (at index %lld) in table for 'concat'", (long long)k);
+            lerror(cur_line, "invalid value (%s) at index %lld in table for 'concat'", typename_of(v), (long long)k);
         }
         const struct lstr *s = STR(tostr(v));
         size_t need = len + s->len + (sep ? sep->len : 0);

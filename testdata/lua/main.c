@@ -111,6 +111,9 @@ int main(int argc, char **argv)
     R->file = lalloc_atomic(strlen(argv[1]) + 1);
     strcpy((char *)R->file, argv[1]);
     lib_init();
+    struct table *arg = newtable(0, 2);     /* arg[0]: the script, as lua5.4 sets it */
+    tset(arg, intv(0), mkcstr(argv[1]), 0);
+    tset(R->G, mkcstr("arg"), (value)(uintptr_t)arg, 0);
     const void *entry = compile_chunk(src, len);
     free(src);
     running = 1;

@@ -186,30 +186,44 @@ value tget(const struct table *t, value k)
     return n ? n->v : NIL;
 }
 
-static void hinsert(struct table *t, value k, value v);
-
-static void rehash(struct table *t)
+/* Put k (not present) into a hash part known to have room. */
+static void hput(struct table *t, value k, value v)
 {
-    uint32_t live = 0, old = t->h ? t->hmask + 1 : 0;
-    for (uint32_t i = 0; i < old; i++) live += t->h[i].v != NIL;
-    uint32_t c = 4;
-    while (c < (live + 1) * 2) c *= 2;
-    struct hnode *h = t->h;
-    t->h = lalloc(c * sizeof *h);
-    t->hmask = c - 1;
-    t->hused = 0;
-    for (uint32_t i = 0; i < old; i++)
-        if (h[i].v != NIL) hinsert(t, h[i].k, h[i].v);
-}
-
-static void hinsert(struct table *t, value k, value v)
-{
-    if (!t->h || (t->hused + 1) * 4 > (t->hmask + 1) * 3) rehash(t);
     uint32_t i = hashv(k) & t->hmask;
     while (t->h[i].k != NIL) i = (i + 1) & t->hmask;
     t->h[i].k = k;
     t->h[i].v = v;
     t->hused++;
+}
+
+/* A hash part sized for the live keys, which are moved over (no
+ * recursion through hinsert). */
+static void rehash(struct table *t)
+{
+    uint32_t live = 0, old = t->h ? t->hmask + 1 : 0;
+    for (uint32_t i = 0; i < old; i++) live += t->h[i].v != NIL;
+    /* The smallest power of two >= 2 * (live + 1), at least 4, by bit
+     * smearing: no loop (a partial evaluator would unroll a doubling loop
+     * from its constant start) and no bsr (which the lifter lacks). */
+    uint32_t c = (live + 1) * 2 - 1;
+    c |= c >> 1;
+    c |= c >> 2;
+    c |= c >> 4;
+    c |= c >> 8;
+    c |= c >> 16;
+    c = c + 1 < 4 ? 4 : c + 1;
+    struct hnode *h = t->h;
+    t->h = lalloc(c * sizeof *h);
+    t->hmask = c - 1;
+    t->hused = 0;
+    for (uint32_t i = 0; i < old; i++)
+        if (h[i].v != NIL) hput(t, h[i].k, h[i].v);
+}
+
+static void hinsert(struct table *t, value k, value v)
+{
+    if (!t->h || (t->hused + 1) * 4 > (t->hmask + 1) * 3) rehash(t);
+    hput(t, k, v);
 }
 
 static void append(struct table *t, value v)
@@ -266,7 +280,8 @@ int tnext(const struct table *t, value *k, value *v, int line)
         if (ISSINT(key) && (uint64_t)(sint(key) - 1) < t->n) i = (uint32_t)sint(key);
         else {
             struct hnode *n = hfind(t, key);
-            if (!n) lerror(line, "invalid key to 'next'");
+            if (!n) lerror(0, "invalid key to 'next'");
+            (void)line;
             i = t->n + (uint32_t)(n - t->h) + 1;
         }
     }

@@ -199,9 +199,14 @@ int equal(value a, value b)
     return TRUTHY(lcall(mm, args, 2, cur_line));
 }
 
+/* The longest __index/__newindex chain followed.  A variable, not a
+ * constant: the loops below then do not look unrollable to a partial
+ * evaluator that propagates constants through loop counters. */
+int tagloop_max = 100;
+
 value lindex(value o, value k, int line, const char *desc)
 {
-    for (int loop = 0; loop < 100; loop++) {
+    for (int loop = tagloop_max; loop > 0; loop--) {
         value mm;
         if (ISTAB(o)) {
             value v = tget(TAB(o), k);
@@ -222,7 +227,7 @@ value lindex(value o, value k, int line, const char *desc)
 
 void lsetindex(value o, value k, value v, int line, const char *desc)
 {
-    for (int loop = 0; loop < 100; loop++) {
+    for (int loop = tagloop_max; loop > 0; loop--) {
         value mm;
         if (ISTAB(o)) {
             struct table *t = TAB(o);
@@ -287,6 +292,7 @@ value ltostring(value v)
     value mm = getmm(v, MM_TOSTRING);
     if (mm != NIL) {
         value r = lcall(mm, &v, 1, cur_line);
+        if (isnum(r)) r = tostr(r);
         if (!ISSTR(r)) lerror(cur_line, "'__tostring' must return a string");
         return r;
     }
@@ -298,6 +304,7 @@ value ltostring(value v)
 value call_lua(const struct lclosure *cl, value *args, int n)
 {
     const struct proto *p = cl->p;
+    lstack_check(cur_line);     /* calls from C (metamethods, pcall, sort) too */
     int np = p->nparams;
     value buf[sizeof(struct frame) / sizeof(value) + p->nslots];
     struct frame *fr = (struct frame *)buf;

@@ -162,12 +162,18 @@ int sc_repeat(nodep n_, struct frame *fr)
     return ST_NORMAL;
 }
 
-static int fornum_float(const struct s_fornum *self, struct frame *fr, value a, value b, value c)
+__attribute__((noinline, cold)) static _Noreturn void for_error(int line, const char *what, value v)
 {
-    if (!isnum(b)) lerror(self->line, "bad 'for' limit (number expected, got %s)", typename_of(b));
-    if (!isnum(c)) lerror(self->line, "bad 'for' step (number expected, got %s)", typename_of(c));
+    if (!what) lerror(line, "'for' step is zero");
+    lerror(line, "bad 'for' %s (number expected, got %s)", what, typename_of(v));
+}
+
+__attribute__((noinline)) static int fornum_float(const struct s_fornum *self, struct frame *fr, value a, value b, value c)
+{
+    if (!isnum(b)) for_error(self->line, "limit", b);
+    if (!isnum(c)) for_error(self->line, "step", c);
     double i = numv(a), lim = numv(b), step = numv(c);
-    if (step == 0) lerror(self->line, "'for' step is zero");
+    if (step == 0) for_error(self->line, NULL, c);
     for (; step > 0 ? i <= lim : i >= lim; i += step) {
         fr->s[self->slot] = self->cell ? (value)(uintptr_t)newcell(dbl(i)) : dbl(i);
         int st = EX(self->body, fr);
@@ -180,17 +186,17 @@ int sc_fornum(nodep n_, struct frame *fr)
 {
     N(s_fornum);
     value a = EV(self->a, fr), b = EV(self->b, fr), c = self->c ? EV(self->c, fr) : intv(1);
-    if (!isnum(a)) lerror(self->line, "bad 'for' initial value (number expected, got %s)", typename_of(a));
+    if (!isnum(a)) for_error(self->line, "initial value", a);
     if (!isint(a) || !isint(c)) return fornum_float(self, fr, a, b, c);
     int64_t i = ival(a), step = ival(c), lim;
-    if (step == 0) lerror(self->line, "'for' step is zero");
+    if (step == 0) for_error(self->line, NULL, c);
     if (isint(b)) lim = ival(b);
     else if (ISDBL(b)) {
         double d = dblv(b);
         if (d != d) return ST_NORMAL;
         d = step > 0 ? floor(d) : ceil(d);
         lim = d >= 9223372036854775808.0 ? INT64_MAX : d < -9223372036854775808.0 ? INT64_MIN : (int64_t)d;
-    } else lerror(self->line, "bad 'for' limit (number expected, got %s)", typename_of(b));
+    } else for_error(self->line, "limit", b);
     if (step > 0 ? i > lim : i < lim) return ST_NORMAL;
     /* The iteration count, computed once: no overflow at the range ends. */
     uint64_t count = step > 0 ? ((uint64_t)lim - (uint64_t)i) / (uint64_t)step
@@ -202,6 +208,22 @@ int sc_fornum(nodep n_, struct frame *fr)
         if (count-- == 0) return ST_NORMAL;
         i = (int64_t)((uint64_t)i + (uint64_t)step);
     }
+}
+
+/* One call of a generic for's iterator: its first result (nil ends the
+ * loop); the second in *v2, the others in var[2..]. */
+__attribute__((noinline)) static value forin_call(const struct s_forin *self, value f, value state, value ctl,
+                                                  value *var, value *v2)
+{
+    value args[2] = { state, ctl };
+    if (!isobj(f, T_LFUNC) && !isobj(f, T_CFUNC) && getmm(f, MM_CALL) == NIL)
+        lerror(self->line, "attempt to call a %s value", typename_of(f));
+    value v1 = lcall(f, args, 2, self->line);
+    int m = nres;
+    if (m < 1) return NIL;
+    for (int j = 2; j < self->nvars; j++) var[j] = j < m ? rbuf[j] : NIL;
+    *v2 = m > 1 ? rbuf[1] : NIL;
+    return v1;
 }
 
 /* Generic for: slots slot0..slot0+2 hold the iterator function, state and
@@ -226,15 +248,8 @@ int sc_forin(nodep n_, struct frame *fr)
             if (v2 == NIL) return ST_NORMAL;
             v1 = ctl = intv(i);
         } else {
-            value args[2] = { state, ctl };
-            if (!isobj(f, T_LFUNC) && !isobj(f, T_CFUNC) && getmm(f, MM_CALL) == NIL)
-                lerror(self->line, "attempt to call a %s value", typename_of(f));
-            v1 = lcall(f, args, 2, self->line);
-            int m = nres;
-            if (m < 1) v1 = NIL;
+            v1 = forin_call(self, f, state, ctl, var, &v2);
             if (v1 == NIL) return ST_NORMAL;
-            for (int j = 2; j < nv; j++) var[j] = j < m ? rbuf[j] : NIL;
-            v2 = m > 1 ? rbuf[1] : NIL;
             ctl = v1;
         }
         var[0] = v1;

@@ -47,3 +47,13 @@ local a = {}
 a.b = {c = function(self, x) return x end}
 print(a.b:c(7))
 print(string.format("%s", "method on string"):upper())
+local function three(a, b, c) return a, b, c end
+local function two() return 1, 2 end
+local function none() end
+print(three(0, two()))
+print(three(two(), two()))
+print(three(none()))
+print(three(0, 0, 0, two()))
+print(three(9, none()))
+local function self_multi(n, ...) if n == 0 then return select("#", ...) end return self_multi(n - 1, two()) end
+print(self_multi(3))
