@@ -136,13 +136,15 @@ static int an_setup_ranges(struct an_bin *b, struct an_scratch *s, const struct 
 }
 
 /* A branch landing in a part whose FDE starts mid-frame (a stripped .cold
- * part: no name ties it), or a jump-table entry landing in code only an FDE
- * names (the .cold part of a function without a frame starts like a
- * function; a table never leaves its function), makes that part ours. */
-int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_table)
+ * part: no name ties it), or an entry of a guarded jump table landing in
+ * code only an FDE names (the .cold part of a function without a frame
+ * starts like a function; a table never leaves its function), makes that
+ * part ours.  An unguarded table's entry never does: it may be reading past
+ * its end. */
+int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_guarded_table)
 {
     struct an_func *g = (struct an_func *)an_func_at(&b->pub, addr);
-    if (!g || !(g->split || (from_table && g->source == AN_SRC_EH_FRAME)) || g->addr == s->func->addr ||
+    if (!g || !(g->split || (from_guarded_table && g->source == AN_SRC_EH_FRAME)) || g->addr == s->func->addr ||
         s->n_ranges == AN_MAX_RANGES || an_range_index(s, g->addr) >= 0)
         return 0;
     unsigned from = s->n_ranges;

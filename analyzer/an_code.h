@@ -89,7 +89,7 @@ int an_queue(struct an_bin *b, struct an_scratch *s, uint64_t addr);
 int an_decode_at(struct an_scratch *s, uint64_t addr, ZydisDecodedInstruction *d, ZydisDecodedOperand *ops);
 /* Add the split part holding addr to the function's ranges (an_code.c):
  * 1 added, 0 not a part of ours, -1 OOM. */
-int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_table);
+int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_guarded_table);
 long an_range_index(const struct an_scratch *s, uint64_t addr);
 /* After a decoding round (s->insns sorted): recognize the jump tables of
  * the indirect jmps still without one, record them, queue their targets.

@@ -156,6 +156,16 @@ static int an_same_mem(const ZydisDecodedOperand *a, const ZydisDecodedOperand *
            a->mem.segment == b->mem.segment;
 }
 
+/* Two accesses off the same base and index whose bytes do not overlap. */
+static int an_disjoint(const ZydisDecodedOperand *a, const ZydisDecodedOperand *b)
+{
+    if (a->mem.base != b->mem.base || a->mem.index != b->mem.index || a->mem.scale != b->mem.scale ||
+        a->mem.segment != b->mem.segment)
+        return 0;
+    int64_t x = a->mem.disp.value, y = b->mem.disp.value;
+    return x + a->size / 8 <= y || y + b->size / 8 <= x;
+}
+
 static uint64_t an_imm_at_width(const ZydisDecodedOperand *imm, unsigned bits)
 {
     uint64_t v = imm->imm.value.u;
@@ -205,7 +215,8 @@ static uint64_t an_bound(struct an_scratch *s, ZydisRegister idx, long load, int
         if (have_mem) {
             int clobber = (an_reg_bit(mem.mem.base) | an_reg_bit(mem.mem.index)) & w;
             for (unsigned k = 0; k < d.operand_count; k++)
-                clobber |= o[k].type == ZYDIS_OPERAND_TYPE_MEMORY && (o[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+                clobber |= o[k].type == ZYDIS_OPERAND_TYPE_MEMORY && (o[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+                            !an_disjoint(&o[k], &mem);
             if (clobber) break;
             continue;
         }
@@ -305,7 +316,7 @@ static int an_jtab_record(struct an_bin *b, struct an_scratch *s, long k, struct
         int ok = i < cap && an_entry(b, t, i, &tgt) && (!sec || at + t->entry_size <= sec->addr + sec->size);
         for (size_t j = 0; ok && i && j < s->jtabs.n; j++) ok = other[j].table != at;
         if (ok && an_range_index(s, tgt) < 0) {
-            int r = an_adopt_split(b, s, tgt, 1);
+            int r = an_adopt_split(b, s, tgt, t->bounded == AN_JT_GUARD);
             if (r < 0) return -1;
             ok = r > 0;
         }
