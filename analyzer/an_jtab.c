@@ -350,9 +350,15 @@ static void an_incomplete(struct an_scratch *s, uint64_t site, const char *fmt, 
 
 int an_jtab_resolve(struct an_bin *b, struct an_scratch *s)
 {
-    if (an_flow_preds(s) < 0) return -1;
     s->incomplete = 0;
     s->incomplete_why = NULL;
+    size_t open = 0;
+    for (size_t k = 0; k < s->insns.n; k++) {
+        const struct an_ins *in = &((const struct an_ins *)s->insns.data)[k];
+        open += in->kind == AN_INS_IJMP && in->jtab < 0;
+    }
+    if (!open) return 0; /* most functions: no predecessor map needed */
+    if (an_flow_preds(s) < 0) return -1;
     int added = 0;
     for (size_t k = 0; k < s->insns.n; k++) {
         const struct an_ins *in = &((const struct an_ins *)s->insns.data)[k];
