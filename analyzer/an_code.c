@@ -219,7 +219,7 @@ static int an_flow(struct an_bin *b, struct an_scratch *s, struct an_ins *in,
         break;
     }
     if (d->mnemonic == ZYDIS_MNEMONIC_HLT || d->mnemonic == ZYDIS_MNEMONIC_UD2 ||
-        d->mnemonic == ZYDIS_MNEMONIC_UD0 || d->mnemonic == ZYDIS_MNEMONIC_UD1) {
+        d->mnemonic == ZYDIS_MNEMONIC_UD0 || d->mnemonic == ZYDIS_MNEMONIC_UD1 || d->mnemonic == ZYDIS_MNEMONIC_INT3) {
         in->kind = AN_INS_HALT;
         return 1;
     }
