@@ -150,7 +150,8 @@ static enum kind kind_of(const struct an_form_info *fi)
     case ZYDIS_MNEMONIC_JMP: return fi->shape == AN_SH_REL ? K_JCC : K_JMP_IND;
     case ZYDIS_MNEMONIC_CALL: return fi->shape == AN_SH_REL ? K_CALL : K_CALL_IND;
     case ZYDIS_MNEMONIC_RET: return K_RET;
-    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3: return K_TRAP;
+    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_UD1:
+        return K_TRAP;
     case ZYDIS_MNEMONIC_SYSCALL: return K_SYSCALL;
     case ZYDIS_MNEMONIC_LEAVE: return K_LEAVE;
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
