@@ -1,18 +1,22 @@
 /* an_code.c -- per function: decode (Zydis, once per instruction), basic
- * blocks, edges, indirect sites, liftability; then jump tables (an_jtab.c)
- * and dominators/loops (an_loops.c).
+ * blocks, edges, indirect sites, liftability; jump tables (an_jtab.c, over
+ * an_flow.c's backward data flow) and dominators/loops (an_loops.c).
  *
  * Input: a function's address ranges: its own [addr, addr+size) plus those
- * of its compiler-split parts (foo.cold), whose blocks belong to its CFG.
+ * of its compiler-split parts (foo.cold, or stripped parts adopted when a
+ * branch lands in them: an_adopt_split), whose blocks belong to its CFG.
  * Output: f->cfg and the counters of struct an_func.
  *
  * Method: recursive descent from the entry.  A worklist of addresses; from
  * each, decode linearly until an instruction that ends the flow (ret, jmp,
  * indirect jmp, hlt/ud2, a call to a noreturn function) or an instruction
- * already decoded.  Conditional branch targets, jump-table targets and the
- * instruction after a conditional branch are leaders.  Then instructions
- * are sorted by address and cut into blocks at leaders, after flow ends, and
- * at gaps.
+ * already decoded.  When the worklist is empty, the jump tables of the
+ * indirect jmps are read (they need the predecessors of the decoded code)
+ * and their targets queued: rounds until no new table.  A table found to
+ * land mid-instruction is capped and decoding starts again.  Conditional
+ * branch targets, jump-table targets and the instruction after a
+ * conditional branch are leaders.  Then instructions are sorted by address
+ * and cut into blocks at leaders, after flow ends, and at gaps.
  *
  * Invariants:
  *   1. Only bytes inside the function's ranges are decoded; a branch out of
@@ -20,7 +24,8 @@
  *   2. Each instruction address is decoded once (seen[] map over the
  *      ranges), so the cost is one ZydisDecoderDecodeFull per instruction.
  *   3. The liftable verdict uses only reachable instructions; the first
- *      unsupported one is the lowest address among them. */
+ *      unsupported one is the lowest address among them.  A table-shaped
+ *      jmp whose table was not read makes the function incomplete. */
 #include "analyzer/an_internal.h"
 #include "analyzer/an_code.h"
 #include "analyzer/an_forms.h"
@@ -136,13 +141,15 @@ static int an_setup_ranges(struct an_bin *b, struct an_scratch *s, const struct 
 }
 
 /* A branch landing in a part whose FDE starts mid-frame (a stripped .cold
- * part: no name ties it), or a jump-table entry landing in code only an FDE
- * names (the .cold part of a function without a frame starts like a
- * function; a table never leaves its function), makes that part ours. */
-int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_table)
+ * part: no name ties it), or an entry of a guarded jump table landing in
+ * code only an FDE names (the .cold part of a function without a frame
+ * starts like a function; a table never leaves its function), makes that
+ * part ours.  An unguarded table's entry never does: it may be reading past
+ * its end. */
+int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_guarded_table)
 {
     struct an_func *g = (struct an_func *)an_func_at(&b->pub, addr);
-    if (!g || !(g->split || (from_table && g->source == AN_SRC_EH_FRAME)) || g->addr == s->func->addr ||
+    if (!g || !(g->split || (from_guarded_table && g->source == AN_SRC_EH_FRAME)) || g->addr == s->func->addr ||
         s->n_ranges == AN_MAX_RANGES || an_range_index(s, g->addr) >= 0)
         return 0;
     unsigned from = s->n_ranges;
@@ -212,7 +219,7 @@ static int an_flow(struct an_bin *b, struct an_scratch *s, struct an_ins *in,
         break;
     }
     if (d->mnemonic == ZYDIS_MNEMONIC_HLT || d->mnemonic == ZYDIS_MNEMONIC_UD2 ||
-        d->mnemonic == ZYDIS_MNEMONIC_UD0 || d->mnemonic == ZYDIS_MNEMONIC_UD1) {
+        d->mnemonic == ZYDIS_MNEMONIC_UD0 || d->mnemonic == ZYDIS_MNEMONIC_UD1 || d->mnemonic == ZYDIS_MNEMONIC_INT3) {
         in->kind = AN_INS_HALT;
         return 1;
     }
@@ -251,10 +258,8 @@ static int an_decode_from(struct an_bin *b, struct an_scratch *s, uint64_t a)
             return 0;
         }
         in->length = d.length;
-        for (unsigned k = 1; k < d.length; k++) {
-            long j = an_range_index(s, a + k);
-            if (j >= 0) s->seen[j] |= AN_SEEN_BODY;
-        }
+        const struct an_range *r = an_range_of(s, a);
+        for (unsigned k = 1; k < d.length && a + k < r->hi; k++) s->seen[i + k] |= AN_SEEN_BODY;
         if (an_form_classify(&d, ops) == AN_FORM_NONE) an_note_unsupported(s, a);
         int stop = an_flow(b, s, in, &d, ops);
         if (stop) return stop < 0 ? -1 : 0;

@@ -30,6 +30,8 @@ struct an_ins {
 enum { AN_JT_EXTENT = 0, AN_JT_GUARD = 1 };
 struct an_jtab_raw {
     uint64_t site, table;
+    uint64_t dflt;             /* a guard's default target (gcc points unreachable
+                                  cases there, even past the function's end), 0 */
     unsigned entry_size, n, bounded, relative;
     size_t first;
 };
@@ -77,8 +79,10 @@ long an_ins_index(const struct an_scratch *s, uint64_t addr);
  * predecessor, else the only branch predecessor (*taken = 1 when that is a
  * jcc jumping to i); -1 none. */
 long an_flow_prev(const struct an_scratch *s, long i, int *taken);
-/* 1 and *v when r64 holds the same constant before i on every path. */
-int an_flow_const(struct an_scratch *s, ZydisRegister r64, long i, uint64_t *v);
+/* 1 and *v when r64 holds the same constant before i on every path; on 0,
+ * *runtime (if not NULL) = 1 when a path shows a value only the running
+ * program knows (passed in by the caller, or loaded from data). */
+int an_flow_const(struct an_scratch *s, ZydisRegister r64, long i, uint64_t *v, int *runtime);
 void an_flow_free(struct an_scratch *s);
 
 /* Mark addr a leader and queue it for decoding (adopting a split part it
@@ -89,7 +93,7 @@ int an_queue(struct an_bin *b, struct an_scratch *s, uint64_t addr);
 int an_decode_at(struct an_scratch *s, uint64_t addr, ZydisDecodedInstruction *d, ZydisDecodedOperand *ops);
 /* Add the split part holding addr to the function's ranges (an_code.c):
  * 1 added, 0 not a part of ours, -1 OOM. */
-int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_table);
+int an_adopt_split(struct an_bin *b, struct an_scratch *s, uint64_t addr, int from_guarded_table);
 long an_range_index(const struct an_scratch *s, uint64_t addr);
 /* After a decoding round (s->insns sorted): recognize the jump tables of
  * the indirect jmps still without one, record them, queue their targets.

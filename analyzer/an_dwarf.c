@@ -507,6 +507,17 @@ static struct an_func *an_dw_ranges_func(struct an_dw *d, Dwarf_Die die)
     return f;
 }
 
+/* A function only an FDE named (fn_<hex>: no symbol, e.g. .symtab removed
+ * but DWARF kept) takes its DWARF name; the fn_ name still finds it. */
+static void an_dw_rename(struct an_dw *d, struct an_func *f, Dwarf_Die decl)
+{
+    if (f->source != AN_SRC_EH_FRAME || strncmp(f->name, "fn_", 3)) return;
+    const char *n = an_dw_name(d, decl);
+    if (!n || !*n || an_strmap_get(&d->b->by_name, n)) return;
+    if (an_strmap_put(&d->b->by_name, n, f) < 0) { d->failed = 1; return; }
+    f->name = n;
+}
+
 static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
 {
     Dwarf_Die origin = an_dw_ref(d, die, DW_AT_abstract_origin, NULL);
@@ -524,6 +535,7 @@ static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
         if (n) f = an_strmap_get(&d->b->by_name, n);
     }
     an_dw_noreturn_name(d, decl);
+    if (f) an_dw_rename(d, f, decl);
     if (f && !f->has_proto && !f->is_plt && !an_is_clone(f->name)) an_dw_attach(d, f, die, decl);
     if (origin) dwarf_dealloc_die(origin);
 }

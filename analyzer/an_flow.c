@@ -15,7 +15,9 @@
  *      immediate), through register copies, 64-bit stack slots ([rsp+d]
  *      adjusted across push/pop/sub/add rsp, [rbp+d]) and their stores.
  *      Reaching the function entry, a call clobbering a caller-saved
- *      register, any other definition, or the step budget gives unknown.
+ *      register, any other definition, or the step budget gives unknown;
+ *      "runtime" when a path reaches the entry (a value the caller passes)
+ *      or a load from data: a value only the running program knows.
  *   2. Memory other than the tracked slot is assumed not to alias it (a
  *      slot's address is not taken by compiled switch code); this is the
  *      one assumption, and it only affects which table is read, never
@@ -144,7 +146,7 @@ struct an_walk {
     unsigned sp;
     struct an_state seen[AN_WALK_SEEN]; /* open addressing; gen != w->gen: empty */
     unsigned gen, steps;
-    int have;
+    int have, runtime;
     uint64_t value;
 };
 
@@ -226,6 +228,7 @@ static int an_step_reg(struct an_walk *w, const ZydisDecodedInstruction *d, cons
         *l = (struct an_loc){ ZYDIS_REGISTER_NONE, b, o[1].mem.disp.value };
         return 0;
     }
+    if (o[1].type == ZYDIS_OPERAND_TYPE_MEMORY) w->runtime = 1; /* a pointer read from data */
     return -1;
 }
 
@@ -281,7 +284,10 @@ static int an_walk_state(struct an_walk *w, struct an_state st)
     const struct an_ins *ins = s->insns.data;
     size_t n, first = an_branch_preds(s, ins[st.i].addr, &n);
     long fall = an_fall_pred(s, st.i);
-    if (fall < 0 && n == 0) return -1; /* the entry, or code reached only by a table not read */
+    if (fall < 0 && n == 0) { /* the entry (a value the caller passes), or code reached only by a table not read */
+        if (ins[st.i].addr == s->func->addr) w->runtime = 1;
+        return -1;
+    }
     for (size_t k = 0; k < n + (fall >= 0); k++) {
         long p = k < n ? (long)((const uint64_t (*)[2])s->preds.data)[first + k][1] : fall;
         if (++w->steps > AN_FLOW_BUDGET) return -1;
@@ -309,13 +315,13 @@ void an_flow_free(struct an_scratch *s)
     s->walk = NULL;
 }
 
-int an_flow_const(struct an_scratch *s, ZydisRegister r64, long i, uint64_t *v)
+int an_flow_const(struct an_scratch *s, ZydisRegister r64, long i, uint64_t *v, int *runtime)
 {
     struct an_walk *w = s->walk;
     if (!w && !(w = s->walk = calloc(1, sizeof *w))) return 0;
     w->s = s;
     w->sp = w->steps = 0;
-    w->have = 0;
+    w->have = w->runtime = 0;
     if (++w->gen == 0) { /* wrapped: forget every state */
         memset(w->seen, 0, sizeof w->seen);
         w->gen = 1;
@@ -324,5 +330,6 @@ int an_flow_const(struct an_scratch *s, ZydisRegister r64, long i, uint64_t *v)
     while (ok && w->sp) ok = an_walk_state(w, w->stack[--w->sp]) == 0;
     ok = ok && w->have;
     if (ok) *v = w->value;
+    if (runtime) *runtime = !ok && w->runtime;
     return ok;
 }

@@ -21,7 +21,9 @@
  *          or a zero-extension from 8/16 bits -> AN_JT_EXTENT with that
  *          upper limit; else AN_JT_EXTENT up to AN_JT_MAX.
  *   read   a guarded table's entries must all be targets in the function
- *          (its own and its split parts' ranges); an extent table stops at
+ *          (its own and its split parts' ranges) or the guard's default
+ *          (gcc sends unreachable cases there, even when it is the address
+ *          just past the function, as a tail edge); an extent table stops at
  *          the first entry that is not, at a word without a relocation (an
  *          absolute table of a relocated binary), at another table of the
  *          function, at the end of its section.
@@ -34,7 +36,10 @@
  *   2. A jmp whose target comes from an indexed load (a table shape) but
  *      whose table could not be read makes the function incomplete, with
  *      the reason; an indirect jmp of another shape (through a pointer
- *      field, a GOT slot) is a tail jump out of the function. */
+ *      field, a GOT slot), through a table the running program chooses (its
+ *      base passed in or loaded from data), or through a table of function
+ *      pointers (entry 0 starts another function) is a tail jump out of the
+ *      function. */
 #include "analyzer/an_code.h"
 
 #include <stdio.h>
@@ -80,8 +85,12 @@ static int an_indexed(struct an_scratch *s, const ZydisDecodedOperand *m, unsign
     sh->index = an_r64(m->mem.index);
     sh->load = at;
     uint64_t base = 0;
+    int runtime = 0;
     if (m->mem.base == ZYDIS_REGISTER_RIP) return 0;
-    if (m->mem.base != ZYDIS_REGISTER_NONE && !an_flow_const(s, an_r64(m->mem.base), at, &base)) {
+    if (m->mem.base != ZYDIS_REGISTER_NONE && !an_flow_const(s, an_r64(m->mem.base), at, &base, &runtime)) {
+        /* a table the running program chooses (V8's dispatch table, passed
+         * in a register) is a jump through pointers out of the function */
+        sh->shaped = !runtime;
         sh->why = "table base not resolved";
         return 0;
     }
@@ -97,7 +106,7 @@ static int an_operand(struct an_scratch *s, ZydisRegister r64, long i, uint64_t 
     ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT];
     long j = an_chain_def(s, r64, i, &d, o);
     if (j >= 0 && d.mnemonic == ZYDIS_MNEMONIC_MOVSXD) return an_indexed(s, &o[1], 4, j, sh) ? 2 : 0;
-    return an_flow_const(s, r64, i, c) ? 1 : 0;
+    return an_flow_const(s, r64, i, c, NULL) ? 1 : 0;
 }
 
 static int an_shape_of(struct an_scratch *s, long k, struct an_shape *sh)
@@ -156,6 +165,16 @@ static int an_same_mem(const ZydisDecodedOperand *a, const ZydisDecodedOperand *
            a->mem.segment == b->mem.segment;
 }
 
+/* Two accesses off the same base and index whose bytes do not overlap. */
+static int an_disjoint(const ZydisDecodedOperand *a, const ZydisDecodedOperand *b)
+{
+    if (a->mem.base != b->mem.base || a->mem.index != b->mem.index || a->mem.scale != b->mem.scale ||
+        a->mem.segment != b->mem.segment)
+        return 0;
+    int64_t x = a->mem.disp.value, y = b->mem.disp.value;
+    return x + a->size / 8 <= y || y + b->size / 8 <= x;
+}
+
 static uint64_t an_imm_at_width(const ZydisDecodedOperand *imm, unsigned bits)
 {
     uint64_t v = imm->imm.value.u;
@@ -172,7 +191,7 @@ static int an_guard_kind(ZydisMnemonic m, int taken)
 
 /* Entries of the table indexed by idx at instruction load: *guard = 1 for
  * a cmp bound, 0 for a mask/extension limit; 0 when nothing bounds it. */
-static uint64_t an_bound(struct an_scratch *s, ZydisRegister idx, long load, int *guard)
+static uint64_t an_bound(struct an_scratch *s, ZydisRegister idx, long load, int *guard, uint64_t *dflt)
 {
     ZydisDecodedInstruction d;
     ZydisDecodedOperand o[ZYDIS_MAX_OPERAND_COUNT], mem;
@@ -185,10 +204,16 @@ static uint64_t an_bound(struct an_scratch *s, ZydisRegister idx, long load, int
     unsigned nc = 0;
     long i = load;
     *guard = 0;
+    *dflt = 0;
     for (unsigned step = 0; step < AN_CHAIN && (i = an_flow_prev(s, i, &taken)) >= 0; step++) {
         if (!an_decode_at(s, ins[i].addr, &d, o)) break;
         ZydisMnemonic m = d.mnemonic;
-        if (ins[i].kind == AN_INS_JCC) { pending = an_guard_kind(m, taken); continue; }
+        if (ins[i].kind == AN_INS_JCC) {
+            pending = an_guard_kind(m, taken);
+            /* the default: where the guard goes when the index is too big */
+            *dflt = taken ? ins[i].addr + ins[i].length : ins[i].target;
+            continue;
+        }
         if (m == ZYDIS_MNEMONIC_CMP && o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
             uint64_t n = an_imm_at_width(&o[1], o[0].size) + (pending == 1);
             if (pending && have_mem && an_same_mem(&o[0], &mem)) { *guard = 1; return n; }
@@ -205,7 +230,8 @@ static uint64_t an_bound(struct an_scratch *s, ZydisRegister idx, long load, int
         if (have_mem) {
             int clobber = (an_reg_bit(mem.mem.base) | an_reg_bit(mem.mem.index)) & w;
             for (unsigned k = 0; k < d.operand_count; k++)
-                clobber |= o[k].type == ZYDIS_OPERAND_TYPE_MEMORY && (o[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+                clobber |= o[k].type == ZYDIS_OPERAND_TYPE_MEMORY && (o[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+                            !an_disjoint(&o[k], &mem);
             if (clobber) break;
             continue;
         }
@@ -272,8 +298,9 @@ static int an_entry(const struct an_bin *b, const struct an_jtab_raw *t, uint64_
         *target = t->table + (uint64_t)(int64_t)e;
         return 1;
     }
-    /* absolute entries of a relocated binary are written by relocations */
-    if (b->relocs.n && !an_has_reloc(b, at)) return 0;
+    /* absolute entries of a position-independent binary are written by
+     * relocations (an executable's are in its file bytes, relocations or not) */
+    if (b->pub.e_type == 3 /* ET_DYN */ && b->relocs.n && !an_has_reloc(b, at)) return 0;
     return an_read_u64(&b->pub, at, target);
 }
 
@@ -304,8 +331,8 @@ static int an_jtab_record(struct an_bin *b, struct an_scratch *s, long k, struct
         uint64_t tgt, at = t->table + i * t->entry_size;
         int ok = i < cap && an_entry(b, t, i, &tgt) && (!sec || at + t->entry_size <= sec->addr + sec->size);
         for (size_t j = 0; ok && i && j < s->jtabs.n; j++) ok = other[j].table != at;
-        if (ok && an_range_index(s, tgt) < 0) {
-            int r = an_adopt_split(b, s, tgt, 1);
+        if (ok && an_range_index(s, tgt) < 0 && tgt != t->dflt) {
+            int r = an_adopt_split(b, s, tgt, t->bounded == AN_JT_GUARD);
             if (r < 0) return -1;
             ok = r > 0;
         }
@@ -323,9 +350,21 @@ static int an_jtab_record(struct an_bin *b, struct an_scratch *s, long k, struct
     if (!rec) return -1;
     *rec = *t;
     ((struct an_ins *)s->insns.data)[k].jtab = (int32_t)(s->jtabs.n - 1);
-    for (unsigned i = 0; i < t->n; i++)
-        if (an_queue(b, s, ((uint64_t *)s->jt_targets.data)[t->first + i]) < 0) return -1;
+    for (unsigned i = 0; i < t->n; i++) {
+        uint64_t a = ((uint64_t *)s->jt_targets.data)[t->first + i];
+        if ((a != t->dflt || an_range_index(s, a) >= 0) && an_queue(b, s, a) < 0) return -1;
+    }
     return 1;
+}
+
+/* An absolute table whose first entry starts another function: a table of
+ * function pointers the jmp tail-calls through, not a switch. */
+static int an_fn_pointers(const struct an_bin *b, const struct an_scratch *s, const struct an_jtab_raw *t)
+{
+    uint64_t tgt;
+    if (t->relative || t->n != 0 || !an_entry(b, t, 0, &tgt)) return 0;
+    const struct an_func *g = an_func_at(&b->pub, tgt);
+    return g && g->addr == tgt && g->addr != s->func->addr && !g->split && !g->parent_addr;
 }
 
 static void an_incomplete(struct an_scratch *s, uint64_t site, const char *fmt, uint64_t a, uint64_t b)
@@ -339,9 +378,15 @@ static void an_incomplete(struct an_scratch *s, uint64_t site, const char *fmt, 
 
 int an_jtab_resolve(struct an_bin *b, struct an_scratch *s)
 {
-    if (an_flow_preds(s) < 0) return -1;
     s->incomplete = 0;
     s->incomplete_why = NULL;
+    size_t open = 0;
+    for (size_t k = 0; k < s->insns.n; k++) {
+        const struct an_ins *in = &((const struct an_ins *)s->insns.data)[k];
+        open += in->kind == AN_INS_IJMP && in->jtab < 0;
+    }
+    if (!open) return 0; /* most functions: no predecessor map needed */
+    if (an_flow_preds(s) < 0) return -1;
     int added = 0;
     for (size_t k = 0; k < s->insns.n; k++) {
         const struct an_ins *in = &((const struct an_ins *)s->insns.data)[k];
@@ -353,9 +398,11 @@ int an_jtab_resolve(struct an_bin *b, struct an_scratch *s)
             continue;
         }
         int guard;
-        uint64_t n = an_bound(s, sh.index, sh.load, &guard);
+        uint64_t dflt;
+        uint64_t n = an_bound(s, sh.index, sh.load, &guard, &dflt);
         struct an_jtab_raw t = { .site = site, .table = sh.table, .relative = (unsigned)sh.relative,
-                                 .entry_size = sh.relative ? 4 : 8, .bounded = guard ? AN_JT_GUARD : AN_JT_EXTENT };
+                                 .entry_size = sh.relative ? 4 : 8, .bounded = guard ? AN_JT_GUARD : AN_JT_EXTENT,
+                                 .dflt = guard ? dflt : 0 };
         if (guard && n > AN_JT_GUARD_MAX) {
             an_incomplete(s, site, "table at 0x%llx: bound %llu too large", t.table, n);
             continue;
@@ -367,10 +414,9 @@ int an_jtab_resolve(struct an_bin *b, struct an_scratch *s)
         }
         int r = an_jtab_record(b, s, (long)k, &t, n);
         if (r < 0) return -1;
-        if (r == 0) {
+        if (r == 0 && !an_fn_pointers(b, s, &t))
             an_incomplete(s, site, "table at 0x%llx: entry %llu is not code of the function", t.table, t.n);
-            continue;
-        }
+        if (r == 0) continue;
         added++;
     }
     return added;
@@ -411,7 +457,8 @@ int an_jtab_check(struct an_bin *b, struct an_scratch *s)
         for (size_t i = 0; i < s->jtabs.n; i++) {
             if ((t[i].bounded == AN_JT_GUARD) != pass) continue;
             for (unsigned e = 0; e < t[i].n; e++) {
-                if (!an_target_bad(s, tg[t[i].first + e])) continue;
+                uint64_t a = tg[t[i].first + e];
+                if ((a == t[i].dflt && an_range_index(s, a) < 0) || !an_target_bad(s, a)) continue;
                 return an_set_cap(s, t[i].table, pass ? 0 : e, e) < 0 ? -1 : 1;
             }
         }

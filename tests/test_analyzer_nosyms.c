@@ -3,8 +3,9 @@
  * Free Pascal programs come), then also without section headers.  The
  * functions come from the entry point and calls, each at the address of a
  * symbol of the unstripped build or in its .plt; main and the fixture's
- * functions are among them.  Also: libc.so.6 is a shared object, not a PIE
- * executable, though it has an interpreter. */
+ * functions are among them.  A build stripped of its symbols but not of its
+ * DWARF names its FDE-only functions after DWARF.  Also: libc.so.6 is a
+ * shared object, not a PIE executable, though it has an interpreter. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,6 +96,34 @@ static void test_analyzer_no_section_headers_reads_program_headers(void **state)
     functions_from_calls(noshdr);
 }
 
+static void test_analyzer_dwarf_names_functions_of_a_stripped_symtab(void **state)
+{
+    (void)state;
+    const char *dw = tu_fmt("%s/dw", tu_tmpdir()), *out = tu_fmt("%s/dw_nosym", tu_tmpdir());
+    char *err = NULL;
+    /* strip every symbol, keep every .debug_* section */
+    const char *cmd = tu_fmt("gcc -O2 -g -o %s %s && strip --strip-all $(readelf -SW %s | grep -o '\\.debug_[a-z_]*' "
+                             "| sort -u | sed 's/^/--keep-section=/') -o %s %s",
+                             dw, tu_src("testdata/analyzer/fixture.c"), dw, out, dw);
+    if (tu_run(cmd, NULL, &err)) fail_msg("build failed: %s", err ? err : "");
+    free(err);
+    for (int iso = 0; iso < 2; iso++) {
+        struct an_binary *b = NULL;
+        char e[256];
+        if (an_open(out, iso ? AN_OPEN_ISOLATE : 0, &b, e, sizeof e) != LF_OK) fail_msg("%s", e);
+        assert_true(b->stripped);
+        const char *want[] = { "main", "fx_counted_loop", "fx_dense_switch", "fx_step" };
+        for (unsigned k = 0; k < 4; k++) {
+            const struct an_func *f = an_func_by_name(b, want[k]);
+            if (!f) fail_msg("%s: no function named %s (isolated %d)", out, want[k], iso);
+            assert_int_equal(f->source, AN_SRC_EH_FRAME);
+            assert_string_equal(f->name, want[k]);
+            assert_int_equal(f->has_proto, 1);
+        }
+        an_close(b);
+    }
+}
+
 static void test_analyzer_libc_is_a_shared_object(void **state)
 {
     (void)state;
@@ -113,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_analyzer_no_symbols_no_eh_frame_starts_from_entry),
         cmocka_unit_test(test_analyzer_no_section_headers_reads_program_headers),
+        cmocka_unit_test(test_analyzer_dwarf_names_functions_of_a_stripped_symtab),
         cmocka_unit_test(test_analyzer_libc_is_a_shared_object),
     };
     return cmocka_run_group_tests(tests, ns_setup, NULL);

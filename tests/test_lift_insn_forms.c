@@ -67,7 +67,7 @@
 #define INSN_ATTEMPTS 400
 
 enum kind { K_PLAIN, K_SHIFT, K_DIV, K_IDIV, K_STRING, K_JCC, K_JMP_IND, K_CALL,
-            K_CALL_IND, K_RET, K_TRAP, K_LEAVE, K_BITMEM };
+            K_CALL_IND, K_RET, K_TRAP, K_LEAVE, K_BITMEM, K_SYSCALL };
 
 struct gcase {
     enum an_form form;
@@ -150,7 +150,9 @@ static enum kind kind_of(const struct an_form_info *fi)
     case ZYDIS_MNEMONIC_JMP: return fi->shape == AN_SH_REL ? K_JCC : K_JMP_IND;
     case ZYDIS_MNEMONIC_CALL: return fi->shape == AN_SH_REL ? K_CALL : K_CALL_IND;
     case ZYDIS_MNEMONIC_RET: return K_RET;
-    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: return K_TRAP;
+    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_UD1:
+        return K_TRAP;
+    case ZYDIS_MNEMONIC_SYSCALL: return K_SYSCALL;
     case ZYDIS_MNEMONIC_LEAVE: return K_LEAVE;
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
         return fi->shape == AN_SH_M_R ? K_BITMEM : K_PLAIN;
@@ -574,6 +576,9 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
         break;
     case K_LEAVE:
         st->cpu.gpr[5] = rsp + 8 * tu_rand_below(32);
+        break;
+    case K_SYSCALL: /* a number no kernel has (-ENOSYS, nothing done), TF and AC clear */
+        st->cpu.gpr[0] = 1000 + tu_rand_below(1000);
         break;
     case K_BITMEM: /* a bit offset within 16 bytes of the operand either way */
         tu_set_reg(&st->cpu, g->ind_reg, (uint64_t)((int64_t)tu_rand_below(256) - 128));
