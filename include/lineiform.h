@@ -192,6 +192,9 @@ struct lf_report {
     unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
     unsigned tag_threaded;    /* edges sent past a marker compare their tag test decides */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
+    unsigned budget_calls;    /* specializations (or calls making one) left to the original
+                                 code: the lift budget (blocks lifted, specializations per
+                                 module) ran out */
     size_t   code_size;       /* bytes of machine code emitted */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

@@ -15,6 +15,7 @@
 #ifndef LIFT_JOB_H
 #define LIFT_JOB_H
 
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_internal.h"
 
 /* -- Abstract values ------------------------------------------------------------- */
@@ -196,6 +197,11 @@ struct lift_mod {
     uint64_t *noinl;
     int nnoinl, capnoinl;
     int max_depth, max_blocks, max_jobs;
+    /* The lift budget of the whole module: a specialization first reached
+     * once those lifted so far hold max_total_blocks blocks (0: no limit)
+     * is not lifted but calls the original code (lift.c lift_mod_run,
+     * lf_report.budget_calls). */
+    long max_total_blocks, total_blocks;
     unsigned seq;               /* unique names */
     struct lf_report rep;
     /* Images: each call into the interpreter's code also adds 1 to the

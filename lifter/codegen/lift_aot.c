@@ -357,7 +357,8 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     aot_code_ranges(&m, a, ranges, 8);
     m.max_depth = 16;
     m.max_blocks = 1500;
-    m.max_jobs = 4096;
+    m.max_jobs = LIFT_BUDGET_JOBS;
+    m.max_total_blocks = LIFT_BUDGET_BLOCKS;
     m.windows = 1;
     m.noreturn_at = aot_noreturn;
     m.args_at = aot_args;

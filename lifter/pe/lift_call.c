@@ -669,6 +669,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
+        if (kmask && j->emitting) m->rep.budget_calls++;   /* max_jobs reached: counted with the lift budget */
     }
     if (lift_interp_target(m, t, retpc))
         lift_interp_note(c, i->pc, t, c->blk_var == 3 ? "guard fallback: closure not among the known ones"

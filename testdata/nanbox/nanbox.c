@@ -118,7 +118,7 @@ NOINLINE static val ev_lt(const expr *e, val *fr)
     if (!is_num(x) || !is_num(y)) return V_ERR;
     return num(x) < num(y) ? V_TRUE : V_FALSE;
 }
-NOINLINE static val ev_odd(const expr *e, val *fr)   /* odd(x): x - 2*floor(x/2) == 1 */
+NOINLINE static val ev_odd(const expr *e, val *fr)   /* odd(x): the integer part of x is odd */
 {
     val x = e->a->ev(e->a, fr);
     if (!is_num(x)) return V_ERR;
