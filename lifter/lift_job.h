@@ -327,6 +327,8 @@ uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r);
  * in it is a closure code may load back (lift_mod.fesc). */
 void lift_guard_note(struct lift_ctx *c, LLVMValueRef v);
 void lift_guard_reset(struct lift_job *j);   /* a new analysis round */
+/* 1 in a case of a guard too wide to inline its cases: call them. */
+int lift_guard_wide(const struct lift_ctx *c);
 /* lift_interp.c: a call the emitted code makes at site to interpreter
  * code t (0: unknown) that the lift did not resolve, for why; counted in
  * the job (emission only) and, with count_interp, at run time. */

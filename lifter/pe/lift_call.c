@@ -547,7 +547,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     /* The inline frame this call would make (lift_frame_key). */
     uint64_t key = lift_frame_key_of(j, c->ctx_id, t, site, kmask, karg);
     d->kept = lift_mod_noinline(m, key);
-    if (!is_recursion(j, c->ctx_id, t, key, karg, kmask) && depth < m->max_depth && !d->kept &&
+    if (!is_recursion(j, c->ctx_id, t, key, karg, kmask) && depth < m->max_depth && !d->kept && !lift_guard_wide(c) &&
         j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
@@ -668,6 +668,10 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         struct lift_job *s = kmask ? job_find(m, t, karg, kmask, preg) : NULL;
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
+        if (s && lift_guard_wide(c)) {   /* one call per case: LLVM must not inline them all back */
+            unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
+            LLVMAddAttributeAtIndex(s->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->lc, kind, 0));
+        }
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
     }
     if (lift_interp_target(m, t, retpc))
@@ -760,6 +764,20 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
+    /* A wide guard's case (lift_guard.c): the closure's specialization, called. */
+    uint64_t k0;
+    if (known && lift_guard_wide(c) && lift_is_const(c->gpr[7], &k0) && lift_code_ok(c->mod, t) &&
+        !lift_mod_is_native(c->mod, t) && !is_plt(c->mod, t)) {
+        struct lift_job *s = job_find(c->mod, t, &k0, 1, -1);
+        if (!s && c->mod->njobs < c->mod->max_jobs) s = lift_job_get(c->mod, t, &k0, 1, -1);
+        if (s) {
+            unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
+            LLVMAddAttributeAtIndex(s->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->lc, kind, 0));
+            call_out(c, s->fn, 0, t, 0, NULL, 0);
+            if (lift_ret(c, 0) != LF_OK) c->bad = 1;
+            return;
+        }
+    }
     if (lift_interp_target(c->mod, t, 0))
         lift_interp_note(c, c->insn ? c->insn->pc : 0, t, known ? "tail call not lifted"
                          : c->blk_var == 3 ? "guard fallback: closure not among the known ones" : "tail call to an unknown target");
@@ -777,6 +795,10 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
         int ok = j->snippet ? (t >= j->snip_lo && t <= j->snip_hi)
                             : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t) &&
                                !is_plt(j->mod, t));
+        if (ok && lift_guard_wide(c)) {   /* a tail call of one closure of many */
+            tail_call(c, target);
+            return;
+        }
         if (ok) {
             c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;

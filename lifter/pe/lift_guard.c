@@ -12,11 +12,14 @@
  *       went monovariant (lift_mono_walk: the table starts at its least
  *       value).
  *   (b) memory the lifter does not follow (a procedure object on the GC
- *       heap): rdi = load(X + off), X unknown.  The candidates are the
- *       frozen closures found at offset off of the frozen addresses the
- *       lifted code itself stored into such memory or passed to native
- *       calls (lift_mod.fesc): what the heap object can hold if the
- *       compiled code made it.  A value from elsewhere takes the fallback.
+ *       heap): rdi = load(X + off), X unknown.  The candidates come from
+ *       the frozen addresses the lifted code itself stored into such
+ *       memory or passed to native calls (lift_mod.fesc): each that is a
+ *       closure (the object holds it: X is the object), and the closure at
+ *       offset off of each other one (the object holds a frozen descriptor
+ *       of it: X is the descriptor, loaded from the object).  That is what
+ *       the heap object holds if the compiled code made it; a value from
+ *       elsewhere takes the fallback.
  * The call instruction then ends its block with LIFT_T_GUARD: a switch on
  * rdi to copies of the same instruction entered with rdi = candidate k
  * (block variant 4 + k; registers computed from rdi re-evaluated, see
@@ -39,6 +42,10 @@
 
 /* Candidates per call site: a table of children (a) and code-made objects (b). */
 enum { GUARD_MAX_TABLE = 2048, GUARD_MAX_HEAP = 32, FESC_MAX = 1 << 16 };
+/* A guard with more cases calls them, never inlines them (here or in
+ * LLVM): one function holding a thousand top-level forms took LLVM's code
+ * generator 47 s of a 56 s snapshot (fib.scm behind 1,000 defines). */
+enum { GUARD_INLINE_MAX = 8 };
 
 /* 1 when w is the address of a frozen closure: constant memory whose
  * first word points into the interpreter's code. */
@@ -151,8 +158,12 @@ static int guard_cands(struct lift_ctx *c, LLVMValueRef x, uint64_t *out, int *h
     if (k > 4096) return 0;
     *heap = 1;
     int n = 0;
-    for (int q = 0; q < c->mod->nfesc && n < GUARD_MAX_HEAP; q++)
-        if (lift_mem_read(c->mem, c->mod->fesc[q] + k, &w, 8) == 1 && is_closure(c, w)) n = cand_add(out, n, w);
+    for (int q = 0; q < c->mod->nfesc && n < GUARD_MAX_HEAP; q++) {
+        uint64_t f = c->mod->fesc[q];
+        if (is_closure(c, f)) n = cand_add(out, n, f);   /* the object holds the closure */
+        else if (lift_mem_read(c->mem, f + k, &w, 8) == 1 && is_closure(c, w))
+            n = cand_add(out, n, w);                      /* it holds a descriptor of it */
+    }
     return n;
 }
 
@@ -200,4 +211,16 @@ int lift_guard_try(struct lift_ctx *c, LLVMValueRef target)
     c->term = (struct lift_term){ LIFT_T_GUARD, site, site, c->ctx_id, c->ctx_id, c->gpr[7], c->gpr[7],
                                   g->cand, (unsigned)g->n, 0 };
     return 1;
+}
+
+int lift_guard_wide(const struct lift_ctx *c)
+{
+    /* The case's copy has a polyvariant number of its own: any guard of
+     * this site in this context. */
+    if (c->blk_var < 4 || !c->insn) return 0;
+    for (int k = 0; k < c->job->nguard; k++) {
+        const struct lift_guard *g = &c->job->guard[k];
+        if (g->ctx == c->ctx_id && g->site == c->insn->pc && g->n > GUARD_INLINE_MAX) return 1;
+    }
+    return 0;
 }

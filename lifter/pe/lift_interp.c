@@ -92,13 +92,14 @@ void lift_interp_report(struct lift_mod *m, const char *(*name)(struct lift_mod 
 {
     struct igroup *g = NULL;
     int ng = 0, capg = 0;
-    m->rep.interp_calls = 0;
+    m->rep.interp_calls = m->rep.interp_guarded = 0;
     for (int k = 0; k < m->njobs; k++) {
         const struct lift_job *j = m->jobs[k];
         if (!j->fn || LLVMIsDeclaration(j->fn)) continue;
         for (int q = 0; q < j->nisite; q++) {
             const struct lift_isite *s = &j->isite[q];
             m->rep.interp_calls++;
+            if (!strncmp(s->why, "guard fallback", 14)) m->rep.interp_guarded++;
             int x = 0;
             while (x < ng && !(g[x].fn == s->fn && !strcmp(g[x].why, s->why))) x++;
             if (x == ng) {
