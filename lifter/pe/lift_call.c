@@ -668,19 +668,11 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         struct lift_job *s = kmask ? job_find(m, t, karg, kmask, preg) : NULL;
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
-        if (s && lift_guard_wide(c)) {   /* one call per case: LLVM must not inline them all back */
-            unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
-            LLVMAddAttributeAtIndex(s->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->lc, kind, 0));
-        }
+        if (s && lift_guard_wide(c)) lift_fn_noinline(s->fn);   /* LLVM must not inline every case back */
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
     }
     if (lift_interp_target(m, t, retpc))
-        lift_interp_note(c, i->pc, t, c->blk_var == 3 ? "guard fallback: closure not among the known ones"
-                                      : !known ? "call to an unknown target"
-                                      : lift_mod_is_native(m, t) ? "the lifter refused the callee"
-                                      : d->kind == LIFT_CALL_SPEC ? "specialization limit"
-                                      : d->kept ? "closure unknown, run-time stack area"
-                                      : "closure unknown, not inlined");
+        lift_interp_note(c, i->pc, t, lift_interp_why(c, t, d->kind == LIFT_CALL_SPEC, d->kept));
     return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
 }
 
@@ -764,24 +756,10 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
-    /* A wide guard's case (lift_guard.c): the closure's specialization, called. */
-    uint64_t k0;
-    if (known && lift_guard_wide(c) && lift_is_const(c->gpr[7], &k0) && lift_code_ok(c->mod, t) &&
-        !lift_mod_is_native(c->mod, t) && !is_plt(c->mod, t)) {
-        struct lift_job *s = job_find(c->mod, t, &k0, 1, -1);
-        if (!s && c->mod->njobs < c->mod->max_jobs) s = lift_job_get(c->mod, t, &k0, 1, -1);
-        if (s) {
-            unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
-            LLVMAddAttributeAtIndex(s->fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->lc, kind, 0));
-            call_out(c, s->fn, 0, t, 0, NULL, 0);
-            if (lift_ret(c, 0) != LF_OK) c->bad = 1;
-            return;
-        }
-    }
-    if (lift_interp_target(c->mod, t, 0))
-        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, known ? "tail call not lifted"
-                         : c->blk_var == 3 ? "guard fallback: closure not among the known ones" : "tail call to an unknown target");
-    call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
+    struct lift_job *s = known ? lift_guard_callee(c, t) : NULL;   /* a wide guard's case */
+    if (!s && lift_interp_target(c->mod, t, 0))
+        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, lift_interp_why(c, t, 0, 0));
+    call_out(c, s ? s->fn : known ? lift_native_addr(c, t) : target, !s, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */
     if (lift_ret(c, 0) != LF_OK) c->bad = 1;

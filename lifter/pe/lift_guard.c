@@ -224,3 +224,62 @@ int lift_guard_wide(const struct lift_ctx *c)
     }
     return 0;
 }
+
+void lift_fn_noinline(LLVMValueRef fn)
+{
+    LLVMContextRef lc = LLVMGetTypeContext(LLVMTypeOf(fn));
+    unsigned kind = LLVMGetEnumAttributeKindForName("noinline", 8);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(lc, kind, 0));
+}
+
+struct lift_job *lift_guard_callee(struct lift_ctx *c, uint64_t t)
+{
+    struct lift_mod *m = c->mod;
+    uint64_t k0;
+    const char *name;
+    if (!lift_guard_wide(c) || !lift_is_const(c->gpr[7], &k0) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) ||
+        (m->plt_at && m->plt_at(m, t, &name)) || m->njobs >= m->max_jobs)
+        return NULL;
+    struct lift_job *s = lift_job_get(m, t, &k0, 1, -1);
+    lift_fn_noinline(s->fn);
+    return s;
+}
+
+/* -- What the block engine asks (lift_block.c) ------------------------------------ */
+
+/* What the copies of the block at (pc, ctx, var) held in each register, as
+ * the block goes monovariant (its last lift_job.mono entry). */
+void lift_mono_walks(struct lift_job *j, uint64_t pc, int ctx, int var)
+{
+    struct lift_mono *mo = &j->mono[j->nmono - 1];
+    for (int r = 0; r < 16; r++) {
+        uint64_t lo = UINT64_MAX, v;
+        int all = 1, any = 0;
+        for (int k = 0; k < j->nblk && all; k++) {
+            const struct lift_blk *b = &j->blk[k];
+            if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
+            any = 1;
+            if (b->in.gpr[r].kind != LIFT_AK_CONST || !lift_is_const(b->in.gpr[r].k, &v)) all = 0;
+            else if (v < lo) lo = v;
+        }
+        mo->lo[r] = all && any ? lo : 0;
+    }
+}
+
+uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r)
+{
+    uint64_t key = lift_frame_key(j, ctx);
+    for (int k = 0; k < j->nmono; k++)
+        if (j->mono[k].key == key && j->mono[k].lo[r]) return j->mono[k].lo[r];
+    return 0;
+}
+
+/* The state on the k-th edge of a split (cond = 1, 0) or a guard (rdi =
+ * case k; the fallback, last, is not refined). */
+void lift_edge_refine(struct lift_ctx *c, struct lift_astate *s, int k)
+{
+    if (c->term.kind == LIFT_T_SPLIT) lift_astate_refine(c, s, k == 0);
+    if (c->term.kind != LIFT_T_GUARD || k >= (int)c->term.ncase) return;
+    lift_astate_refine(c, s, c->term.cases[k]);
+    s->gpr[7] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 64, c->term.cases[k]) };
+}

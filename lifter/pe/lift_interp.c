@@ -32,6 +32,15 @@ int lift_interp_target(struct lift_mod *m, uint64_t t, uint64_t retpc)
     return lift_code_ok(m, t);
 }
 
+const char *lift_interp_why(const struct lift_ctx *c, uint64_t t, int spec, int kept)
+{
+    if (c->blk_var == 3) return "guard fallback: closure not among the known ones";
+    if (!t) return "call to an unknown target";
+    if (lift_mod_is_native(c->mod, t)) return "the lifter refused the callee";
+    if (spec) return "specialization limit";
+    return kept ? "closure unknown, run-time stack area" : "closure unknown, not inlined";
+}
+
 /* The closure the innermost frame with a known first argument runs. */
 static uint64_t interp_node(const struct lift_job *j, int ctx)
 {
