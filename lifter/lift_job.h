@@ -327,11 +327,10 @@ uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r);
  * in it is a closure code may load back (lift_mod.fesc). */
 void lift_guard_note(struct lift_ctx *c, LLVMValueRef v);
 void lift_guard_reset(struct lift_job *j);   /* a new analysis round */
-/* 1 in a case of a guard too wide to inline its cases: call them. */
-int lift_guard_wide(const struct lift_ctx *c);
-/* In such a case, the specialization of closure rdi at t (made noinline),
- * else NULL. */
-struct lift_job *lift_guard_callee(struct lift_ctx *c, uint64_t t);
+/* A guard too wide for copies (lift_guard_try said no): the call at site
+ * made through the chosen case's specialization, or the fallback's native
+ * call of target; 1 when made (c holds the state after it). */
+int lift_guard_dispatch(struct lift_ctx *c, LLVMValueRef target, uint64_t site);
 void lift_fn_noinline(LLVMValueRef fn);
 /* The monovariant blocks' register walks (lift_job.mono lo[]) at (pc, ctx, var). */
 void lift_mono_walks(struct lift_job *j, uint64_t pc, int ctx, int var);

@@ -547,7 +547,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     /* The inline frame this call would make (lift_frame_key). */
     uint64_t key = lift_frame_key_of(j, c->ctx_id, t, site, kmask, karg);
     d->kept = lift_mod_noinline(m, key);
-    if (!is_recursion(j, c->ctx_id, t, key, karg, kmask) && depth < m->max_depth && !d->kept && !lift_guard_wide(c) &&
+    if (!is_recursion(j, c->ctx_id, t, key, karg, kmask) && depth < m->max_depth && !d->kept &&
         j->nblk < m->max_blocks && lift_stack_off(c, c->gpr[4], &off)) {
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
@@ -668,9 +668,9 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         struct lift_job *s = kmask ? job_find(m, t, karg, kmask, preg) : NULL;
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
-        if (s && lift_guard_wide(c)) lift_fn_noinline(s->fn);   /* LLVM must not inline every case back */
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
     }
+    if (!known && lift_guard_dispatch(c, target, i->pc)) return LF_OK;
     if (lift_interp_target(m, t, retpc))
         lift_interp_note(c, i->pc, t, lift_interp_why(c, t, d->kind == LIFT_CALL_SPEC, d->kept));
     return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
@@ -756,10 +756,13 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
-    struct lift_job *s = known ? lift_guard_callee(c, t) : NULL;   /* a wide guard's case */
-    if (!s && lift_interp_target(c->mod, t, 0))
+    if (!known && c->insn && lift_guard_dispatch(c, target, c->insn->pc)) {
+        if (lift_ret(c, 0) != LF_OK) c->bad = 1;
+        return;
+    }
+    if (lift_interp_target(c->mod, t, 0))
         lift_interp_note(c, c->insn ? c->insn->pc : 0, t, lift_interp_why(c, t, 0, 0));
-    call_out(c, s ? s->fn : known ? lift_native_addr(c, t) : target, !s, t, 0, NULL, 0);
+    call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */
     if (lift_ret(c, 0) != LF_OK) c->bad = 1;
@@ -773,10 +776,6 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
         int ok = j->snippet ? (t >= j->snip_lo && t <= j->snip_hi)
                             : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t) &&
                                !is_plt(j->mod, t));
-        if (ok && lift_guard_wide(c)) {   /* a tail call of one closure of many */
-            tail_call(c, target);
-            return;
-        }
         if (ok) {
             c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;

@@ -42,9 +42,11 @@
 
 /* Candidates per call site: a table of children (a) and code-made objects (b). */
 enum { GUARD_MAX_TABLE = 2048, GUARD_MAX_HEAP = 32, FESC_MAX = 1 << 16 };
-/* A guard with more cases calls them, never inlines them (here or in
- * LLVM): one function holding a thousand top-level forms took LLVM's code
- * generator 47 s of a 56 s snapshot (fib.scm behind 1,000 defines). */
+/* A guard with more cases makes one call through the case's
+ * specialization (lift_guard_dispatch), never inlined (here or by LLVM):
+ * with every case inlined, one function held a thousand top-level forms
+ * and took LLVM's code generator 47 s of a 56 s snapshot (fib.scm behind
+ * 1,000 defines). */
 enum { GUARD_INLINE_MAX = 8 };
 
 /* 1 when w is the address of a frozen closure: constant memory whose
@@ -207,22 +209,10 @@ int lift_guard_try(struct lift_ctx *c, LLVMValueRef target)
         if (n) LF_DEBUG(2, "lineiform: %s: guard at 0x%llx: closure one of %d%s\n", j->name,
                         (unsigned long long)site, n, heap ? " stored by the code" : " in a frozen table");
     }
-    if (!g || !g->n) return 0;
+    if (!g || !g->n || g->n > GUARD_INLINE_MAX) return 0;   /* none, or lift_guard_dispatch's */
     c->term = (struct lift_term){ LIFT_T_GUARD, site, site, c->ctx_id, c->ctx_id, c->gpr[7], c->gpr[7],
                                   g->cand, (unsigned)g->n, 0 };
     return 1;
-}
-
-int lift_guard_wide(const struct lift_ctx *c)
-{
-    /* The case's copy has a polyvariant number of its own: any guard of
-     * this site in this context. */
-    if (c->blk_var < 4 || !c->insn) return 0;
-    for (int k = 0; k < c->job->nguard; k++) {
-        const struct lift_guard *g = &c->job->guard[k];
-        if (g->ctx == c->ctx_id && g->site == c->insn->pc && g->n > GUARD_INLINE_MAX) return 1;
-    }
-    return 0;
 }
 
 void lift_fn_noinline(LLVMValueRef fn)
@@ -232,17 +222,121 @@ void lift_fn_noinline(LLVMValueRef fn)
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(lc, kind, 0));
 }
 
-struct lift_job *lift_guard_callee(struct lift_ctx *c, uint64_t t)
+/* A wide guard in one call: a switch on rdi picks the case's
+ * specialization (a phi of functions), one call through it, and the
+ * fallback's native call of target beside it; their results meet in phis.
+ * One call site per guard, not one per case: LLVM's register allocation of
+ * a thousand calls joining one block took most of a 1,000-form snapshot. */
+int lift_guard_dispatch(struct lift_ctx *c, LLVMValueRef target, uint64_t site)
 {
+    struct lift_job *j = c->job;
     struct lift_mod *m = c->mod;
-    uint64_t k0;
-    const char *name;
-    if (!lift_guard_wide(c) || !lift_is_const(c->gpr[7], &k0) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) ||
-        (m->plt_at && m->plt_at(m, t, &name)) || m->njobs >= m->max_jobs)
-        return NULL;
-    struct lift_job *s = lift_job_get(m, t, &k0, 1, -1);
-    lift_fn_noinline(s->fn);
-    return s;
+    const struct lift_guard *g = j->snippet || !c->insn ? NULL : guard_find(j, c->ctx_id, c->blk_poly, site);
+    if (!g || g->n <= GUARD_INLINE_MAX || c->blk_var) return 0;
+    LLVMValueRef *fns = malloc(sizeof *fns * (size_t)g->n);
+    uint64_t *keys = malloc(sizeof *keys * (size_t)g->n);
+    LF_ASSERT(fns && keys, "out of memory");
+    int n = 0;
+    for (int k = 0; k < g->n; k++) {
+        uint64_t t;
+        const char *name;
+        if (lift_mem_read(c->mem, g->cand[k], &t, 8) != 1 || !lift_code_ok(m, t) || lift_mod_is_native(m, t) ||
+            (m->plt_at && m->plt_at(m, t, &name)))
+            continue;
+        if (m->njobs >= m->max_jobs) break;
+        struct lift_job *s = lift_job_get(m, t, &g->cand[k], 1, -1);
+        if (s->preg >= 0) continue;
+        lift_fn_noinline(s->fn);
+        fns[n] = s->fn, keys[n++] = g->cand[k];
+    }
+    if (!n) {
+        free(fns), free(keys);
+        return 0;
+    }
+    /* keys sorted, fns beside them: a binary search at run time, a few
+     * instructions of code however many cases (a switch over a thousand
+     * sparse addresses became a compare tree of thousands). */
+    for (int x = 1; x < n; x++)
+        for (int y = x; y > 0 && keys[y - 1] > keys[y]; y--) {
+            uint64_t tk = keys[y]; keys[y] = keys[y - 1]; keys[y - 1] = tk;
+            LLVMValueRef tf = fns[y]; fns[y] = fns[y - 1]; fns[y - 1] = tf;
+        }
+    LLVMTypeRef fpt = LLVMTypeOf(fns[0]);
+    LLVMValueRef *kv = malloc(sizeof *kv * (size_t)n);
+    LF_ASSERT(kv, "out of memory");
+    for (int k = 0; k < n; k++) kv[k] = lift_const(c, 64, keys[k]);
+    LLVMValueRef gk = LLVMAddGlobal(c->m, LLVMArrayType(c->i64, (unsigned)n), "guard.keys");
+    LLVMValueRef gf = LLVMAddGlobal(c->m, LLVMArrayType(fpt, (unsigned)n), "guard.fns");
+    LLVMSetInitializer(gk, LLVMConstArray(c->i64, kv, (unsigned)n));
+    LLVMSetInitializer(gf, LLVMConstArray(fpt, fns, (unsigned)n));
+    for (int q = 0; q < 2; q++) {
+        LLVMValueRef gq = q ? gf : gk;
+        LLVMSetGlobalConstant(gq, 1);
+        LLVMSetLinkage(gq, LLVMPrivateLinkage);
+        LLVMSetUnnamedAddr(gq, 1);
+    }
+    free(kv);
+    LLVMValueRef x = c->gpr[7];
+    LLVMBasicBlockRef entry = LLVMGetInsertBlock(c->b), loop = lift_new_bb(c, "guard.search"),
+                      probe = lift_new_bb(c, "guard.probe"), step = lift_new_bb(c, "guard.step"),
+                      disp = lift_new_bb(c, "guard.call"), fb = lift_new_bb(c, "guard.fallback"),
+                      done = lift_new_bb(c, "guard.done");
+    LLVMBuildBr(c->b, loop);
+    LLVMPositionBuilderAtEnd(c->b, loop);
+    LLVMValueRef lo = LLVMBuildPhi(c->b, c->i64, ""), hi = LLVMBuildPhi(c->b, c->i64, "");
+    LLVMValueRef zero = lift_const(c, 64, 0), nn = lift_const(c, 64, (uint64_t)n);
+    LLVMAddIncoming(lo, &zero, &entry, 1);
+    LLVMAddIncoming(hi, &nn, &entry, 1);
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, lo, hi, ""), probe, fb);
+    LLVMPositionBuilderAtEnd(c->b, probe);
+    LLVMValueRef mid = LLVMBuildLShr(c->b, LLVMBuildAdd(c->b, lo, hi, ""), lift_const(c, 64, 1), "");
+    LLVMValueRef idx[2] = { zero, mid };
+    LLVMValueRef key = LLVMBuildLoad2(c->b, c->i64, LLVMBuildInBoundsGEP2(c->b, LLVMArrayType(c->i64, (unsigned)n), gk, idx, 2, ""), "");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, key, x, ""), disp, step);
+    LLVMPositionBuilderAtEnd(c->b, step);
+    LLVMValueRef less = LLVMBuildICmp(c->b, LLVMIntULT, key, x, "");
+    LLVMValueRef lo2 = LLVMBuildSelect(c->b, less, LLVMBuildAdd(c->b, mid, lift_const(c, 64, 1), ""), lo, "");
+    LLVMValueRef hi2 = LLVMBuildSelect(c->b, less, hi, mid, "");
+    LLVMBuildBr(c->b, loop);
+    LLVMAddIncoming(lo, &lo2, &step, 1);
+    LLVMAddIncoming(hi, &hi2, &step, 1);
+    LLVMPositionBuilderAtEnd(c->b, disp);
+    LLVMValueRef fp = LLVMBuildLoad2(c->b, fpt, LLVMBuildInBoundsGEP2(c->b, LLVMArrayType(fpt, (unsigned)n), gf, idx, 2, ""), "");
+    /* The state before the call, for the fallback. */
+    LLVMValueRef gpr0[16], xmm0[16];
+    memcpy(gpr0, c->gpr, sizeof gpr0);
+    memcpy(xmm0, c->xmm, sizeof xmm0);
+    LLVMPositionBuilderAtEnd(c->b, disp);
+    lift_emit_call(c, fp, 0, 0, 0, NULL, 0);
+    LLVMValueRef ga[16], xa[16];
+    memcpy(ga, c->gpr, sizeof ga);
+    memcpy(xa, c->xmm, sizeof xa);
+    LLVMBasicBlockRef da = LLVMGetInsertBlock(c->b);
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, fb);
+    memcpy(c->gpr, gpr0, sizeof gpr0);
+    memcpy(c->xmm, xmm0, sizeof xmm0);
+    lift_interp_note(c, site, 0, "guard fallback: closure not among the known ones");
+    lift_emit_call(c, target, 1, 0, 0, NULL, 0);
+    if (j->emitting) m->rep.native_calls++;
+    LLVMBasicBlockRef db = LLVMGetInsertBlock(c->b);
+    LLVMBuildBr(c->b, done);
+    LLVMPositionBuilderAtEnd(c->b, done);
+    for (int r = 0; r < 16; r++) {
+        LLVMValueRef v[2] = { ga[r], c->gpr[r] }, x[2] = { xa[r], c->xmm[r] };
+        LLVMBasicBlockRef from[2] = { da, db };
+        if (v[0] != v[1]) {
+            c->gpr[r] = LLVMBuildPhi(c->b, LLVMTypeOf(v[0]), "");
+            LLVMAddIncoming(c->gpr[r], v, from, 2);
+        }
+        if (x[0] != x[1]) {
+            c->xmm[r] = LLVMBuildPhi(c->b, LLVMTypeOf(x[0]), "");
+            LLVMAddIncoming(c->xmm[r], x, from, 2);
+        }
+    }
+    LF_DEBUG(2, "lineiform: %s: guard at 0x%llx: one call of %d specializations\n", j->name,
+             (unsigned long long)site, n);
+    return 1;
 }
 
 /* -- What the block engine asks (lift_block.c) ------------------------------------ */
