@@ -336,8 +336,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     if (rp->reason[0]) printf("  bailout reason   %s\n", rp->reason);
     /* What stays interpreted, first and loud: a program that runs mostly
      * in the interpreter must show it here. */
-    printf("  interpreted      %u calls into the interpreter's code not resolved%s\n", rp->interp_calls,
-           rp->interp_calls ? " (run-time count: lineiform run --stats)" : "");
+    printf("  interpreted      %u calls into the interpreter's code not resolved, %u of them guard fallbacks%s\n",
+           rp->interp_calls, rp->interp_guarded, rp->interp_calls ? " (run-time count: lineiform run --stats)" : "");
     for (int k = 0; k < LF_REPORT_SITES && rp->interp_top[k].sites; k++) {
         const struct lf_interp_site *is = &rp->interp_top[k];
         printf("    %4u  in %s%s0x%llx (node 0x%llx, e.g. at 0x%llx): %s\n", is->sites, is->fn_name,

@@ -205,6 +205,8 @@ struct lf_report {
      * counted.  interp_top: the most frequent (function, reason) pairs,
      * most sites first; fn_name is "" when no symbol names fn. */
     unsigned interp_calls;
+    unsigned interp_guarded;  /* of interp_calls: a guard's fallback, taken only by a closure
+                                 that is none of the known ones the guard tests */
     struct lf_interp_site {
         uintptr_t fn;         /* interpreter function that makes the call */
         uintptr_t node;       /* closure it was running (0: not known) */

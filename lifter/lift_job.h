@@ -338,10 +338,21 @@ uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r);
  * in it is a closure code may load back (lift_mod.fesc). */
 void lift_guard_note(struct lift_ctx *c, LLVMValueRef v);
 void lift_guard_reset(struct lift_job *j);   /* a new analysis round */
+/* A guard too wide for copies (lift_guard_try said no): the call at site
+ * made through the chosen case's specialization, or the fallback's native
+ * call of target; 1 when made (c holds the state after it). */
+int lift_guard_dispatch(struct lift_ctx *c, LLVMValueRef target, uint64_t site);
+void lift_fn_noinline(LLVMValueRef fn);
+/* The monovariant blocks' register walks (lift_job.mono lo[]) at (pc, ctx, var). */
+void lift_mono_walks(struct lift_job *j, uint64_t pc, int ctx, int var);
+/* The state on edge k of a split or guard (lift_block.c's successors). */
+void lift_edge_refine(struct lift_ctx *c, struct lift_astate *s, int k);
 /* lift_interp.c: a call the emitted code makes at site to interpreter
  * code t (0: unknown) that the lift did not resolve, for why; counted in
  * the job (emission only) and, with count_interp, at run time. */
 void lift_interp_note(struct lift_ctx *c, uint64_t site, uint64_t t, const char *why);
+/* Why a native call of t (0: unknown) from here is not resolved. */
+const char *lift_interp_why(const struct lift_ctx *c, uint64_t t, int spec, int kept);
 /* The run-time count of one such call (images: count_interp), at b. */
 void lift_interp_count(struct lift_mod *m, LLVMBuilderRef b);
 /* j became a thunk to the original code: that is its one site. */

@@ -294,32 +294,6 @@ static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
     j->poly_restart = 1;
 }
 
-/* What the copies of the block at (pc, ctx) held in each register. */
-static void mono_walks(struct lift_job *j, uint64_t pc, int ctx, int var)
-{
-    struct lift_mono *mo = &j->mono[j->nmono - 1];
-    for (int r = 0; r < 16; r++) {
-        uint64_t lo = UINT64_MAX, v;
-        int all = 1, any = 0;
-        for (int k = blk_chain(j, pc, ctx, var); k >= 0 && all; k = j->blk[k].hnext) {
-            const struct lift_blk *b = &j->blk[k];
-            if (b->pc != pc || b->ctx != ctx || b->var != var || !b->poly) continue;
-            any = 1;
-            if (b->in.gpr[r].kind != LIFT_AK_CONST || !lift_is_const(b->in.gpr[r].k, &v)) all = 0;
-            else if (v < lo) lo = v;
-        }
-        mo->lo[r] = all && any ? lo : 0;
-    }
-}
-
-uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r)
-{
-    uint64_t key = lift_frame_key(j, ctx);
-    for (int k = 0; k < j->nmono; k++)
-        if (j->mono[k].key == key && j->mono[k].lo[r]) return j->mono[k].lo[r];
-    return 0;
-}
-
 /* Known registers the code at pc overwrites before reading become unknown
  * (lift_live.c): they neither key copies nor reach the block as constants.
  * A stack address is dropped only when dead even if a callee's ret were to
@@ -361,7 +335,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
     if (n < POLY_LIMIT) return blk_new(j, pc, ctx, var, n + 1);
     if (!j->emitting) {
         blk_mono_add(j, pc, ctx);
-        mono_walks(j, pc, ctx, var);
+        lift_mono_walks(j, pc, ctx, var);
         LF_DEBUG(2, "lineiform: 0x%llx (context %d) does not unroll: monovariant\n", (unsigned long long)pc, ctx);
         if (lift_trace() >= 4)
             for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext) {
@@ -382,16 +356,6 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
 
 static int blk_succ_keys(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC]);
 
-/* The state on the k-th edge of a split (cond = 1, 0) or a guard (rdi =
- * case k; the fallback, last, is not refined). */
-static void edge_refine(struct lift_ctx *c, struct lift_astate *s, int k)
-{
-    if (c->term.kind == LIFT_T_SPLIT) lift_astate_refine(c, s, k == 0);
-    if (c->term.kind != LIFT_T_GUARD || k >= (int)c->term.ncase) return;
-    lift_astate_refine(c, s, c->term.cases[k]);
-    s->gpr[7] = (struct lift_aval){ LIFT_AK_CONST, 0, lift_const(c, 64, c->term.cases[k]) };
-}
-
 /* Successors of the block just lifted, from c->term and the exit state
  * (its known registers choose the polyvariant copy). */
 static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], const struct lift_astate *exit)
@@ -403,7 +367,7 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], 
         const struct lift_astate *e = exit;
         if (c->term.kind == LIFT_T_SPLIT || (c->term.kind == LIFT_T_GUARD && k < (int)c->term.ncase)) {
             lift_astate_copy(&edge, exit);
-            edge_refine(c, &edge, k);
+            lift_edge_refine(c, &edge, k);
             e = &edge;
         }
         const struct lift_blk *b = &j->blk[out[k]];
@@ -569,7 +533,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         for (int k = 0; k < b->nsucc; k++) {
             lift_astate_copy(&edge, &out);
-            edge_refine(c, &edge, k);
+            lift_edge_refine(c, &edge, k);
             gpr_drop_dead(j, j->blk[succ[k]].pc, edge.gpr);
             lift_join_escapes(c, &j->blk[succ[k]], &edge);
             if (!lift_astate_join(c, &j->blk[succ[k]], &edge)) continue;

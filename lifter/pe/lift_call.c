@@ -671,13 +671,9 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
         if (kmask && j->emitting) m->rep.budget_calls++;   /* max_jobs reached: counted with the lift budget */
     }
+    if (!known && lift_guard_dispatch(c, target, i->pc)) return LF_OK;
     if (lift_interp_target(m, t, retpc))
-        lift_interp_note(c, i->pc, t, c->blk_var == 3 ? "guard fallback: closure not among the known ones"
-                                      : !known ? "call to an unknown target"
-                                      : lift_mod_is_native(m, t) ? "the lifter refused the callee"
-                                      : d->kind == LIFT_CALL_SPEC ? "specialization limit"
-                                      : d->kept ? "closure unknown, run-time stack area"
-                                      : "closure unknown, not inlined");
+        lift_interp_note(c, i->pc, t, lift_interp_why(c, t, d->kind == LIFT_CALL_SPEC, d->kept));
     return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
 }
 
@@ -761,9 +757,12 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
+    if (!known && c->insn && lift_guard_dispatch(c, target, c->insn->pc)) {
+        if (lift_ret(c, 0) != LF_OK) c->bad = 1;
+        return;
+    }
     if (lift_interp_target(c->mod, t, 0))
-        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, known ? "tail call not lifted"
-                         : c->blk_var == 3 ? "guard fallback: closure not among the known ones" : "tail call to an unknown target");
+        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, lift_interp_why(c, t, 0, 0));
     call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */

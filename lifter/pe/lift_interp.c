@@ -32,6 +32,15 @@ int lift_interp_target(struct lift_mod *m, uint64_t t, uint64_t retpc)
     return lift_code_ok(m, t);
 }
 
+const char *lift_interp_why(const struct lift_ctx *c, uint64_t t, int spec, int kept)
+{
+    if (c->blk_var == 3) return "guard fallback: closure not among the known ones";
+    if (!t) return "call to an unknown target";
+    if (lift_mod_is_native(c->mod, t)) return "the lifter refused the callee";
+    if (spec) return "specialization limit";
+    return kept ? "closure unknown, run-time stack area" : "closure unknown, not inlined";
+}
+
 /* The closure the innermost frame with a known first argument runs. */
 static uint64_t interp_node(const struct lift_job *j, int ctx)
 {
@@ -92,13 +101,14 @@ void lift_interp_report(struct lift_mod *m, const char *(*name)(struct lift_mod 
 {
     struct igroup *g = NULL;
     int ng = 0, capg = 0;
-    m->rep.interp_calls = 0;
+    m->rep.interp_calls = m->rep.interp_guarded = 0;
     for (int k = 0; k < m->njobs; k++) {
         const struct lift_job *j = m->jobs[k];
         if (!j->fn || LLVMIsDeclaration(j->fn)) continue;
         for (int q = 0; q < j->nisite; q++) {
             const struct lift_isite *s = &j->isite[q];
             m->rep.interp_calls++;
+            if (!strncmp(s->why, "guard fallback", 14)) m->rep.interp_guarded++;
             int x = 0;
             while (x < ng && !(g[x].fn == s->fn && !strcmp(g[x].why, s->why))) x++;
             if (x == ng) {
