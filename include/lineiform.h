@@ -163,7 +163,9 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 
 /* Code with fn's own signature that behaves exactly like fn when its first
  * argument is env (a pointer into frozen memory).  Never NULL: where nothing
- * can be specialized it returns fn itself and lf_last_report says why.  The
+ * can be specialized it returns fn itself and lf_last_report says why; so
+ * does an env outside frozen memory and the read-only segments of loaded
+ * objects (the program could still change it).  The
  * same (fn, env) asked twice returns the same code.  "First argument" is
  * the first declared one: for a function whose DWARF prototype returns a
  * struct in memory, the caller's buffer comes before it (rdi) and env is
@@ -186,7 +188,7 @@ struct lf_report {
     unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
     unsigned tag_threaded;    /* edges sent past a marker compare their tag test decides */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
-    size_t   code_size;       /* bytes of machine code emitted */
+    size_t   code_size;       /* bytes of machine code emitted (in-process: the JIT's objects) */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */
 };

@@ -24,7 +24,9 @@
  *      specialized returns fn itself, with lf_last_report()->reason.
  *   2. The same (fn, env) returns the same code (memo table, never freed).
  *   3. One lf_optimize at a time (a process-wide lock); the report is the
- *      last call's. */
+ *      last call's.
+ *   4. A non-NULL env must be constant (frozen, or read-only in a loaded
+ *      object): otherwise fn is returned, with the reason. */
 #include "lifter/lift_proc.h"
 
 #include <pthread.h>
@@ -195,6 +197,15 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
         snprintf(rep->reason, sizeof rep->reason, "%p is not code of a loaded object", fn);
         return fn;
     }
+    /* Specializing on an environment the program may still write would
+     * give code for its value now, right only until it changes; reading
+     * it as memory gains nothing over fn itself. */
+    if (env && !lift_proc_constant(&p, (uint64_t)(uintptr_t)env)) {
+        snprintf(rep->reason, sizeof rep->reason,
+                 "environment %p is not in frozen or read-only memory (lf_freeze it): nothing to specialize on", env);
+        lift_proc_close(&p);
+        return fn;
+    }
     char why[256] = "";
     if (!opt_tm && !(opt_tm = lift_tm_create(NULL, 0, why, sizeof why))) {
         snprintf(rep->reason, sizeof rep->reason, "%s", why);
@@ -252,7 +263,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     }
     uint64_t addr = 0;
     const char *names[1] = { name };
-    st = lift_jit_add(ts, m.m, names, 1, &addr, why, sizeof why);
+    st = lift_jit_add(ts, m.m, names, 1, &addr, &rep->code_size, why, sizeof why);
     rep->ms_codegen = lift_now_ms() - t2;
     if (st != LF_OK || !addr) {
         snprintf(rep->reason, sizeof rep->reason, "%s", why[0] ? why : "JIT lookup failed");

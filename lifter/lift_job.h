@@ -336,10 +336,11 @@ int lift_recursion_cc(LLVMModuleRef m);
  * Returns the edges moved. */
 int lift_thread_by_bit(LLVMModuleRef m);
 /* Hand m (built in ts's context) to the process-wide JIT and look up
- * n symbols; the module and ts are consumed. */
+ * n symbols; the module and ts are consumed.  *code_size (if not NULL):
+ * the executable bytes the module became. */
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
                             const char *const *names, int n, uint64_t *addrs,
-                            char *why, size_t whylen);
+                            size_t *code_size, char *why, size_t whylen);
 double lift_now_ms(void);
 
 #endif

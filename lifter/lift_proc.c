@@ -111,6 +111,14 @@ enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn)
     return LF_OK;
 }
 
+int lift_proc_constant(const struct lift_proc *p, uint64_t a)
+{
+    if (frozen_const(a, 1)) return 1;
+    for (size_t k = 0; k < p->nmaps; k++)
+        if (p->maps[k].constant && a >= p->maps[k].guest && a - p->maps[k].guest < p->maps[k].size) return 1;
+    return 0;
+}
+
 void lift_proc_close(struct lift_proc *p)
 {
     free(p->maps);

@@ -21,6 +21,9 @@ struct lift_proc {
  * when fn is not inside any loaded object's code. */
 enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn);
 void lift_proc_close(struct lift_proc *p);
+/* 1 when the byte at a is constant for the lifter: frozen, or in a
+ * read-only segment or RELRO range of a loaded object. */
+int lift_proc_constant(const struct lift_proc *p, uint64_t a);
 /* lift_mod.noreturn_at for in-process modules (m->user = the lift_proc). */
 int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
 /* lift_mod.plt_at and .native_ref for in-process modules. */
