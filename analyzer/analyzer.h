@@ -79,6 +79,11 @@ struct an_func {
     int is_plt;
     const char *plt_target; /* for PLT stubs: the symbol called ("memcpy") */
     uint64_t parent_addr;   /* for a compiler-split part (foo.cold): foo; else 0 */
+    /* Call sites whose exception table (LSDA) names a landing pad: catch
+     * handlers and cleanups (destructors) only the unwinder enters; a
+     * .cold part's count is its parent's too.  landing_pad: the first. */
+    unsigned n_landing_pads;
+    uint64_t landing_pad;
     /* DWARF prototype (has_proto = 0: unknown, the rest is zero) */
     int has_proto, variadic, noreturn;
     int nparams;

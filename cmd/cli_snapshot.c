@@ -284,6 +284,7 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
            rp->recursion_cc);
     printf("  tag tests        %u paths skip a marker compare their fixnum test decides\n", rp->tag_threaded);
     printf("  unrolled         %u recursive specializations inline their first call of themselves\n", rp->unrolled);
+    printf("  eh native        %u calls kept native: the callee has landing pads (catch, cleanup)\n", rp->eh_native);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
            c->nsyms - c->nimports, c->nimports);

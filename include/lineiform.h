@@ -188,6 +188,7 @@ struct lf_report {
     unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
     unsigned tag_threaded;    /* edges sent past a marker compare their tag test decides */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
+    unsigned eh_native;       /* calls kept native: the callee has landing pads (catch, cleanup) */
     size_t   code_size;       /* bytes of machine code emitted (in-process: the JIT's objects) */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

@@ -85,6 +85,17 @@ void lift_mod_free(struct lift_mod *m)
     m->b = NULL;
 }
 
+int lift_mod_eh_native(struct lift_mod *m, uint64_t target)
+{
+    if (!m->eh_at || !m->eh_at(m, target)) return 0;
+    m->rep.eh_native++;
+    if (!m->rep.reason[0])
+        snprintf(m->rep.reason, sizeof m->rep.reason,
+                 "0x%llx kept native: its calls have landing pads (catch handlers or cleanups) "
+                 "that only the unwinder enters", (unsigned long long)target);
+    return 1;
+}
+
 /* Lift jobs[0] and every job a lifted body calls; failures become thunks.
  * Returns the root's status (its reason in m->rep.reason). */
 enum lf_status lift_mod_run(struct lift_mod *m)
@@ -206,6 +217,13 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
         lift_proc_close(&p);
         return fn;
     }
+    if (lift_an_eh(p.an, p.bias, (uint64_t)(uintptr_t)fn)) {
+        snprintf(rep->reason, sizeof rep->reason, "%p has landing pads (catch handlers or cleanups) that "
+                 "only the unwinder enters: it stays native", fn);
+        rep->eh_native = 1;
+        lift_proc_close(&p);
+        return fn;
+    }
     char why[256] = "";
     if (!opt_tm && !(opt_tm = lift_tm_create(NULL, 0, why, sizeof why))) {
         snprintf(rep->reason, sizeof rep->reason, "%s", why);
@@ -234,6 +252,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.plt_at = lift_proc_plt;
     m.jump_table = lift_proc_jump_table;
     m.native_ref = lift_proc_native_ref;
+    m.eh_at = lift_proc_eh;
     m.user = &p;
     lift_mod_types(&m);
     /* env is fn's first declared argument: in rsi when a result returned

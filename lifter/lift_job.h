@@ -205,6 +205,10 @@ struct lift_mod {
     /* The address (i64) a native call to guest address target uses: NULL
      * for target itself (in-process), else e.g. an external symbol (AOT). */
     LLVMValueRef (*native_ref)(struct lift_ctx *c, uint64_t target);
+    /* 1 when the function at target has call sites with landing pads
+     * (catch handlers, cleanups) in its exception table: only the unwinder
+     * enters them, so a lift would skip them; it stays native. */
+    int (*eh_at)(struct lift_mod *m, uint64_t target);
     void *user;
     struct lift_live_ent *live;   /* lift_live.c's cache: pc -> live registers */
     unsigned live_cap, live_n;
@@ -272,6 +276,9 @@ void lift_snippet_entry(struct lift_job *j, struct lift_ctx *c);
 void lift_job_exit(struct lift_job *j, struct lift_ctx *c);
 void lift_mod_native_add(struct lift_mod *m, uint64_t entry);
 int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
+/* m->eh_at says target has landing pads: counted (rep.eh_native) and
+ * named in rep.reason when it is the first thing left native. */
+int lift_mod_eh_native(struct lift_mod *m, uint64_t target);
 /* The identity of an inline frame: its function, call site and known
  * arguments up the chain (the one a call to entry from context parent
  * would make), stable across analysis rounds. */

@@ -337,3 +337,17 @@ int lift_proc_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **tar
     *bias = p->bias;
     return lift_an_jump_table(p->an, p->bias, site, targets, n);
 }
+
+/* -- Exception tables ------------------------------------------------------------------ */
+
+int lift_an_eh(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    return f && f->addr == target - bias && f->n_landing_pads > 0;
+}
+
+int lift_proc_eh(struct lift_mod *m, uint64_t target)
+{
+    struct lift_proc *p = m->user;
+    return lift_an_eh(p->an, p->bias, target);
+}

@@ -54,6 +54,10 @@ int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
  * #[track_caller] location, an environment); such a function, and one
  * whose code cannot be followed, is unknown (0): its callers pass every
  * argument register and keep every result register. */
+/* lift_mod.eh_at for in-process modules, and the rule itself: the
+ * function starting at target has landing pads (an_func.n_landing_pads). */
+int lift_proc_eh(struct lift_mod *m, uint64_t target);
+int lift_an_eh(const struct an_binary *b, uint64_t bias, uint64_t target);
 int lift_an_args_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
                          unsigned *gpr, unsigned *xmm);
 int lift_an_rets_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
