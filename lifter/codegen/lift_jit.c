@@ -178,8 +178,16 @@ enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int l
     if (tb) e = LLVMRunPasses(m, lift_thread_pipeline, tm, o);
     /* Last: it changes no IR the passes above would look at again. */
     unsigned cc = !e && level >= 2 ? (unsigned)lift_recursion_cc(m) : 0;
+    /* Every function gets unwind tables, even one LLVM proved nounwind:
+     * an exception or panic thrown by a native call below it must find
+     * its frame (in-process the JIT registers .eh_frame, images keep it). */
+    unsigned uw = LLVMGetEnumAttributeKindForName("uwtable", 7);
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
-        if (!LLVMIsDeclaration(f)) LLVMSetAlignment(f, 64);   /* see lift_llvm_init_once */
+        if (!LLVMIsDeclaration(f)) {
+            LLVMSetAlignment(f, 64);   /* see lift_llvm_init_once */
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateEnumAttribute(LLVMGetModuleContext(m), uw, 0));
+        }
     if (rep) rep->fast_exits = made, rep->returns_forwarded = fwd, rep->recursion_cc = cc, rep->tag_threaded = tb;
     LLVMDisposePassBuilderOptions(o);
     if (e) {
