@@ -1,10 +1,14 @@
 /* an_ehframe.c -- function ranges from .eh_frame FDEs (the only map of
- * function boundaries a stripped binary keeps).
+ * function boundaries a stripped binary keeps), and the landing pads of
+ * their language-specific data areas (LSDA, .gcc_except_table).
  *
  * Input: the .eh_frame section bytes (LSB 'z'-augmented CIEs, as gcc, clang
- * and binutils emit).  Output: (pc_begin, pc_range, mid_frame) per FDE via a
- * callback; mid_frame marks an FDE that starts inside an established frame
- * (see an_fde_mid_frame): a split-off part of another function.
+ * and binutils emit).  Output: (pc_begin, pc_range, mid_frame, lsda) per FDE
+ * via a callback; mid_frame marks an FDE that starts inside an established
+ * frame (see an_fde_mid_frame): a split-off part of another function; lsda
+ * is its language-specific data area (0: none).  an_lsda_pads counts the
+ * call sites of an LSDA that have a landing pad (a catch handler or a
+ * cleanup: a destructor, a finally).
  * Invariants:
  *   1. Every read is bounded by the record it belongs to; a malformed record
  *      ends the walk with ERR_FORMAT, never a read outside the section.
@@ -62,11 +66,13 @@ static uint64_t an_encoded(struct an_cur *c, uint8_t enc)
 }
 
 /* The FDE pointer encoding a CIE announces ('R'), absptr by default;
- * *zaug = 1 when FDEs carry augmentation data ('z'). */
-static int an_cie_encoding(struct an_cur c, uint8_t *enc, int *zaug)
+ * *zaug = 1 when FDEs carry augmentation data ('z'); *lsda_enc the LSDA
+ * pointer's encoding ('L'), 0xff (omit) when FDEs have none. */
+static int an_cie_encoding(struct an_cur c, uint8_t *enc, int *zaug, uint8_t *lsda_enc)
 {
     *enc = 0;
     *zaug = 0;
+    *lsda_enc = 0xff;
     uint8_t version = (uint8_t)an_rd(&c, 1);
     const char *aug = (const char *)c.p;
     size_t alen = strnlen(aug, (size_t)(c.end - c.p));
@@ -83,7 +89,7 @@ static int an_cie_encoding(struct an_cur c, uint8_t *enc, int *zaug)
     for (const char *a = aug + 1; *a && !c.bad; a++) {
         if (*a == 'R') *enc = (uint8_t)an_rd(&c, 1);
         else if (*a == 'P') an_encoded(&c, (uint8_t)an_rd(&c, 1));
-        else if (*a == 'L') an_rd(&c, 1);
+        else if (*a == 'L') *lsda_enc = (uint8_t)an_rd(&c, 1);
         else if (*a == 'S' || *a == 'B' || *a == 'G') continue;
         else return 0; /* unknown augmentation: the rest cannot be parsed, R came first */
     }
@@ -127,7 +133,7 @@ static int an_fde_mid_frame(struct an_cur c)
     return 0;
 }
 
-enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, int), void *ctx)
+enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, int, uint64_t), void *ctx)
 {
     const struct an_section *s = an_find_section(b, ".eh_frame");
     if (!s) return LF_OK;
@@ -153,22 +159,29 @@ enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, ui
             struct an_cur cc = { cie, end, 0, 0 };
             uint64_t clen = an_rd(&cc, 4);
             if (clen == 0xffffffffu) clen = an_rd(&cc, 8);
-            uint8_t enc;
+            uint8_t enc, lenc;
             int zaug;
             if (cc.bad || clen > (uint64_t)(end - cc.p) || an_rd(&cc, 4) != 0) goto bad;
             cc.end = cc.p - 4 + clen;
-            if (an_cie_encoding(cc, &enc, &zaug) < 0) goto bad;
+            if (an_cie_encoding(cc, &enc, &zaug, &lenc) < 0) goto bad;
             uint64_t lo = an_encoded(&c, enc);
             uint64_t range = an_encoded(&c, enc & 0x0f);
+            uint64_t lsda = 0;
             if (c.bad) goto bad;
             if (zaug) {
                 uint64_t alen = an_uleb(&c, 0);
                 if (c.bad || alen > (uint64_t)(c.end - c.p)) goto bad;
+                if (lenc != 0xff && alen) {   /* 'L': augmentation data holds the LSDA pointer */
+                    struct an_cur lc = c;
+                    lc.end = c.p + alen;
+                    lsda = an_encoded(&lc, lenc);
+                    if (lc.bad) lsda = 0;   /* an unreadable LSDA pointer: no LSDA, the range stands */
+                }
                 c.p += alen;
                 c.vaddr += alen;
             }
             b->pub.n_fdes++;
-            if (lo && range) fn(ctx, lo, range, an_fde_mid_frame(c));
+            if (lo && range) fn(ctx, lo, range, an_fde_mid_frame(c), lsda);
         }
         p = rec_end;
         continue;
@@ -177,4 +190,51 @@ enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, ui
                        (unsigned long)(p - base));
     }
     return LF_OK;
+}
+
+/* -- Language-specific data (LSDA) ------------------------------------------ */
+
+/* The bytes at vaddr a up to the end of the allocated section holding it. */
+static int an_at(const struct an_bin *b, uint64_t a, struct an_cur *c)
+{
+    for (unsigned i = 0; i < b->pub.n_sections; i++) {
+        const struct an_section *s = &b->pub.sections[i];
+        if (s->type == 8 /* SHT_NOBITS */ || !s->addr || a < s->addr || a - s->addr >= s->size) continue;
+        if (s->offset > b->map_len || s->size > b->map_len - s->offset) return -1;
+        *c = (struct an_cur){ b->map + s->offset + (a - s->addr), b->map + s->offset + s->size, a, 0 };
+        return 0;
+    }
+    return -1;
+}
+
+/* The LSDA at lsda of the function starting at func (the gcc/LLVM
+ * layout: LPStart, TType, call-site table): the call sites with a landing
+ * pad, *first_pad the first pad's address.  -1 when it cannot be read
+ * (the caller then treats the function as having pads). */
+int an_lsda_pads(const struct an_bin *b, uint64_t func, uint64_t lsda, uint64_t *first_pad)
+{
+    struct an_cur c;
+    *first_pad = 0;
+    if (an_at(b, lsda, &c) < 0) return -1;
+    uint8_t lpenc = (uint8_t)an_rd(&c, 1);
+    uint64_t lpstart = lpenc == 0xff ? func : an_encoded(&c, lpenc);
+    uint8_t ttenc = (uint8_t)an_rd(&c, 1);
+    if (ttenc != 0xff) an_uleb(&c, 0);
+    uint8_t csenc = (uint8_t)an_rd(&c, 1);
+    uint64_t cslen = an_uleb(&c, 0);
+    if (c.bad || cslen > (uint64_t)(c.end - c.p)) return -1;
+    c.end = c.p + cslen;
+    int n = 0;
+    while (c.p < c.end) {
+        an_encoded(&c, csenc & 0x0f);   /* start, relative to the function */
+        an_encoded(&c, csenc & 0x0f);   /* length */
+        uint64_t lp = an_encoded(&c, csenc & 0x0f);
+        an_uleb(&c, 0);                 /* action */
+        if (c.bad) return -1;
+        if (lp) {
+            if (!n) *first_pad = lpstart + lp;
+            n++;
+        }
+    }
+    return n;
 }

@@ -84,6 +84,11 @@ struct an_func {
     int split;              /* its FDE starts inside an established frame: a part
                                another function jumps into (joins that
                                function's ranges), not an entry */
+    /* Call sites whose exception table (LSDA) names a landing pad: catch
+     * handlers and cleanups (destructors) only the unwinder enters; a
+     * .cold part's count is its parent's too.  landing_pad: the first. */
+    unsigned n_landing_pads;
+    uint64_t landing_pad;
     /* DWARF prototype (has_proto = 0: unknown, the rest is zero) */
     int has_proto, variadic, noreturn;
     int nparams;

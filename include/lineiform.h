@@ -168,7 +168,9 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 
 /* Code with fn's own signature that behaves exactly like fn when its first
  * argument is env (a pointer into frozen memory).  Never NULL: where nothing
- * can be specialized it returns fn itself and lf_last_report says why.  The
+ * can be specialized it returns fn itself and lf_last_report says why; so
+ * does an env outside frozen memory and the read-only segments of loaded
+ * objects (the program could still change it).  The
  * same (fn, env) asked twice returns the same code.  "First argument" is
  * the first declared one: for a function whose DWARF prototype returns a
  * struct in memory, the caller's buffer comes before it (rdi) and env is
@@ -195,7 +197,8 @@ struct lf_report {
     unsigned budget_calls;    /* specializations (or calls making one) left to the original
                                  code: the lift budget (blocks lifted, specializations per
                                  module) ran out */
-    size_t   code_size;       /* bytes of machine code emitted */
+    unsigned eh_native;       /* calls kept native: the callee has landing pads (catch, cleanup) */
+    size_t   code_size;       /* bytes of machine code emitted (in-process: the JIT's objects) */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */
     /* Calls from compiled code into the interpreter's own code whose target

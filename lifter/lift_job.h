@@ -232,6 +232,10 @@ struct lift_mod {
     /* The address (i64) a native call to guest address target uses: NULL
      * for target itself (in-process), else e.g. an external symbol (AOT). */
     LLVMValueRef (*native_ref)(struct lift_ctx *c, uint64_t target);
+    /* 1 when the function at target has call sites with landing pads
+     * (catch handlers, cleanups) in its exception table: only the unwinder
+     * enters them, so a lift would skip them; it stays native. */
+    int (*eh_at)(struct lift_mod *m, uint64_t target);
     void *user;
     struct lift_live_ent *live;   /* lift_live.c's cache: pc -> live registers */
     unsigned live_cap, live_n;
@@ -300,6 +304,9 @@ void lift_snippet_entry(struct lift_job *j, struct lift_ctx *c);
 void lift_job_exit(struct lift_job *j, struct lift_ctx *c);
 void lift_mod_native_add(struct lift_mod *m, uint64_t entry);
 int lift_mod_is_native(const struct lift_mod *m, uint64_t entry);
+/* m->eh_at says target has landing pads: counted (rep.eh_native) and
+ * named in rep.reason when it is the first thing left native. */
+int lift_mod_eh_native(struct lift_mod *m, uint64_t target);
 /* The identity of an inline frame: its function, call site and known
  * arguments up the chain (the one a call to entry from context parent
  * would make), stable across analysis rounds. */
@@ -398,10 +405,11 @@ int lift_recursion_cc(LLVMModuleRef m);
  * Returns the edges moved. */
 int lift_thread_by_bit(LLVMModuleRef m);
 /* Hand m (built in ts's context) to the process-wide JIT and look up
- * n symbols; the module and ts are consumed. */
+ * n symbols; the module and ts are consumed.  *code_size (if not NULL):
+ * the executable bytes the module became. */
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
                             const char *const *names, int n, uint64_t *addrs,
-                            char *why, size_t whylen);
+                            size_t *code_size, char *why, size_t whylen);
 double lift_now_ms(void);
 
 #endif

@@ -111,6 +111,14 @@ enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn)
     return LF_OK;
 }
 
+int lift_proc_constant(const struct lift_proc *p, uint64_t a)
+{
+    if (frozen_const(a, 1)) return 1;
+    for (size_t k = 0; k < p->nmaps; k++)
+        if (p->maps[k].constant && a >= p->maps[k].guest && a - p->maps[k].guest < p->maps[k].size) return 1;
+    return 0;
+}
+
 void lift_proc_close(struct lift_proc *p)
 {
     free(p->maps);
@@ -328,4 +336,18 @@ int lift_proc_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **tar
     struct lift_proc *p = m->user;
     *bias = p->bias;
     return lift_an_jump_table(p->an, p->bias, site, targets, n);
+}
+
+/* -- Exception tables ------------------------------------------------------------------ */
+
+int lift_an_eh(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    return f && f->addr == target - bias && f->n_landing_pads > 0;
+}
+
+int lift_proc_eh(struct lift_mod *m, uint64_t target)
+{
+    struct lift_proc *p = m->user;
+    return lift_an_eh(p->an, p->bias, target);
 }

@@ -67,6 +67,8 @@ enum snap_seg_kind {
     SNAP_SEG_DATA = 4,    /* RW: writable data of the compiled code */
     SNAP_SEG_FROZEN = 5,  /* R: the frozen arena */
     SNAP_SEG_PERSIST = 6, /* RW, private: the persistent arena */
+    SNAP_SEG_UNWIND = 7,  /* R: the compiled code's .eh_frame, zero-terminated;
+                             the loader registers it with the unwinder */
     SNAP_SEG__MAX
 };
 

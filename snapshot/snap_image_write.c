@@ -186,6 +186,7 @@ static const char *wr_sec_name(enum snap_seg_kind k)
     case SNAP_SEG_GOT: return ".got";
     case SNAP_SEG_DATA: return ".data";
     case SNAP_SEG_FROZEN: return ".lf.frozen";
+    case SNAP_SEG_UNWIND: return ".eh_frame";
     default: return ".lf.persistent";
     }
 }

@@ -55,6 +55,12 @@ static int aot_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned
     return lift_an_rets_checked(m, a->an, a->bias, target, gpr, xmm);
 }
 
+static int aot_eh(struct lift_mod *m, uint64_t target)
+{
+    struct aot *a = m->user;
+    return lift_an_eh(a->an, a->bias, target);
+}
+
 static int aot_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
                           unsigned *n, uint64_t *bias)
 {
@@ -368,6 +374,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.native_ref = aot_native_ref;
     m.fn_name = aot_fn_name;
     m.count_interp = 1;
+    m.eh_at = aot_eh;
     m.user = a;
     lift_mod_types(&m);
     uint64_t karg[6] = { in->entry_closure };

@@ -540,7 +540,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
     /* A call that never returns is an error path: called, not lifted, so
      * that cold code costs neither lift time nor the hot path's frame. */
     if (!lift_is_const(target, &t) || !lift_code_ok(m, t) || lift_mod_is_native(m, t) || is_plt(m, t) ||
-        lift_is_noreturn(m, t, retpc))
+        lift_is_noreturn(m, t, retpc) || lift_mod_eh_native(m, t))
         return d;
     unsigned kmask = known_args(c, karg);
     int depth = j->fr[c->ctx_id].depth;
@@ -776,7 +776,7 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
     if (lift_is_const(target, &t)) {
         int ok = j->snippet ? (t >= j->snip_lo && t <= j->snip_hi)
                             : (lift_code_ok(j->mod, t) && !lift_mod_is_native(j->mod, t) &&
-                               !is_plt(j->mod, t));
+                               !is_plt(j->mod, t) && !lift_mod_eh_native(j->mod, t));
         if (ok) {
             c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, c->ctx_id, 0, NULL, NULL, NULL, 0, 0 };
             return;

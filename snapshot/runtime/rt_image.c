@@ -81,6 +81,7 @@ const char *snap_seg_kind_name(enum snap_seg_kind k)
     static const char *const names[SNAP_SEG__MAX] = {
         [SNAP_SEG_CODE] = "code", [SNAP_SEG_RODATA] = "rodata", [SNAP_SEG_GOT] = "got",
         [SNAP_SEG_DATA] = "data", [SNAP_SEG_FROZEN] = "frozen", [SNAP_SEG_PERSIST] = "persistent",
+        [SNAP_SEG_UNWIND] = "unwind",
     };
     return (unsigned)k < SNAP_SEG__MAX && names[k] ? names[k] : "unknown";
 }
@@ -196,7 +197,7 @@ static int rt_img_kind_ok(uint32_t kind, uint32_t flags)
 {
     switch (kind) {
     case SNAP_SEG_CODE: return flags == (PF_R | PF_X);
-    case SNAP_SEG_RODATA: case SNAP_SEG_GOT: case SNAP_SEG_FROZEN: return flags == PF_R;
+    case SNAP_SEG_RODATA: case SNAP_SEG_GOT: case SNAP_SEG_FROZEN: case SNAP_SEG_UNWIND: return flags == PF_R;
     case SNAP_SEG_DATA: case SNAP_SEG_PERSIST: return flags == (PF_R | PF_W);
     default: return 0;
     }
@@ -509,6 +510,13 @@ static enum lf_status rt_img_map_code(const struct snap_image_info *info, char *
             RT_IMG_FAIL(LF_ERR_IO, "mprotect: %s", strerror(errno));
         }
     }
+    /* The unwinder learns the compiled code's frames, so that a C++
+     * exception or a Rust panic thrown below compiled code reaches the
+     * program's handlers (libgcc's __register_frame: present in every
+     * process that can throw; a process without it cannot unwind anyway). */
+    void (*reg)(const void *) = (void (*)(const void *))dlsym(RTLD_DEFAULT, "__register_frame");
+    for (i = 0; reg && i < info->nloads; i++)
+        if (info->segs[i].kind == SNAP_SEG_UNWIND) reg((const void *)(uintptr_t)info->segs[i].vaddr);
     return LF_OK;
 }
 

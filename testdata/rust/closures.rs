@@ -39,6 +39,7 @@ pub struct LfReport {
     recursion_cc: u32,
     tag_threaded: u32,
     unrolled: u32,
+    eh_native: u32,
     code_size: usize,
     ms_lift: f64,
     ms_opt: f64,
