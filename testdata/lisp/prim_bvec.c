@@ -38,12 +38,15 @@ static unsigned char byte_arg(const char *who, value v)
     return (unsigned char)UNFIX(v);
 }
 
-/* The [start, end) range of optional arguments i, i+1 over a length. */
-static void range(const char *who, int argc, value *a, int i, size_t len, size_t *s, size_t *e)
+/* The [start, end) range of optional arguments i, i+1 over a length, in
+ * se[0], se[1].  Six arguments, all in registers: lineiform's native calls
+ * pass no stack arguments (a seventh reached this function as garbage in
+ * an image). */
+static void range(const char *who, int argc, value *a, int i, size_t len, size_t se[2])
 {
-    *s = argc > i ? index_arg(who, a[i], len) : 0;
-    *e = argc > i + 1 ? index_arg(who, a[i + 1], len) : len;
-    if (*e < *s) lv_type_error(who, "an end index not before the start", a[i + 1]);
+    se[0] = argc > i ? index_arg(who, a[i], len) : 0;
+    se[1] = argc > i + 1 ? index_arg(who, a[i + 1], len) : len;
+    if (se[1] < se[0]) lv_type_error(who, "an end index not before the start", a[i + 1]);
 }
 
 PRIM(p_bytevectorp) { UNUSED_ARGC; return BOOL(BVECP(a[0])); }
@@ -88,9 +91,9 @@ PRIM(p_bytevector_u8_set)
 PRIM(p_bytevector_copy)
 {
     struct str *b = bv_arg("bytevector-copy", a[0]);
-    size_t s, e;
-    range("bytevector-copy", argc, a, 1, b->h.len, &s, &e);
-    return lv_bvec(b->s + s, e - s);
+    size_t se[2];
+    range("bytevector-copy", argc, a, 1, b->h.len, se);
+    return lv_bvec(b->s + se[0], se[1] - se[0]);
 }
 
 /* (bytevector-copy! to at from [start [end]]) */
@@ -98,10 +101,10 @@ PRIM(p_bytevector_copy_to)
 {
     struct str *to = bv_arg("bytevector-copy!", a[0]), *from = bv_arg("bytevector-copy!", a[2]);
     if (to->h.flags & LV_CONST) lv_type_error("bytevector-copy!", "a mutable bytevector, not a constant", a[0]);
-    size_t at = index_arg("bytevector-copy!", a[1], to->h.len), s, e;
-    range("bytevector-copy!", argc, a, 3, from->h.len, &s, &e);
-    if (e - s > to->h.len - at) lv_type_error("bytevector-copy!", "a range that fits", a[2]);
-    memmove(to->s + at, from->s + s, e - s);
+    size_t at = index_arg("bytevector-copy!", a[1], to->h.len), se[2];
+    range("bytevector-copy!", argc, a, 3, from->h.len, se);
+    if (se[1] - se[0] > to->h.len - at) lv_type_error("bytevector-copy!", "a range that fits", a[2]);
+    memmove(to->s + at, from->s + se[0], se[1] - se[0]);
     return LV_UNSPEC;
 }
 
@@ -122,17 +125,17 @@ PRIM(p_bytevector_append)
 PRIM(p_utf8_to_string)
 {
     struct str *b = bv_arg("utf8->string", a[0]);
-    size_t s, e;
-    range("utf8->string", argc, a, 1, b->h.len, &s, &e);
-    return lv_str(b->s + s, e - s);
+    size_t se[2];
+    range("utf8->string", argc, a, 1, b->h.len, se);
+    return lv_str(b->s + se[0], se[1] - se[0]);
 }
 
 PRIM(p_string_to_utf8)
 {
     if (!STRP(a[0])) lv_type_error("string->utf8", "a string", a[0]);
-    size_t s, e;
-    range("string->utf8", argc, a, 1, HDR(a[0])->len, &s, &e);
-    return lv_bvec(STR(a[0])->s + s, e - s);
+    size_t se[2];
+    range("string->utf8", argc, a, 1, HDR(a[0])->len, se);
+    return lv_bvec(STR(a[0])->s + se[0], se[1] - se[0]);
 }
 
 const struct lv_primdef lv_prims_bvec[] = {
