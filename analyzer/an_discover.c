@@ -133,6 +133,9 @@ static int an_disc_needed(const struct an_bin *b)
 enum lf_status an_discover(struct an_bin *b)
 {
     if (!an_disc_needed(b)) return LF_OK;
+    size_t before = b->funcs.n;
+    LF_CHECK(an_gopclntab(b));
+    if (b->funcs.n > before) return LF_OK; /* Go's own table lists every function */
     struct an_disc d = { .b = b, .work = AN_VEC(uint64_t), .entries = AN_VEC(uint64_t) };
     enum lf_status st = LF_OK;
     ZydisDecoderInit(&d.dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);

@@ -88,8 +88,10 @@ int an_lsda_pads(const struct an_bin *b, uint64_t func, uint64_t lsda, uint64_t 
 enum lf_status an_dwarf_load(struct an_bin *b, const char *path);
 /* The same in a forked child (an_dwiso.c): a libdwarf crash is an error. */
 enum lf_status an_dwarf_load_isolated(struct an_bin *b, const char *path);
-/* Functions from the entry point and calls when nothing names any. */
+/* Functions from the entry point and calls when nothing names any (after
+ * a Go program's .gopclntab, an_gopclntab.c, when there is one). */
 enum lf_status an_discover(struct an_bin *b);
+enum lf_status an_gopclntab(struct an_bin *b);
 /* Sort funcs, drop aliases, build the name index, tie .cold parts. */
 enum lf_status an_funcs_finish(struct an_bin *b);
 /* Decode one function and build its CFG (an_code.c). */

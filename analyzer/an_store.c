@@ -223,7 +223,7 @@ void an_summarize(const struct an_binary *b, struct an_db_summary *o)
         o->n_indirect += f->n_indirect;
         o->n_jump_tables += f->cfg ? f->cfg->n_jump_tables : 0;
         o->n_liftable += f->liftable == 1;
-        unsigned *src[] = { &o->n_symtab, &o->n_dynsym, &o->n_eh_frame, &o->n_plt, &o->n_calls };
+        unsigned *src[] = { &o->n_symtab, &o->n_dynsym, &o->n_eh_frame, &o->n_plt, &o->n_calls, &o->n_gopclntab };
         (*src[f->source])++;
     }
 }
@@ -474,7 +474,7 @@ static int64_t an_parent_id(const struct an_writer *w, const struct an_func *f)
 
 static void an_store_funcs(struct an_writer *w)
 {
-    static const char *const src[] = { "symtab", "dynsym", "eh_frame", "plt", "calls" };
+    static const char *const src[] = { "symtab", "dynsym", "eh_frame", "plt", "calls", "gopclntab" };
     const struct an_binary *b = w->b;
     for (unsigned i = 0; i < b->n_funcs; i++) {
         const struct an_func *f = &b->funcs[i];

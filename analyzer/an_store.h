@@ -35,7 +35,8 @@ struct an_db_summary {
     char build_id[80];
     unsigned n_functions, n_with_proto, n_blocks, n_edges, n_loops, n_indirect, n_jump_tables, n_liftable;
     unsigned n_symtab, n_dynsym, n_eh_frame, n_plt;
-    unsigned n_calls; /* found from the entry point (not kept in the binaries row) */
+    unsigned n_calls;     /* found from the entry point (not kept in the binaries row) */
+    unsigned n_gopclntab; /* from a Go program's .gopclntab (idem) */
     double elapsed_ms;
 };
 

@@ -71,8 +71,9 @@ struct an_param {
 const char *an_param_class_str(const struct an_param *p, char *buf, size_t len);
 
 /* AN_SRC_CALLS: found from the entry point and calls (an_discover.c) in a
- * binary whose symbols and FDEs name no function. */
-enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT, AN_SRC_CALLS };
+ * binary whose symbols and FDEs name no function; AN_SRC_GOPCLNTAB: a
+ * stripped Go program's own function table (an_gopclntab.c). */
+enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT, AN_SRC_CALLS, AN_SRC_GOPCLNTAB };
 
 struct an_func {
     const char *name;       /* symbol, "memcpy@plt", or "fn_<hex addr>" */

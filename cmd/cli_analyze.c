@@ -89,6 +89,7 @@ static void cli_print_summary(const struct cli_an_opts *o, const char *path, con
     printf("  functions       %u (%u .symtab, %u .dynsym, %u .eh_frame, %u PLT", s->n_functions, s->n_symtab,
            s->n_dynsym, s->n_eh_frame, s->n_plt);
     if (s->n_calls) printf(", %u from the entry point and calls", s->n_calls);
+    if (s->n_gopclntab) printf(", %u .gopclntab", s->n_gopclntab);
     printf("), %u with prototypes\n", s->n_with_proto);
     printf("  code            %u blocks, %u edges, %u loops, %u jump tables, %u indirect sites\n", s->n_blocks,
            s->n_edges, s->n_loops, s->n_jump_tables, s->n_indirect);

@@ -4,7 +4,8 @@
  * functions come from the entry point and calls, each at the address of a
  * symbol of the unstripped build or in its .plt; main and the fixture's
  * functions are among them.  A build stripped of its symbols but not of its
- * DWARF names its FDE-only functions after DWARF.  Also: libc.so.6 is a
+ * DWARF names its FDE-only functions after DWARF, a stripped Go program
+ * after its .gopclntab (testdata/analyzer/gopclntab.c).  Also: libc.so.6 is a
  * shared object, not a PIE executable, though it has an interpreter. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,29 @@ static void test_analyzer_dwarf_names_functions_of_a_stripped_symtab(void **stat
     }
 }
 
+static void test_analyzer_stripped_go_functions_come_from_gopclntab(void **state)
+{
+    (void)state;
+    const char *full = tu_fmt("%s/go", tu_tmpdir()), *out = tu_fmt("%s/go_s", tu_tmpdir());
+    char *err = NULL;
+    if (tu_run(tu_fmt("gcc -O2 -fno-asynchronous-unwind-tables -fno-pie -no-pie -o %s %s && "
+                      "strip -s -R .eh_frame -R .eh_frame_hdr -o %s %s",
+                      full, tu_src("testdata/analyzer/gopclntab.c"), out, full), NULL, &err))
+        fail_msg("build failed: %s", err ? err : "");
+    free(err);
+    struct an_binary *b = open_ok(out);
+    const struct an_func *one = an_func_by_name(b, "main.one"), *two = an_func_by_name(b, "main.two");
+    assert_non_null(one);
+    assert_non_null(two);
+    assert_int_equal(one->source, AN_SRC_GOPCLNTAB);
+    assert_int_equal(one->size, two->addr - one->addr);
+    assert_int_equal(two->size, 9); /* call rel32; add rax, rax; ret */
+    assert_int_equal(two->liftable, 1);
+    assert_int_equal(two->cfg->n_edges, 1); /* the call to main.one */
+    assert_int_equal(two->cfg->edges[0].target, one->addr);
+    an_close(b);
+}
+
 static void test_analyzer_libc_is_a_shared_object(void **state)
 {
     (void)state;
@@ -143,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_analyzer_no_symbols_no_eh_frame_starts_from_entry),
         cmocka_unit_test(test_analyzer_no_section_headers_reads_program_headers),
         cmocka_unit_test(test_analyzer_dwarf_names_functions_of_a_stripped_symtab),
+        cmocka_unit_test(test_analyzer_stripped_go_functions_come_from_gopclntab),
         cmocka_unit_test(test_analyzer_libc_is_a_shared_object),
     };
     return cmocka_run_group_tests(tests, ns_setup, NULL);
