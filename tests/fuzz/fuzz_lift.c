@@ -51,7 +51,9 @@ static long word(struct reader *r)
 }
 
 struct built { const struct fl_node *n; unsigned kind; double cost; int a, b; };
-static struct built nodes[FL_MAX_NODES];
+/* Past FL_MAX_NODES every new node is a leaf, but the ancestors still
+ * being built (at most FL_MAX_DEPTH) each take a slot after their children. */
+static struct built nodes[FL_MAX_NODES + FL_MAX_DEPTH + 1];
 static int nnodes;
 static const struct fl_env *chain;      /* a frozen env chain of depth 4 */
 
@@ -71,7 +73,7 @@ static int build(struct reader *r, int depth)
     unsigned b = byte(r);
     if (b >= 240 && nnodes > 0) return (int)((b - 240) % (unsigned)nnodes);   /* shared child */
     unsigned kind = b % fl_nkinds;
-    if (depth >= FL_MAX_DEPTH || nnodes >= FL_MAX_NODES - 3) kind = b & 1;   /* a leaf: const or arg */
+    if (depth >= FL_MAX_DEPTH || nnodes >= FL_MAX_NODES) kind = b & 1;   /* a leaf: const or arg */
     int a = -1, c = -1;
     const struct fl_kind *k = &fl_kinds[kind];
     if (k->arity >= 1) a = build(r, depth + 1);
