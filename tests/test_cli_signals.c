@@ -168,7 +168,6 @@ static void test_a_signal_to_snapshot_takes_its_interpreter_along(void **state)
 static void test_kill_9_leaves_no_temporaries(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-k9", "");
     char bin[1024], scr[1024], out[1024], tmp[1024], img[1200], names[4096];
     snprintf(bin, sizeof bin, "%s", probe);
@@ -207,7 +206,6 @@ static void test_kill_9_leaves_no_temporaries(void **state)
 static void test_next_snapshot_removes_a_dead_writers_temporary(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-stale", "");
     char bin[1024], img[1024], dead[1100], live[1100], other[1100];
     snprintf(bin, sizeof bin, "%s", probe);

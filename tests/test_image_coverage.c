@@ -35,7 +35,7 @@ static int setup(void **state)
     snprintf(lisp_clang, sizeof lisp_clang, "%s", tu_build("tests/lisp-clang-coverage"));
     if (access(lineiform, X_OK) || access(lisp_gcc, X_OK)) return -1;
     char *err = NULL;
-    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s/lc' %s/*.c '%s' -lgc -lm && mv -f '%s/lc' '%s'",
+    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s/lc' %s/*.c '%s' " TU_SAN_LIBS "-lgc -lm && mv -f '%s/lc' '%s'",
                            tu_src("include"), tu_tmpdir(), tu_src("testdata/lisp"), tu_build("liblineiform-rt.a"),
                            tu_tmpdir(), lisp_clang), NULL, &err);
     if (rc) fprintf(stderr, "test_image_coverage: building the interpreter with clang: %s\n", err);

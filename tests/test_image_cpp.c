@@ -21,7 +21,7 @@ static void same_as_interpreter(const char *cxx, const char *text, const char *w
     const char *bin = tu_fmt("%s/image_%s", tu_tmpdir(), cxx);
     char *o1 = NULL, *o2 = NULL, *e = NULL, b[1024], scr[1024], img[1024];
     snprintf(b, sizeof b, "%s", bin);
-    int rc = tu_run(tu_fmt("%s -O2 -g -I'%s' -o '%s' '%s' '%s'", cxx, tu_src("include"), b,
+    int rc = tu_run(tu_fmt("%s -O2 -g -I'%s' -o '%s' '%s' '%s'" TU_SAN_LIBS, cxx, tu_src("include"), b,
                            tu_src("testdata/cpp/image.cpp"), tu_build("liblineiform-rt.a")), NULL, &e);
     if (rc != 0) fail_msg("building with %s: %s", cxx, e);
     free(e);

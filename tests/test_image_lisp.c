@@ -42,7 +42,7 @@ static int setup(void **state)
         return -1;
     }
     char *err = NULL;
-    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s/lisp-clang' %s/*.c '%s' -lgc -lm && "
+    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -I'%s' -o '%s/lisp-clang' %s/*.c '%s' " TU_SAN_LIBS "-lgc -lm && "
                            "mv -f '%s/lisp-clang' '%s'", tu_src("include"), tu_tmpdir(), tu_src("testdata/lisp"),
                            tu_build("liblineiform-rt.a"), tu_tmpdir(), lisp_clang), NULL, &err);
     if (rc) fprintf(stderr, "test_image_lisp: building the interpreter with clang: %s\n", err);

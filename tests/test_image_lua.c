@@ -36,7 +36,7 @@ static int setup(void **state)
         return -1;
     }
     char *err = NULL;
-    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -Wall -Wextra -Werror -I'%s' -o '%s/lua-clang' %s/*.c '%s' -lgc -lm && "
+    int rc = tu_run(tu_fmt("clang -std=gnu11 -O2 -g -Wall -Wextra -Werror -I'%s' -o '%s/lua-clang' %s/*.c '%s' " TU_SAN_LIBS "-lgc -lm && "
                            "mv -f '%s/lua-clang' '%s'", tu_src("include"), tu_tmpdir(), tu_src("testdata/lua"),
                            tu_build("liblineiform-rt.a"), tu_tmpdir(), lua_clang), NULL, &err);
     if (rc) fprintf(stderr, "test_image_lua: building the interpreter with clang: %s\n", err);

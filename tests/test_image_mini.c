@@ -80,7 +80,7 @@ static const char *build_mini(const char *cc, const char *name, const char *extr
     char *err = NULL;
     snprintf(bin, sizeof bins[0], "%s/%s", tu_tmpdir(), name);
     assert_int_equal(tu_write_file(src, mini_src, strlen(mini_src)), 0);
-    int rc = tu_run(tu_fmt("%s -O2 -g %s -I'%s' -o '%s' '%s' '%s'", cc, extra, tu_src("include"), bin, src,
+    int rc = tu_run(tu_fmt("%s -O2 -g %s -I'%s' -o '%s' '%s' '%s'" TU_SAN_LIBS, cc, extra, tu_src("include"), bin, src,
                            tu_build("liblineiform-rt.a")), NULL, &err);
     if (rc != 0) fail_msg("building %s: %s", name, err);
     free(err);

@@ -22,7 +22,7 @@
 
 static const char *link_flags(void)
 {
-    return "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
+    return TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
 }
 
 /* Build closures.c with cc at opt; run it (with arg); its stdout. */

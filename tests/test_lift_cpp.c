@@ -23,7 +23,7 @@
 
 static const char *libs(void)
 {
-    return "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
+    return TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
 }
 
 /* Build interp.cpp with cxx (-O2, -g when g) and direct, the file that

@@ -110,7 +110,7 @@ static void run_seed(const char *cc, unsigned long seed, int nfn)
     fclose(f);
     const char *exe = tu_fmt("%s/fuzz_%s_%lu", tu_tmpdir(), cc, seed);
     char *out = NULL, *err = NULL;
-    int st = tu_run(tu_fmt("%s -O2 -w -I%s %s %s -o %s $(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore "
+    int st = tu_run(tu_fmt("%s -O2 -w -I%s %s %s -o %s " TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore "
                            "-ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl", cc, tu_src("include"), src,
                            tu_build("liblineiform.a"), exe), NULL, &err);
     if (st != 0) fail_msg("%s: %s", cc, err ? err : "");

@@ -23,7 +23,7 @@
 
 static const char *link_flags(void)
 {
-    return "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
+    return TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
 }
 
 /* Build frames.c with cc at opt, run it; every case must pass. */

@@ -18,7 +18,7 @@
 
 #include "tests/tutil.h"
 
-static const char *LIBS = "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz "
+static const char *LIBS = TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz "
                           "-lsqlite3 -lgc -lm -lpthread -ldl";
 
 static void build(const char *cc, const char *dir)

@@ -47,7 +47,7 @@ __asm__(".intel_syntax noprefix\n.text\n.globl f_rebase\n.type f_rebase, @functi
 
 static const char *link_flags(void)
 {
-    return "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
+    return TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore -ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl";
 }
 
 /* Build nanbox.c with cc at opt and run it; its stdout (every case passed). */

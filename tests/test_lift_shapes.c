@@ -23,7 +23,7 @@ static char *build_and_run(const char *cc)
 {
     const char *exe = tu_fmt("%s/shapes_%s", tu_tmpdir(), cc);
     char *out = NULL, *err = NULL;
-    int st = tu_run(tu_fmt("%s -O2 -g -I%s %s %s -o %s $(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore "
+    int st = tu_run(tu_fmt("%s -O2 -g -I%s %s %s -o %s " TU_SAN_LIBS "$(llvm-config-14 --ldflags) -lLLVM-14 -lZydis -lZycore "
                            "-ldwarf -lelf -lz -lsqlite3 -lm -lpthread -ldl", cc, tu_src("include"),
                            tu_src("testdata/lift/shapes.c"), tu_build("liblineiform.a"), exe),
                     NULL, &err);

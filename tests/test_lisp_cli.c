@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -108,6 +109,21 @@ static void test_lisp_ten_million_tail_calls_use_constant_stack(void **state)
     free(err);
 }
 
+/* Under a file size limit the frozen arena cannot grow: the interpreter's
+ * own line names the real cause (errno), not a generic "exhausted". */
+static void test_lisp_under_ulimit_f_names_the_real_cause(void **state)
+{
+    (void)state;
+    const char *s = script("fsz.scm", "(define (f x) (* x 2))\n(display (f 21))\n(newline)\n");
+    char *out, *err;
+    assert_int_equal(run_lisp(tu_fmt("'%s'", s), "ulimit -f 4;", &out, &err), 1);
+    assert_non_null(strstr(err, "error: cannot freeze "));
+    assert_non_null(strstr(err, strerror(EFBIG)));
+    assert_null(strstr(err, "exhausted"));
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +132,7 @@ int main(void)
         cmocka_unit_test(test_lisp_snapshot_mode_stops_before_running),
         cmocka_unit_test(test_lisp_allocation_churn_runs_in_bounded_memory),
         cmocka_unit_test(test_lisp_ten_million_tail_calls_use_constant_stack),
+        cmocka_unit_test(test_lisp_under_ulimit_f_names_the_real_cause),
     };
     return cmocka_run_group_tests_name("lisp_cli", tests, NULL, NULL);
 }

@@ -67,7 +67,6 @@ static void test_snapshot_refuses_an_interpreter_without_build_id(void **state)
 static void test_run_refuses_an_interpreter_rebuilt_at_the_same_path(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-re", "");
     const char *img = tu_fmt("%s/re.img", tu_tmpdir());
     char img_[1024], *out = NULL, *err = NULL;
@@ -87,7 +86,6 @@ static void test_run_refuses_an_interpreter_rebuilt_at_the_same_path(void **stat
 static void test_run_does_not_start_another_program_at_the_interpreter_path(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-swap", "");
     char img[1024], mark[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/swap.img", tu_tmpdir());
@@ -113,7 +111,6 @@ static void test_run_does_not_start_another_program_at_the_interpreter_path(void
 static void test_image_without_build_id_is_refused_by_run_and_loader(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-zero", "");
     char img[1024], bin[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/zero.img", tu_tmpdir());
@@ -152,7 +149,6 @@ static void test_image_without_build_id_is_refused_by_run_and_loader(void **stat
 static void test_image_mode_leaves_frozen_memory_unwritable(void **state)
 {
     (void)state;
-    if (!tu_lift_works()) skip();
     const char *probe = tu_probe("probe-seal", "");
     char img[1024], *out = NULL, *err = NULL;
     snprintf(img, sizeof img, "%s/seal.img", tu_tmpdir());

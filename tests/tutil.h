@@ -25,4 +25,15 @@ int tu_write_file(const char *path, const void *data, size_t len);
 /* printf into a static rotating buffer. */
 const char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Linked into a program a test builds against the build's liblineiform.a
+ * or liblineiform-rt.a: in a sanitizer build (make test-asan) those are
+ * instrumented, so the program needs the sanitizers' runtimes; its own
+ * code stays uninstrumented (the lifter lifts it as an ordinary
+ * interpreter's).  Empty in a normal build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_SAN_LIBS " -Wl,--no-as-needed -lasan -lubsan -Wl,--as-needed "
+#else
+#define TU_SAN_LIBS ""
+#endif
+
 #endif

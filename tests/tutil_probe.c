@@ -42,24 +42,3 @@ const char *tu_script(const char *name, const char *text)
     if (tu_write_file(p, text, strlen(text)) != 0) fail_msg("cannot write %s", p);
     return p;
 }
-
-int tu_lift_works(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    static int known = -1;
-    if (known >= 0) return known;
-    char bin[1024], *err = NULL;
-    snprintf(bin, sizeof bin, "%s", tu_probe("probe-liftcheck", ""));
-    int rc = tu_run(tu_fmt("'%s' snapshot -q --db '%s/liftcheck.db' --interp '%s' '%s' -o '%s/liftcheck.img'",
-                           tu_build("lineiform"), tu_tmpdir(), bin, tu_script("liftcheck.txt", "3\n"), tu_tmpdir()),
-                    NULL, &err);
-    known = rc == 0 || !strstr(err, "lifter/");
-    if (!known)
-        fprintf(stderr, "note: lineiform-snapshot dies under the sanitizers in lifter/, so tests that need an "
-                        "image skip:\n%s", err);
-    free(err);
-    return known;
-#else
-    return 1;
-#endif
-}

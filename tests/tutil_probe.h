@@ -11,12 +11,4 @@ const char *tu_probe(const char *name, const char *extra);
 /* Write text to <tmpdir>/name; the path stays valid for the next 7 calls. */
 const char *tu_script(const char *name, const char *text);
 
-/* 1 when lineiform snapshot can lift here.  Always 1 in a normal build;
- * in a sanitizer build (make test-asan), 0 while lineiform-snapshot dies of
- * a sanitizer report in lifter/ (issue 18: UBSan's memcpy with a NULL
- * destination in lift_block.c, which the lifter's owners fix): tests that
- * need an image then skip, saying why once, instead of failing on a bug
- * that is not theirs. */
-int tu_lift_works(void);
-
 #endif

@@ -20,6 +20,7 @@
  */
 #include "lisp.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -69,7 +70,9 @@ void *fz_commit(void *p)
 {
     if (!used) return p;
     char *got = lf_freeze_with(used, fz_fill, NULL);
-    if (!got) lv_die(lv_nopos, "frozen arena exhausted");
+    /* the runtime sets errno (EFBIG under ulimit -f, ENOMEM when the
+     * arena's reservation is full): say that, not a guess */
+    if (!got) lv_die(lv_nopos, "cannot freeze %zu bytes: %s", used, strerror(errno));
     delta = (intptr_t)((uintptr_t)got - (uintptr_t)base);
     return (char *)p + delta;
 }

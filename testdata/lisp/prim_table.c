@@ -6,6 +6,7 @@
  */
 #include "comp.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "lineiform.h"
@@ -28,7 +29,7 @@ static void add_all(const struct lv_primdef *defs)
         p.max = defs->max;
         table[ntable].sym = lv_intern(defs->name);
         table[ntable].p = lf_freeze(&p, sizeof p);
-        if (!table[ntable].p) lv_die(lv_nopos, "frozen arena exhausted");
+        if (!table[ntable].p) lv_die(lv_nopos, "cannot freeze a builtin: %s", strerror(errno));
         ntable++;
     }
 }
