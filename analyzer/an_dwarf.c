@@ -18,7 +18,21 @@
  *      limit, so cyclic or deep (malformed) type chains terminate.
  *   4. ABI classes follow the SysV x86-64 psABI 3.2.3: scalars INTEGER/SSE,
  *      long double X87 (memory for arguments), aggregates over 16 bytes
- *      MEMORY, else per eightbyte with INTEGER winning over SSE. */
+ *      MEMORY, else per eightbyte with INTEGER winning over SSE.
+ *   5. A prototype is given only where its language's convention is
+ *      modelled (the CU's DW_AT_language: C, C++, Rust); in other units,
+ *      and for a C function declared without a prototype (no
+ *      DW_AT_prototyped and no parameter), the function stays unknown.
+ *      What the source does not list but the code receives is added:
+ *      a Rust closure body's environment pointer (rustc lists only the
+ *      user's parameters); a C++ class passed by invisible reference
+ *      (DW_AT_calling_convention) is a pointer in a register, and
+ *      returned through a hidden pointer; in Rust, an aggregate over 16
+ *      bytes is passed by reference and a return value whose classes are
+ *      not all known (enums: variant parts) is unknown (class NONE, size
+ *      > 0).  The lifter still checks every prototype against the
+ *      registers the code reads at entry (lift_proc.c lift_an_args_checked):
+ *      DWARF omits other hidden arguments (#[track_caller] locations). */
 #include "analyzer/an_internal.h"
 
 #include <fcntl.h>
@@ -26,6 +40,7 @@
 #include <libdwarf/libdwarf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 struct an_type {
@@ -33,7 +48,12 @@ struct an_type {
     uint64_t size;
     enum an_abi_class cls[2];
     int is_void;
+    int by_ref;     /* C++ DW_CC_pass_by_reference: passed and returned by address */
+    int aggregate;  /* struct, union, class or array (after typedefs and qualifiers) */
 };
+
+/* The conventions a CU's DW_AT_language selects. */
+enum an_lang { AN_LANG_OTHER, AN_LANG_C, AN_LANG_CXX, AN_LANG_RUST };
 
 struct an_dw {
     struct an_bin *b;
@@ -44,6 +64,7 @@ struct an_dw {
     Dwarf_Off *keys;
     struct an_type **vals;
     size_t cap, n;
+    enum an_lang lang;   /* of the unit being walked */
 };
 
 #define AN_DW_MAX_DEPTH 24
@@ -247,6 +268,8 @@ static void an_type_fill(struct an_dw *d, Dwarf_Die die, Dwarf_Half tag, struct 
         break;
     case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type:
         t->name = an_join(d, tag == DW_TAG_union_type ? "union " : "struct ", nm ? nm : "<anonymous>");
+        t->aggregate = 1;
+        t->by_ref = an_dw_udata(d, die, DW_AT_calling_convention, 0) == DW_CC_pass_by_reference;
         if (t->size > 16) t->cls[0] = AN_ABI_MEMORY;
         else if (t->size) {
             an_classify_members(d, die, 0, t->cls, depth);
@@ -267,12 +290,18 @@ static void an_type_fill(struct an_dw *d, Dwarf_Die die, Dwarf_Half tag, struct 
         else t->name = an_join(d, tag == DW_TAG_const_type ? "const " : tag == DW_TAG_volatile_type ? "volatile " : "",
                                ut ? ut->name : "void");
         if (tag == DW_TAG_restrict_type) t->name = an_join(d, ut ? ut->name : "void", " restrict");
-        if (ut) { t->size = ut->size; t->cls[0] = ut->cls[0]; t->cls[1] = ut->cls[1]; t->is_void = ut->is_void; }
-        else t->is_void = 1;
+        if (ut) {
+            t->size = ut->size; t->cls[0] = ut->cls[0]; t->cls[1] = ut->cls[1]; t->is_void = ut->is_void;
+            t->by_ref = ut->by_ref; t->aggregate = ut->aggregate;
+        } else t->is_void = 1;
         break;
     case DW_TAG_array_type:
         t->name = an_join(d, ut ? ut->name : "?", "[]");
-        t->cls[0] = AN_ABI_INTEGER; /* as a parameter it decays to a pointer */
+        t->cls[0] = AN_ABI_INTEGER; /* as a C parameter it decays to a pointer */
+        t->aggregate = 1;
+        /* Sized by its bounds (DW_AT_count or DW_AT_upper_bound): a Rust
+         * array or a member array is passed by value. */
+        if (!t->size && ut) t->size = an_array_count(d, die) * ut->size;
         break;
     case DW_TAG_subroutine_type:
         t->name = an_join(d, ut ? ut->name : "void", " ()");
@@ -284,8 +313,8 @@ static void an_type_fill(struct an_dw *d, Dwarf_Die die, Dwarf_Half tag, struct 
     if (u) dwarf_dealloc_die(u);
 }
 
-static struct an_type an_void_type = { "void", 0, { AN_ABI_NONE, AN_ABI_NONE }, 1 };
-static struct an_type an_deep_type = { "?", 0, { AN_ABI_MEMORY, AN_ABI_NONE }, 0 };
+static struct an_type an_void_type = { "void", 0, { AN_ABI_NONE, AN_ABI_NONE }, 1, 0, 0 };
+static struct an_type an_deep_type = { "?", 0, { AN_ABI_MEMORY, AN_ABI_NONE }, 0, 0, 0 };
 
 static struct an_type *an_dw_type(struct an_dw *d, Dwarf_Die die, int depth)
 {
@@ -315,10 +344,34 @@ static struct an_type *an_dw_type_of(struct an_dw *d, Dwarf_Die die)
     return r;
 }
 
-static struct an_param an_param_of(const struct an_type *t, const char *name)
+/* A parameter of type t as the unit's convention passes it. */
+static struct an_param an_param_of(const struct an_dw *d, const struct an_type *t, const char *name)
 {
     struct an_param p = { name ? name : "", t->name, t->size, { t->cls[0], t->cls[1] } };
     if (p.cls[0] == AN_ABI_X87) p.cls[0] = AN_ABI_MEMORY; /* long double arguments go in memory */
+    if ((d->lang == AN_LANG_CXX && t->by_ref) || (d->lang == AN_LANG_RUST && t->aggregate && t->size > 16)) {
+        p.size = 8;   /* the address of the caller's copy */
+        p.cls[0] = AN_ABI_INTEGER;
+        p.cls[1] = AN_ABI_NONE;
+    }
+    if (d->lang == AN_LANG_RUST && t->aggregate && t->size && t->size <= 16 &&
+        (p.cls[0] == AN_ABI_NONE || (t->size > 8 && p.cls[1] == AN_ABI_NONE)))
+        p.cls[0] = p.cls[1] = AN_ABI_NONE;   /* not all eightbytes classified: unknown */
+    return p;
+}
+
+/* The result of type t as the unit's convention returns it: through a
+ * hidden pointer (MEMORY) for a C++ class passed by reference or a Rust
+ * aggregate over 16 bytes; unknown (NONE, size kept) for a Rust aggregate
+ * whose eightbytes are not all classified (enums with variant parts). */
+static struct an_param an_ret_of(const struct an_dw *d, const struct an_type *t)
+{
+    struct an_param p = { "", t->name, t->size, { t->cls[0], t->cls[1] } };
+    if ((d->lang == AN_LANG_CXX && t->by_ref) || (d->lang == AN_LANG_RUST && t->aggregate && t->size > 16))
+        p.cls[0] = AN_ABI_MEMORY, p.cls[1] = AN_ABI_NONE;
+    else if (d->lang == AN_LANG_RUST && t->aggregate && t->size &&
+             (p.cls[0] == AN_ABI_NONE || (t->size > 8 && p.cls[1] == AN_ABI_NONE)))
+        p.cls[0] = p.cls[1] = AN_ABI_NONE;
     return p;
 }
 
@@ -339,7 +392,7 @@ static int an_dw_params(struct an_dw *d, Dwarf_Die die, struct an_vec *out, int 
             Dwarf_Die src = o ? o : c;
             struct an_param *p = an_vec_push(out);
             if (!p) { dwarf_dealloc_die(c); if (o) dwarf_dealloc_die(o); return -1; }
-            *p = an_param_of(an_dw_type_of(d, src), an_dw_name(d, src));
+            *p = an_param_of(d, an_dw_type_of(d, src), an_dw_name(d, src));
             if (o) dwarf_dealloc_die(o);
         }
         int r = an_dw_err(d, dwarf_siblingof_b(d->dbg, c, 1, &next, &d->err));
@@ -349,15 +402,33 @@ static int an_dw_params(struct an_dw *d, Dwarf_Die die, struct an_vec *out, int 
     return d->failed ? -1 : (int)out->n;
 }
 
+/* A Rust closure body ("{closure#0}", older "{{closure}}"): its first
+ * argument is the environment, which rustc's DWARF does not list. */
+static int an_is_rust_closure(const char *name)
+{
+    return name && (strncmp(name, "{closure#", 9) == 0 || strcmp(name, "{{closure}}") == 0);
+}
+
 static void an_dw_attach(struct an_dw *d, struct an_func *f, Dwarf_Die die, Dwarf_Die decl)
 {
     struct an_vec params = AN_VEC(struct an_param);
     int variadic = 0;
+    if (d->lang == AN_LANG_OTHER) return;   /* a convention not modelled: unknown */
+    if (d->lang == AN_LANG_RUST && an_is_rust_closure(an_dw_name(d, decl ? decl : die))) {
+        struct an_param *env = an_vec_push(&params);
+        if (!env) goto out;
+        *env = (struct an_param){ "<environment>", "closure environment *", 8, { AN_ABI_INTEGER, AN_ABI_NONE } };
+    }
+    size_t own = params.n;
     if (an_dw_params(d, die, &params, &variadic) < 0) goto out;
-    if (!params.n && decl && decl != die) {
+    if (params.n == own && decl && decl != die) {
         variadic = 0;
         if (an_dw_params(d, decl, &params, &variadic) < 0) goto out;
     }
+    /* C without a prototype ("int f()"): the parameters are not known. */
+    if (d->lang == AN_LANG_C && params.n == own && !an_dw_flag(d, die, DW_AT_prototyped) &&
+        !(decl && an_dw_flag(d, decl, DW_AT_prototyped)))
+        goto out;
     if (decl && decl != die) {
         int v2 = 0;
         struct an_vec tmp = AN_VEC(struct an_param);
@@ -370,8 +441,7 @@ static void an_dw_attach(struct an_dw *d, struct an_func *f, Dwarf_Die die, Dwar
     f->params = ps;
     f->nparams = (int)params.n;
     f->variadic = variadic;
-    struct an_type *rt = an_dw_type_of(d, decl ? decl : die);
-    f->ret = (struct an_param){ "", rt->name, rt->size, { rt->cls[0], rt->cls[1] } };
+    f->ret = an_ret_of(d, an_dw_type_of(d, decl ? decl : die));
     f->noreturn = an_dw_flag(d, die, DW_AT_noreturn) || (decl && an_dw_flag(d, decl, DW_AT_noreturn));
     f->has_proto = 1;
     d->b->pub.n_with_proto++;
@@ -437,6 +507,17 @@ static struct an_func *an_dw_ranges_func(struct an_dw *d, Dwarf_Die die)
     return f;
 }
 
+/* A function only an FDE named (fn_<hex>: no symbol, e.g. .symtab removed
+ * but DWARF kept) takes its DWARF name; the fn_ name still finds it. */
+static void an_dw_rename(struct an_dw *d, struct an_func *f, Dwarf_Die decl)
+{
+    if (f->source != AN_SRC_EH_FRAME || strncmp(f->name, "fn_", 3)) return;
+    const char *n = an_dw_name(d, decl);
+    if (!n || !*n || an_strmap_get(&d->b->by_name, n)) return;
+    if (an_strmap_put(&d->b->by_name, n, f) < 0) { d->failed = 1; return; }
+    f->name = n;
+}
+
 static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
 {
     Dwarf_Die origin = an_dw_ref(d, die, DW_AT_abstract_origin, NULL);
@@ -454,6 +535,7 @@ static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
         if (n) f = an_strmap_get(&d->b->by_name, n);
     }
     an_dw_noreturn_name(d, decl);
+    if (f) an_dw_rename(d, f, decl);
     if (f && !f->has_proto && !f->is_plt && !an_is_clone(f->name)) an_dw_attach(d, f, die, decl);
     if (origin) dwarf_dealloc_die(origin);
 }
@@ -477,6 +559,20 @@ static void an_dw_walk(struct an_dw *d, Dwarf_Die die, int depth)
     }
 }
 
+static enum an_lang an_lang_of(Dwarf_Unsigned l)
+{
+    switch (l) {
+    case 0x01: case 0x02: case 0x0c: case 0x1d: case 0x2c:   /* C89, C, C99, C11, C17 */
+        return AN_LANG_C;
+    case 0x04: case 0x19: case 0x1a: case 0x21: case 0x2a: case 0x2b:   /* C++, 03, 11, 14, 17, 20 */
+        return AN_LANG_CXX;
+    case 0x1c:   /* Rust */
+        return AN_LANG_RUST;
+    default:
+        return AN_LANG_OTHER;
+    }
+}
+
 static void an_dw_units(struct an_dw *d)
 {
     for (;;) {
@@ -490,6 +586,7 @@ static void an_dw_units(struct an_dw *d)
         if (r != DW_DLV_OK) return;
         Dwarf_Die cu = NULL;
         if (an_dw_err(d, dwarf_siblingof_b(d->dbg, NULL, 1, &cu, &d->err)) != DW_DLV_OK) return;
+        d->lang = an_lang_of(an_dw_udata(d, cu, DW_AT_language, 0));
         an_dw_walk(d, cu, 0);
     }
 }
@@ -503,16 +600,65 @@ static const char *const an_libc_noreturn[] = {
     "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__libc_fatal",
 };
 
+/* The bytes of a debug section as DWARF readers see them: a compressed
+ * section (SHF_COMPRESSED, gcc -gz: an Elf64_Chdr then a zlib stream; or
+ * the older .zdebug_* form: "ZLIB", a big-endian size, a zlib stream) is
+ * inflated into a malloc'd buffer (*owned).  0 when absent, -1 when the
+ * compressed form is corrupt. */
+static int an_debug_bytes(struct an_bin *b, const struct an_section *s, const uint8_t **p, uint64_t *len,
+                          uint8_t **owned)
+{
+    const uint8_t *raw = b->map + s->offset;
+    uint64_t size = 0, hdr = 0;
+    *owned = NULL;
+    if (s->offset > b->map_len || s->size > b->map_len - s->offset) return -1;
+    if (s->flags & 0x800 /* SHF_COMPRESSED */) {
+        uint32_t type;
+        if (s->size < 24) return -1;
+        memcpy(&type, raw, 4);
+        memcpy(&size, raw + 8, 8);
+        if (type != 1 /* ELFCOMPRESS_ZLIB */) return -1;
+        hdr = 24;
+    } else if (!strncmp(s->name, ".zdebug", 7)) {
+        if (s->size < 12 || memcmp(raw, "ZLIB", 4)) return -1;
+        for (int i = 0; i < 8; i++) size = size << 8 | raw[4 + i];
+        hdr = 12;
+    } else {
+        *p = raw;
+        *len = s->size;
+        return 1;
+    }
+    if (size > (uint64_t)1 << 32 || !(*owned = malloc(size ? size : 1))) return -1;
+    uLongf out = (uLongf)size;
+    if (uncompress(*owned, &out, raw + hdr, (uLong)(s->size - hdr)) != Z_OK || out != size) {
+        free(*owned);
+        *owned = NULL;
+        return -1;
+    }
+    *p = *owned;
+    *len = size;
+    return 1;
+}
+
 /* libdwarf 20210528 frees twice when a .debug_rnglists (or .debug_loclists)
  * unit header is malformed (found by tests/fuzz/fuzz_elf.c), so the unit
  * headers are checked here first: DWARF 5, 8-byte addresses, no segment
- * selector, an offset table inside its unit, units tiling the section. */
+ * selector, an offset table inside its unit, units tiling the section.
+ * Compressed sections are checked once inflated. */
 static enum lf_status an_check_lists(struct an_bin *b, const char *name)
 {
     for (unsigned i = 0; i < b->pub.n_sections; i++) {
-        const struct an_section *s = &b->pub.sections[i];
-        if (strcmp(s->name, name) != 0 || s->type == 8 /* SHT_NOBITS */) continue;
-        const uint8_t *p = b->map + s->offset;
+        const struct an_section *sec = &b->pub.sections[i];
+        if (sec->type == 8 /* SHT_NOBITS */) continue;
+        if (strcmp(sec->name, name) != 0 && !(sec->name[0] == '.' && sec->name[1] == 'z' &&
+                                               !strcmp(sec->name + 2, name + 1)))
+            continue;
+        const uint8_t *p;
+        uint8_t *owned;
+        uint64_t size;
+        if (an_debug_bytes(b, sec, &p, &size, &owned) < 0)
+            return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: %s does not decompress", sec->name);
+        struct { uint64_t size; } sz = { size }, *s = &sz;
         uint64_t off = 0;
         while (off < s->size) {
             uint32_t l32;
@@ -536,9 +682,11 @@ static enum lf_status an_check_lists(struct an_bin *b, const char *name)
             off += hdr + len;
             continue;
         bad:
+            free(owned);
             return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: malformed %s unit at offset %#lx", name,
                            (unsigned long)off);
         }
+        free(owned);
     }
     return LF_OK;
 }

@@ -18,12 +18,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct an_fde { uint64_t lo, size; };
+struct an_fde { uint64_t lo, size, lsda; int mid; };
 
-static void an_fde_collect(void *ctx, uint64_t lo, uint64_t size)
+static void an_fde_collect(void *ctx, uint64_t lo, uint64_t size, int mid, uint64_t lsda)
 {
     struct an_fde *f = an_vec_push(ctx);
-    if (f) { f->lo = lo; f->size = size; }
+    if (f) { f->lo = lo; f->size = size; f->lsda = lsda; f->mid = mid; }
+}
+
+/* Each FDE's landing pads go to the function it starts, and a split-off
+ * part's (foo.cold) to its parent too: lifting either would skip them
+ * (the unwinder, not a branch, enters a landing pad).  An LSDA that
+ * cannot be read counts as one pad. */
+static void an_tie_pads(struct an_bin *b, const struct an_vec *fdes)
+{
+    const struct an_fde *fd = fdes->data;
+    for (size_t i = 0; i < fdes->n; i++) {
+        if (!fd[i].lsda) continue;
+        struct an_func *f = (struct an_func *)an_func_at(&b->pub, fd[i].lo);
+        if (!f || f->addr != fd[i].lo) continue;
+        uint64_t pad = 0;
+        int n = an_lsda_pads(b, fd[i].lo, fd[i].lsda, &pad);
+        if (n == 0) continue;
+        if (n < 0) n = 1, pad = 0;
+        f->n_landing_pads += (unsigned)n;
+        if (!f->landing_pad) f->landing_pad = pad;
+        struct an_func *p = f->parent_addr ? (struct an_func *)an_func_at(&b->pub, f->parent_addr) : NULL;
+        if (p && p->addr == f->parent_addr) {
+            p->n_landing_pads += (unsigned)n;
+            if (!p->landing_pad) p->landing_pad = pad;
+        }
+    }
 }
 
 static int an_fde_cmp(const void *a, const void *b)
@@ -82,6 +107,7 @@ static enum lf_status an_add_fde_funcs(struct an_bin *b, struct an_vec *fdes)
         long j = an_func_floor(f, nsym, e[i].lo);
         if (j >= 0 && f[j].addr == e[i].lo) {
             if (!f[j].size) f[j].size = e[i].size;
+            f[j].split = e[i].mid;
             continue;
         }
         if (j >= 0 && e[i].lo < f[j].addr + f[j].size) continue;
@@ -93,6 +119,7 @@ static enum lf_status an_add_fde_funcs(struct an_bin *b, struct an_vec *fdes)
         nf->addr = e[i].lo;
         nf->size = e[i].size;
         nf->source = AN_SRC_EH_FRAME;
+        nf->split = e[i].mid;
         nf->liftable = -1;
     }
     return LF_OK;
@@ -138,8 +165,8 @@ enum lf_status an_funcs_finish(struct an_bin *b)
     if (s == LF_OK && fdes.n) qsort(fdes.data, fdes.n, sizeof(struct an_fde), an_fde_cmp);
     an_sort_dedup(b);
     if (s == LF_OK) s = an_add_fde_funcs(b, &fdes);
-    an_vec_free(&fdes);
-    if (s != LF_OK) return s;
+    if (s == LF_OK) s = an_discover(b);
+    if (s != LF_OK) { an_vec_free(&fdes); return s; }
     an_sort_dedup(b);
     an_fill_sizes(b);
     struct an_func *f = b->funcs.data;
@@ -157,6 +184,8 @@ enum lf_status an_funcs_finish(struct an_bin *b)
     }
     an_vec_free(&b->aliases);
     an_tie_cold(b);
+    an_tie_pads(b, &fdes);
+    an_vec_free(&fdes);
     return LF_OK;
 }
 

@@ -24,7 +24,9 @@
  *      specialized returns fn itself, with lf_last_report()->reason.
  *   2. The same (fn, env) returns the same code (memo table, never freed).
  *   3. One lf_optimize at a time (a process-wide lock); the report is the
- *      last call's. */
+ *      last call's.
+ *   4. A non-NULL env must be constant (frozen, or read-only in a loaded
+ *      object): otherwise fn is returned, with the reason. */
 #include "lifter/lift_proc.h"
 
 #include <pthread.h>
@@ -76,11 +78,25 @@ void lift_mod_free(struct lift_mod *m)
     m->nnowin = m->capnowin = 0;
     free(m->live);
     m->live = NULL;
+    free(m->fesc);
+    m->fesc = NULL;
+    m->nfesc = m->capfesc = 0;
     m->live_cap = m->live_n = 0;
     if (m->b) LLVMDisposeBuilder(m->b);
     m->jobs = NULL;
     m->native = NULL;
     m->b = NULL;
+}
+
+int lift_mod_eh_native(struct lift_mod *m, uint64_t target)
+{
+    if (!m->eh_at || !m->eh_at(m, target)) return 0;
+    m->rep.eh_native++;
+    if (!m->rep.reason[0])
+        snprintf(m->rep.reason, sizeof m->rep.reason,
+                 "0x%llx kept native: its calls have landing pads (catch handlers or cleanups) "
+                 "that only the unwinder enters", (unsigned long long)target);
+    return 1;
 }
 
 /* Lift jobs[0] and every job a lifted body calls; failures become thunks.
@@ -146,6 +162,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.bailouts++;
             if (k == 0) { root = st; break; }
             lift_emit_thunk(m, j->fn, j->entry, j->preg);
+            lift_interp_thunk(j);
             m->rep.native_calls++;
         }
         if (root != LF_OK) break;
@@ -163,6 +180,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.windows++;
     }
     free(done);
+    lift_interp_report(m, m->fn_name);
     return root;
 }
 
@@ -211,6 +229,22 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
         snprintf(rep->reason, sizeof rep->reason, "%p is not code of a loaded object", fn);
         return fn;
     }
+    /* Specializing on an environment the program may still write would
+     * give code for its value now, right only until it changes; reading
+     * it as memory gains nothing over fn itself. */
+    if (env && !lift_proc_constant(&p, (uint64_t)(uintptr_t)env)) {
+        snprintf(rep->reason, sizeof rep->reason,
+                 "environment %p is not in frozen or read-only memory (lf_freeze it): nothing to specialize on", env);
+        lift_proc_close(&p);
+        return fn;
+    }
+    if (lift_an_eh(p.an, p.bias, (uint64_t)(uintptr_t)fn)) {
+        snprintf(rep->reason, sizeof rep->reason, "%p has landing pads (catch handlers or cleanups) that "
+                 "only the unwinder enters: it stays native", fn);
+        rep->eh_native = 1;
+        lift_proc_close(&p);
+        return fn;
+    }
     char why[256] = "";
     if (!opt_tm && !(opt_tm = lift_tm_create(NULL, 0, why, sizeof why))) {
         snprintf(rep->reason, sizeof rep->reason, "%s", why);
@@ -240,6 +274,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.plt_at = lift_proc_plt;
     m.jump_table = lift_proc_jump_table;
     m.native_ref = lift_proc_native_ref;
+    m.eh_at = lift_proc_eh;
     m.user = &p;
     lift_mod_types(&m);
     /* env is fn's first declared argument: in rsi when a result returned
@@ -269,7 +304,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     }
     uint64_t addr = 0;
     const char *names[1] = { name };
-    st = lift_jit_add(ts, m.m, names, 1, &addr, why, sizeof why);
+    st = lift_jit_add(ts, m.m, names, 1, &addr, &rep->code_size, why, sizeof why);
     rep->ms_codegen = lift_now_ms() - t2;
     if (st != LF_OK || !addr) {
         snprintf(rep->reason, sizeof rep->reason, "%s", why[0] ? why : "JIT lookup failed");

@@ -111,6 +111,14 @@ enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn)
     return LF_OK;
 }
 
+int lift_proc_constant(const struct lift_proc *p, uint64_t a)
+{
+    if (frozen_const(a, 1)) return 1;
+    for (size_t k = 0; k < p->nmaps; k++)
+        if (p->maps[k].constant && a >= p->maps[k].guest && a - p->maps[k].guest < p->maps[k].size) return 1;
+    return 0;
+}
+
 void lift_proc_close(struct lift_proc *p)
 {
     free(p->maps);
@@ -199,7 +207,7 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
             ni += p->cls[e] == AN_ABI_INTEGER;
             ns += p->cls[e] == AN_ABI_SSE;
         }
-        if (p->cls[0] == AN_ABI_NONE && !p->size) return 0;   /* unknown type: no answer */
+        if (p->cls[0] == AN_ABI_NONE) return 0;   /* unknown or unclassified type: no answer */
         if (gi + ni <= 6 && si + ns <= 8 && p->cls[0] != AN_ABI_MEMORY) gi += ni, si += ns;
         else stack = LIFT_ARGS_STACK;
     }
@@ -215,7 +223,7 @@ int lift_an_args(const struct an_binary *b, uint64_t bias, uint64_t target, unsi
 int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     const struct an_func *f = proto_trusted(b, bias, target);
-    if (!f) return 0;
+    if (!f || (f->ret.cls[0] == AN_ABI_NONE && f->ret.size)) return 0;   /* unclassified result */
     int mem = f->ret.cls[0] == AN_ABI_MEMORY, gi = mem, si = 0;
     for (int e = 0; e < 2 && !mem; e++) {
         if (f->ret.cls[e] == AN_ABI_INTEGER) gi++;
@@ -233,16 +241,46 @@ int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target)
     return f && f->ret.cls[0] == AN_ABI_MEMORY;
 }
 
+/* Code the lifter cannot read (another object) is taken at its word. */
+static int code_agrees(struct lift_mod *m, uint64_t target, unsigned gpr, unsigned xmm)
+{
+    unsigned g, x;
+    if (!lift_code_ok(m, target)) return 1;
+    lift_entry_reads(m, target, &g, &x);
+    if (!(g & ~gpr & 0x3f) && !(x & ~xmm & 0xff)) return 1;
+    LF_DEBUG(1, "lineiform: prototype at %#llx distrusted: code reads argument registers %#x/%#x, "
+             "prototype lists %#x/%#x\n", (unsigned long long)target, g, x, gpr & 0x3f, xmm);
+    return 0;
+}
+
+int lift_an_args_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm)
+{
+    unsigned g, x;
+    if (!lift_an_args(b, bias, target, &g, &x) || !code_agrees(m, target, g, x)) return 0;
+    *gpr = g;
+    *xmm = x;
+    return 1;
+}
+
+int lift_an_rets_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm)
+{
+    unsigned g, x;
+    if (!lift_an_args(b, bias, target, &g, &x) || !code_agrees(m, target, g, x)) return 0;
+    return lift_an_rets(b, bias, target, gpr, xmm);
+}
+
 int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct lift_proc *p = m->user;
-    return lift_an_rets(p->an, p->bias, target, gpr, xmm);
+    return lift_an_rets_checked(m, p->an, p->bias, target, gpr, xmm);
 }
 
 int lift_proc_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct lift_proc *p = m->user;
-    return lift_an_args(p->an, p->bias, target, gpr, xmm);
+    return lift_an_args_checked(m, p->an, p->bias, target, gpr, xmm);
 }
 
 /* -- PLT stubs ----------------------------------------------------------------------- */
@@ -298,4 +336,18 @@ int lift_proc_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **tar
     struct lift_proc *p = m->user;
     *bias = p->bias;
     return lift_an_jump_table(p->an, p->bias, site, targets, n);
+}
+
+/* -- Exception tables ------------------------------------------------------------------ */
+
+int lift_an_eh(const struct an_binary *b, uint64_t bias, uint64_t target)
+{
+    const struct an_func *f = b && target ? an_func_at(b, target - bias) : NULL;
+    return f && f->addr == target - bias && f->n_landing_pads > 0;
+}
+
+int lift_proc_eh(struct lift_mod *m, uint64_t target)
+{
+    struct lift_proc *p = m->user;
+    return lift_an_eh(p->an, p->bias, target);
 }

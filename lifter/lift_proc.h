@@ -21,6 +21,9 @@ struct lift_proc {
  * when fn is not inside any loaded object's code. */
 enum lf_status lift_proc_open(struct lift_proc *p, uint64_t fn);
 void lift_proc_close(struct lift_proc *p);
+/* 1 when the byte at a is constant for the lifter: frozen, or in a
+ * read-only segment or RELRO range of a loaded object. */
+int lift_proc_constant(const struct lift_proc *p, uint64_t a);
 /* lift_mod.noreturn_at for in-process modules (m->user = the lift_proc). */
 int lift_proc_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);
 /* lift_mod.plt_at and .native_ref for in-process modules. */
@@ -45,5 +48,19 @@ int lift_an_sret(const struct an_binary *b, uint64_t bias, uint64_t target);
 /* lift_mod.rets_at for in-process modules, and the rule itself. */
 int lift_proc_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm);
 int lift_an_rets(const struct an_binary *b, uint64_t bias, uint64_t target, unsigned *gpr, unsigned *xmm);
+/* The same, only where the code agrees with the prototype: every argument
+ * register target reads before writing it (lift_entry_reads) is one the
+ * prototype lists.  DWARF omits arguments the compiler adds (a Rust
+ * #[track_caller] location, an environment); such a function, and one
+ * whose code cannot be followed, is unknown (0): its callers pass every
+ * argument register and keep every result register. */
+/* lift_mod.eh_at for in-process modules, and the rule itself: the
+ * function starting at target has landing pads (an_func.n_landing_pads). */
+int lift_proc_eh(struct lift_mod *m, uint64_t target);
+int lift_an_eh(const struct an_binary *b, uint64_t bias, uint64_t target);
+int lift_an_args_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm);
+int lift_an_rets_checked(struct lift_mod *m, const struct an_binary *b, uint64_t bias, uint64_t target,
+                         unsigned *gpr, unsigned *xmm);
 
 #endif

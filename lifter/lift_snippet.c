@@ -132,7 +132,7 @@ enum lf_status lift_snippet_jit(const uint8_t *code, size_t len,
     }
     uint64_t addr = 0;
     const char *name = j.name;
-    st = lift_jit_add(ts, m.m, &name, 1, &addr, why, whylen);
+    st = lift_jit_add(ts, m.m, &name, 1, &addr, NULL, why, whylen);
     if (st != LF_OK) return st;
     *out = (lift_snippet_fn)(uintptr_t)addr;
     return LF_OK;

@@ -42,15 +42,20 @@ struct snap_limport {
     uint64_t stub, slot;       /* jmp *slot(%rip) at stub; slot in the GOT */
 };
 
+/* Linked code starts this far into the code window (int3 before it):
+ * libgcc's unwinder skips an FDE whose pc_begin has its low 32 bits zero
+ * (a discarded link-once function, it assumes), and SNAP_CODE_BASE has. */
+#define SNAP_CODE_SKIP 64u
+
 struct snap_linked {
-    struct snap_lseg segs[4];
+    struct snap_lseg segs[8];   /* code, rodata, unwind, data, GOT */
     size_t nsegs;
     struct snap_lsym *syms;    /* functions (specializations, stubs) by address */
     size_t nsyms;
     struct snap_limport *imports;
     size_t nimports;
     uint64_t entry;            /* address of the entry symbol */
-    uint64_t code_bytes;       /* bytes of code (without page padding) */
+    uint64_t code_bytes;       /* bytes of code from SNAP_CODE_BASE + SNAP_CODE_SKIP (without page padding) */
 };
 
 /* Link the nobjs (>= 1) objects objs[i] (lens[i] bytes) as one: place

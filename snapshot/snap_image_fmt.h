@@ -67,6 +67,8 @@ enum snap_seg_kind {
     SNAP_SEG_DATA = 4,    /* RW: writable data of the compiled code */
     SNAP_SEG_FROZEN = 5,  /* R: the frozen arena */
     SNAP_SEG_PERSIST = 6, /* RW, private: the persistent arena */
+    SNAP_SEG_UNWIND = 7,  /* R: the compiled code's .eh_frame, zero-terminated;
+                             the loader registers it with the unwinder */
     SNAP_SEG__MAX
 };
 
@@ -128,6 +130,13 @@ uint64_t snap_checksum(const uint8_t *buf, size_t len, uint64_t skip);
  * a one-line reason in why. */
 enum lf_status rt_image_parse(const uint8_t *buf, size_t len, struct snap_image_info *info,
                               char *why, size_t whylen);
+
+/* Read the image file open at fd whole into *buf (malloc'd, *len bytes),
+ * after checking it is a regular file and that its first bytes could be an
+ * image's (ELF header, program header types), so that a FIFO or a large
+ * file of another kind is refused without waiting or reading it.  Errors
+ * name the cause (errno, "a FIFO", short read); the caller adds the path. */
+enum lf_status rt_image_read_fd(int fd, uint8_t **buf, size_t *len, char *why, size_t whylen);
 
 /* Human name of a segment kind ("code", "frozen", ...). */
 const char *snap_seg_kind_name(enum snap_seg_kind k);

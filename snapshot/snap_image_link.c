@@ -18,8 +18,10 @@
  *       pages never need patching at load time.
  *   (2) The whole layout stays inside [SNAP_CODE_BASE, SNAP_CODE_LIMIT), so
  *       every 32-bit PC-relative reference between kinds fits.
- *   (3) .eh_frame is dropped (no unwinder registers image code); a
- *       relocation that targets a dropped section is ignored, one that
+ *   (3) Every object's .eh_frame goes to one unwind segment, in object
+ *       order, followed by a zero terminator: the image loader registers
+ *       it with the unwinder (__register_frame).  A relocation that
+ *       targets a dropped section (not allocated) is ignored, one that
  *       refers to a symbol in a dropped section is an error.
  *   (4) A non-local name has at most one strong (GLOBAL) definition across
  *       the objects; it wins over WEAK ones (else the first object's WEAK
@@ -148,14 +150,13 @@ static enum lf_status lk_sections(struct lk *k, struct lk_obj *b)
             b->symstr = sh.sh_link;
             b->nsyms = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
         }
-        if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0 || sh.sh_type == SHT_X86_64_UNWIND ||
-            (name && !strcmp(name, ".eh_frame")))
-            continue;
+        int unwind = sh.sh_type == SHT_X86_64_UNWIND || (name && !strcmp(name, ".eh_frame"));
+        if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_size == 0) continue;
         if (sh.sh_flags & SHF_TLS)
             return lk_bad(k, LF_ERR_UNSUPPORTED, "thread-local section %s", name ? name : "?");
         struct lk_sec *s = &b->sec[i];
         s->placed = 1;
-        s->kind = (sh.sh_flags & SHF_EXECINSTR) ? SNAP_SEG_CODE
+        s->kind = unwind ? SNAP_SEG_UNWIND : (sh.sh_flags & SHF_EXECINSTR) ? SNAP_SEG_CODE
                   : (sh.sh_flags & SHF_WRITE) ? SNAP_SEG_DATA : SNAP_SEG_RODATA;
         s->size = sh.sh_size;
         s->align = sh.sh_addralign ? sh.sh_addralign : 1;
@@ -348,6 +349,7 @@ static enum lf_status lk_collect(struct lk *k, struct lk_obj *b, struct lk_sec *
 
 enum { LK_STUB = 8 }; /* ff 25 <rel32> cc cc */
 
+
 static struct snap_lseg *lk_seg(struct lk *k, enum snap_seg_kind kind, uint64_t addr, uint64_t size)
 {
     struct snap_lseg *g = &k->out->segs[k->out->nsegs++];
@@ -376,18 +378,19 @@ static uint64_t lk_place(struct lk *k, enum snap_seg_kind kind, uint64_t at)
 
 static enum lf_status lk_layout(struct lk *k)
 {
-    static const enum snap_seg_kind order[] = { SNAP_SEG_CODE, SNAP_SEG_RODATA, SNAP_SEG_DATA };
+    static const enum snap_seg_kind order[] = { SNAP_SEG_CODE, SNAP_SEG_RODATA, SNAP_SEG_UNWIND, SNAP_SEG_DATA };
     struct snap_linked *o = k->out;
-    uint64_t at = SNAP_CODE_BASE, stubs = 0;
+    uint64_t at = SNAP_CODE_BASE + SNAP_CODE_SKIP, stubs = 0;
     for (size_t oi = 0; oi < sizeof order / sizeof order[0]; oi++) {
-        uint64_t start = at;
+        uint64_t start = oi == 0 ? SNAP_CODE_BASE : at;
         at = lk_place(k, order[oi], at);
         if (order[oi] == SNAP_SEG_CODE) {
-            o->code_bytes = at - start;
+            o->code_bytes = at - start - SNAP_CODE_SKIP;
             stubs = at = lk_align(at, 16);
             at += o->nimports * LK_STUB;
             if (at == start) return lk_bad(k, LF_ERR_FORMAT, "no code");
         }
+        if (order[oi] == SNAP_SEG_UNWIND && at > start) at += 4;   /* the zero terminator (calloc'd) */
         if (at > start && !lk_seg(k, order[oi], start, at - start)->bytes)
             return lk_fail(k, LF_ERR_NOMEM, "out of memory");
         at = lk_align(at, SNAP_PAGE);

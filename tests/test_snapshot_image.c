@@ -120,7 +120,8 @@ static void test_link_turns_externals_into_imports_and_places_pools(void **state
     assert_true(l.entry >= SNAP_CODE_BASE && l.entry < SNAP_CODE_LIMIT);
     int kinds = 0;
     for (size_t i = 0; i < l.nsegs; i++) kinds |= 1 << l.segs[i].kind;
-    assert_int_equal(kinds, (1 << SNAP_SEG_CODE) | (1 << SNAP_SEG_RODATA) | (1 << SNAP_SEG_DATA) | (1 << SNAP_SEG_GOT));
+    assert_int_equal(kinds, (1 << SNAP_SEG_CODE) | (1 << SNAP_SEG_RODATA) | (1 << SNAP_SEG_UNWIND) |
+                                (1 << SNAP_SEG_DATA) | (1 << SNAP_SEG_GOT));
     snap_linked_free(&l);
 }
 

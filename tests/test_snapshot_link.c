@@ -355,15 +355,53 @@ static void test_link_objects_lays_out_by_kind_then_object_order(void **state)
     struct snap_linked l;
     link_fixtures(abc, 3, &l);
     uint64_t a = fx_text_addr(&l, FX_A), b = fx_text_addr(&l, FX_B), c = fx_text_addr(&l, FX_C);
-    assert_int_equal(a, SNAP_CODE_BASE);
-    assert_true(a < b && b < c && c < SNAP_CODE_BASE + l.code_bytes);
-    assert_int_equal(l.nsegs, 4);
-    static const enum snap_seg_kind kinds[] = { SNAP_SEG_CODE, SNAP_SEG_RODATA, SNAP_SEG_DATA, SNAP_SEG_GOT };
-    for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(a, SNAP_CODE_BASE + SNAP_CODE_SKIP);
+    assert_true(a < b && b < c && c < SNAP_CODE_BASE + SNAP_CODE_SKIP + l.code_bytes);
+    assert_int_equal(l.nsegs, 5);
+    static const enum snap_seg_kind kinds[] = { SNAP_SEG_CODE, SNAP_SEG_RODATA, SNAP_SEG_UNWIND, SNAP_SEG_DATA,
+                                                SNAP_SEG_GOT };
+    for (size_t i = 0; i < 5; i++) {
         assert_int_equal(l.segs[i].kind, kinds[i]);
         assert_int_equal(l.segs[i].vaddr % SNAP_PAGE, 0);
     }
-    assert_true(l.imports[0].stub >= SNAP_CODE_BASE + l.code_bytes); /* stubs follow all the code */
+    assert_true(l.imports[0].stub >= SNAP_CODE_BASE + SNAP_CODE_SKIP + l.code_bytes); /* stubs follow all the code */
+    snap_linked_free(&l);
+}
+
+/* Every object's .eh_frame lands in the unwind segment, relocated: each
+ * FDE's pc_begin (pcrel sdata4, as the CIEs of gcc and LLVM say) lies in
+ * the linked code, one FDE per function, and a zero word ends the list
+ * for __register_frame. */
+static void test_link_objects_keeps_eh_frame_relocated_and_terminated(void **state)
+{
+    (void)state;
+    struct snap_linked l;
+    link_fixtures(abc, 3, &l);
+    const struct snap_lseg *u = NULL;
+    for (size_t i = 0; i < l.nsegs; i++)
+        if (l.segs[i].kind == SNAP_SEG_UNWIND) u = &l.segs[i];
+    assert_non_null(u);
+    size_t off = 0, fdes = 0;
+    uint32_t len;
+    for (;;) {
+        assert_true(off + 4 <= u->size);
+        memcpy(&len, u->bytes + off, 4);
+        if (len == 0) break;
+        uint32_t id;
+        memcpy(&id, u->bytes + off + 4, 4);
+        if (id != 0) {
+            int32_t rel;
+            memcpy(&rel, u->bytes + off + 8, 4);
+            uint64_t pc = u->vaddr + off + 8 + (uint64_t)(int64_t)rel;
+            assert_true(pc >= SNAP_CODE_BASE + SNAP_CODE_SKIP && pc < SNAP_CODE_BASE + SNAP_CODE_SKIP + l.code_bytes);
+            assert_true((uint32_t)pc != 0);   /* libgcc skips such an FDE */
+            fdes++;
+        } else {
+            assert_string_equal((const char *)u->bytes + off + 9, "zR");
+        }
+        off += 4 + len;
+    }
+    assert_int_equal(fdes, 8);   /* the fixtures' functions */
     snap_linked_free(&l);
 }
 
@@ -467,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_link_objects_lists_each_function_once),
         cmocka_unit_test(test_link_objects_lays_out_by_kind_then_object_order),
         cmocka_unit_test(test_link_objects_finds_the_entry_in_a_later_object),
+        cmocka_unit_test(test_link_objects_keeps_eh_frame_relocated_and_terminated),
         cmocka_unit_test(test_link_objects_prefers_a_strong_definition_to_a_weak_one),
         cmocka_unit_test(test_link_objects_refuses_a_global_defined_twice),
         cmocka_unit_test(test_link_objects_refuses_no_objects_and_names_a_bad_one),

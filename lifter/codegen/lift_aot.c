@@ -46,13 +46,19 @@ static int aot_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc)
 static int aot_args(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct aot *a = m->user;
-    return lift_an_args(a->an, a->bias, target, gpr, xmm);
+    return lift_an_args_checked(m, a->an, a->bias, target, gpr, xmm);
 }
 
 static int aot_rets(struct lift_mod *m, uint64_t target, unsigned *gpr, unsigned *xmm)
 {
     struct aot *a = m->user;
-    return lift_an_rets(a->an, a->bias, target, gpr, xmm);
+    return lift_an_rets_checked(m, a->an, a->bias, target, gpr, xmm);
+}
+
+static int aot_eh(struct lift_mod *m, uint64_t target)
+{
+    struct aot *a = m->user;
+    return lift_an_eh(a->an, a->bias, target);
 }
 
 static int aot_jump_table(struct lift_mod *m, uint64_t site, const uint64_t **targets,
@@ -70,6 +76,13 @@ static int aot_plt(struct lift_mod *m, uint64_t target, const char **name)
     if (!f || !f->is_plt || f->addr != target - a->bias || !f->plt_target) return 0;
     *name = f->plt_target;
     return 1;
+}
+
+static const char *aot_fn_name(struct lift_mod *m, uint64_t fn)
+{
+    struct aot *a = m->user;
+    const struct an_func *f = a->an ? an_func_at(a->an, fn - a->bias) : NULL;
+    return f && f->addr == fn - a->bias ? f->name : NULL;
 }
 
 /* A PLT target is an undefined symbol of the object. */
@@ -359,6 +372,9 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.plt_at = aot_plt;
     m.jump_table = aot_jump_table;
     m.native_ref = aot_native_ref;
+    m.fn_name = aot_fn_name;
+    m.count_interp = 1;
+    m.eh_at = aot_eh;
     m.user = a;
     lift_mod_types(&m);
     uint64_t karg[6] = { in->entry_closure };

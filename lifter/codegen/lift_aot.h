@@ -39,7 +39,7 @@ struct lift_memmap {
  * 256 specializations in 767 analysis rounds without it (194 s, 1.30 GB
  * peak, loaded machine), 68 with it (33 s, 430 MB). */
 #define LIFT_BUDGET_BLOCKS 100000L
-#define LIFT_BUDGET_JOBS 256   /* specializations per module (lift_mod.max_jobs) */
+#define LIFT_BUDGET_JOBS 4096  /* specializations per module (lift_mod.max_jobs) */
 
 struct lift_aot_input {
     const struct lift_memmap *maps;

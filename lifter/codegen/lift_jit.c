@@ -4,9 +4,12 @@
  * compiled module brings its own thread-safe context.  JIT-linked code is
  * mapped read+execute after relocation (never writable and executable at
  * once); symbols the code needs from the process (memcpy, memset,
- * __udivti3, ...) resolve through a process search generator. */
+ * __udivti3, ...) resolve through a process search generator.  Every
+ * object passes a transform that counts its executable bytes
+ * (lf_report.code_size). */
 #include "lifter/lift_job.h"
 
+#include <elf.h>
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
@@ -175,8 +178,16 @@ enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int l
     if (tb) e = LLVMRunPasses(m, lift_thread_pipeline, tm, o);
     /* Last: it changes no IR the passes above would look at again. */
     unsigned cc = !e && level >= 2 ? (unsigned)lift_recursion_cc(m) : 0;
+    /* Every function gets unwind tables, even one LLVM proved nounwind:
+     * an exception or panic thrown by a native call below it must find
+     * its frame (in-process the JIT registers .eh_frame, images keep it). */
+    unsigned uw = LLVMGetEnumAttributeKindForName("uwtable", 7);
     for (LLVMValueRef f = LLVMGetFirstFunction(m); f; f = LLVMGetNextFunction(f))
-        if (!LLVMIsDeclaration(f)) LLVMSetAlignment(f, 64);   /* see lift_llvm_init_once */
+        if (!LLVMIsDeclaration(f)) {
+            LLVMSetAlignment(f, 64);   /* see lift_llvm_init_once */
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateEnumAttribute(LLVMGetModuleContext(m), uw, 0));
+        }
     if (rep) rep->fast_exits = made, rep->returns_forwarded = fwd, rep->recursion_cc = cc, rep->tag_threaded = tb;
     LLVMDisposePassBuilderOptions(o);
     if (e) {
@@ -190,6 +201,32 @@ enum lf_status lift_mod_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int l
 
 static pthread_mutex_t lift_jit_lock = PTHREAD_MUTEX_INITIALIZER;
 static LLVMOrcLLJITRef lift_jit;
+static size_t lift_jit_code;   /* executable bytes of the objects linked so far */
+
+/* The bytes of the executable sections of an ELF64 object (0 when it is
+ * not one the checks accept): what lf_report.code_size counts. */
+static size_t elf_code_bytes(const unsigned char *p, size_t n)
+{
+    Elf64_Ehdr eh;
+    if (n < sizeof eh || memcmp(p, ELFMAG, SELFMAG) != 0 || p[EI_CLASS] != ELFCLASS64) return 0;
+    memcpy(&eh, p, sizeof eh);
+    if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > n || eh.e_shnum > (n - eh.e_shoff) / sizeof(Elf64_Shdr))
+        return 0;
+    size_t sum = 0;
+    for (unsigned k = 0; k < eh.e_shnum; k++) {
+        Elf64_Shdr sh;
+        memcpy(&sh, p + eh.e_shoff + k * sizeof sh, sizeof sh);
+        if ((sh.sh_flags & SHF_EXECINSTR) && (sh.sh_flags & SHF_ALLOC)) sum += sh.sh_size;
+    }
+    return sum;
+}
+
+/* Every object goes through here on its way to the linker. */
+static LLVMErrorRef count_code(void *ctx, LLVMMemoryBufferRef *obj)
+{
+    *(size_t *)ctx += elf_code_bytes((const unsigned char *)LLVMGetBufferStart(*obj), LLVMGetBufferSize(*obj));
+    return NULL;
+}
 
 static enum lf_status lift_jit_get(char *why, size_t whylen)
 {
@@ -202,13 +239,14 @@ static enum lf_status lift_jit_get(char *why, size_t whylen)
     e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&g, LLVMOrcLLJITGetGlobalPrefix(j), NULL, NULL);
     if (e) { lift_take_error(e, why, whylen); LLVMOrcDisposeLLJIT(j); return LF_ERR_LLVM; }
     LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(j), g);
+    LLVMOrcObjectTransformLayerSetTransform(LLVMOrcLLJITGetObjTransformLayer(j), count_code, &lift_jit_code);
     lift_jit = j;
     return LF_OK;
 }
 
 enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
                             const char *const *names, int n, uint64_t *addrs,
-                            char *why, size_t whylen)
+                            size_t *code_size, char *why, size_t whylen)
 {
     pthread_mutex_lock(&lift_jit_lock);
     enum lf_status st = lift_jit_get(why, whylen);
@@ -227,12 +265,14 @@ enum lf_status lift_jit_add(LLVMOrcThreadSafeContextRef ts, LLVMModuleRef m,
         pthread_mutex_unlock(&lift_jit_lock);
         return LF_ERR_LLVM;
     }
+    size_t before = lift_jit_code;
     for (int k = 0; k < n && st == LF_OK; k++) {
         LLVMOrcExecutorAddress a = 0;
         e = LLVMOrcLLJITLookup(lift_jit, &a, names[k]);
         if (e) { lift_take_error(e, why, whylen); st = LF_ERR_LLVM; }
         addrs[k] = a;
     }
+    if (code_size) *code_size = lift_jit_code - before;   /* the lookups materialized the module */
     pthread_mutex_unlock(&lift_jit_lock);
     return st;
 }

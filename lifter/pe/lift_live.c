@@ -172,7 +172,8 @@ static int walk(struct lift_mod *m, uint64_t pc0, struct live_node *n, walk_insn
             s[d->nsucc++] = next;
             if (direct) s[d->nsucc++] = target;
             else k = W_UNKNOWN;
-        } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_HLT || mn == ZYDIS_MNEMONIC_INT3) {
+        } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_UD1 || mn == ZYDIS_MNEMONIC_HLT ||
+                   mn == ZYDIS_MNEMONIC_INT3) {
             k = W_STOP;
         } else {
             s[d->nsucc++] = next;
@@ -406,4 +407,62 @@ unsigned lift_call_keeps(struct lift_mod *m, uint64_t t)
 {
     if (!t) return 0;
     return ~call_writes(m, t, 0) & (CLOBBER | XMM_ALL);
+}
+
+/* -- Arguments the code itself reads ------------------------------------------ *
+ *
+ * lift_entry_reads: the registers the function at pc reads before writing
+ * them in its own instructions, to check a prototype against: a call
+ * reads nothing and clobbers the scratch registers (what it reads is its
+ * own prototype's business), a ret reads nothing; a tail jump, a computed
+ * jump, undecodable code and the end of the budget read everything, so
+ * that where the code cannot be followed the prototype is not trusted. */
+
+#define OWN_KEY(pc) ((pc) | (1ull << 61))      /* beside XMM_KEY and WRITES_KEY */
+#define OWN_XMM_KEY(pc) ((pc) | (1ull << 60))
+
+static void own_gpr_insn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                         struct live_node *d, int depth)
+{
+    (void)m, (void)target, (void)depth;
+    insn_use_def(i, &d->use, &d->def);
+    if (k == W_CALL) d->def |= CLOBBER;
+    else if (k == W_TAIL || k == W_UNKNOWN) d->use = LIVE_ALL;
+}
+
+static void own_xmm_insn(struct lift_mod *m, const struct lift_insn *i, enum walk_kind k, uint64_t target,
+                         struct live_node *d, int depth)
+{
+    (void)m, (void)target, (void)depth;
+    for (unsigned q = 0; q < i->zi.operand_count; q++) {
+        const ZydisDecodedOperand *o = &i->op[q];
+        unsigned b = o->type == ZYDIS_OPERAND_TYPE_REGISTER ? xmm_bit(o->reg.value) : 0;
+        if (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) d->use |= b;
+        if ((o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && q == 0 && xmm_full_write(i)) d->def |= b;
+        else if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) d->use |= b;
+    }
+    if (k == W_CALL) d->def = 0xffff;
+    else if (k == W_TAIL || k == W_UNKNOWN) d->use = 0xffff;
+}
+
+static unsigned own_reads(struct lift_mod *m, uint64_t key, uint64_t pc, walk_insn_fn *insn)
+{
+    unsigned r;
+    if (live_cached(m, key, &r)) return r;
+    struct live_node *n = malloc(sizeof *n * LIVE_BUDGET);
+    LF_ASSERT(n, "out of memory");
+    r = dataflow(n, walk(m, pc, n, insn, 0));
+    free(n);
+    live_put(m, key, r);
+    return r;
+}
+
+void lift_entry_reads(struct lift_mod *m, uint64_t pc, unsigned *gpr, unsigned *xmm)
+{
+    unsigned live = own_reads(m, OWN_KEY(pc), pc, own_gpr_insn);
+    static const int argreg[6] = { 7, 6, 2, 1, 8, 9 };   /* ORDER: rdi rsi rdx rcx r8 r9 */
+    *gpr = 0;
+    for (int k = 0; k < 6; k++)
+        if ((live >> argreg[k]) & 1) *gpr |= 1u << k;
+    *xmm = own_reads(m, OWN_XMM_KEY(pc), pc, own_xmm_insn) & 0xff;
 }

@@ -243,25 +243,6 @@ enum lf_status lift_sem_BT_R_R(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
-/* bt/bts/btr/btc r, imm8: CF = the selected bit (imm mod width), then the
- * bit is kept, set, cleared or flipped (gcc clears a NaN-box tag bit with
- * btr); flags as for bt r, r. */
-static enum lf_status bit_imm(struct lift_ctx *c, const struct lift_insn *i, int how)
-{
-    unsigned w = lift_width(i, 0);
-    LLVMValueRef a = lift_get(c, i, 0);
-    uint64_t n = i->op[1].imm.value.u & (w - 1), m = 1ull << n;
-    lift_set_flag(c, LIFT_F_CF, lift_trunc(c, LLVMBuildLShr(c->b, a, lift_const(c, w, n), ""), 1));
-    if (how == 1) lift_put(c, i, 0, LLVMBuildOr(c->b, a, lift_const(c, w, m), ""));
-    if (how == 2) lift_put(c, i, 0, LLVMBuildAnd(c->b, a, lift_const(c, w, ~m), ""));
-    if (how == 3) lift_put(c, i, 0, LLVMBuildXor(c->b, a, lift_const(c, w, m), ""));
-    return LF_OK;
-}
-enum lf_status lift_sem_BT_R_I(struct lift_ctx *c, const struct lift_insn *i) { return bit_imm(c, i, 0); }
-enum lf_status lift_sem_BTS_R_I(struct lift_ctx *c, const struct lift_insn *i) { return bit_imm(c, i, 1); }
-enum lf_status lift_sem_BTR_R_I(struct lift_ctx *c, const struct lift_insn *i) { return bit_imm(c, i, 2); }
-enum lf_status lift_sem_BTC_R_I(struct lift_ctx *c, const struct lift_insn *i) { return bit_imm(c, i, 3); }
-
 /* -- multiply ---------------------------------------------------------------------- */
 
 /* Two/three-operand imul: dst = x * y truncated; CF = OF = lost bits. */
