@@ -110,6 +110,13 @@ int lift_takes_stack_args(struct lift_mod *m, uint64_t t)
     return t && m->args_at && m->args_at(m, t, &g, &x) && (g & LIFT_ARGS_STACK);
 }
 
+/* 1 when t's prototype passes every argument in registers. */
+static int regs_only(struct lift_mod *m, uint64_t t)
+{
+    unsigned g = 0, x = 0;
+    return m->args_at && m->args_at(m, t, &g, &x) && !(g & LIFT_ARGS_STACK);
+}
+
 /* Lift jobs[0] and every job a lifted body calls; failures become thunks.
  * Returns the root's status (its reason in m->rep.reason). */
 enum lf_status lift_mod_run(struct lift_mod *m)
@@ -171,19 +178,22 @@ enum lf_status lift_mod_run(struct lift_mod *m)
                 continue;
             }
             /* It reads its stack arguments, which a call of a specialization
-             * (and so its thunk) does not pass: it becomes a native call
-             * (lift_emit_call passes the guest's outgoing stack words) and
-             * every lifted specialization is lifted again, as its callers
-             * may be among them.  Once per function: it stays native. */
-            if (k > 0 && j->caller_frame && !lift_mod_is_native(m, j->entry)) {
+             * (and so its thunk) does not pass, or it may (no prototype
+             * says otherwise, and its lift stopped before it got there):
+             * it becomes a native call (lift_emit_call passes the guest's
+             * outgoing stack words) and every lifted specialization is
+             * lifted again, as its callers may be among them.  Once per
+             * function: it stays native. */
+            if (k > 0 && (j->caller_frame || !regs_only(m, j->entry)) && !lift_mod_is_native(m, j->entry)) {
                 lift_mod_native_add(m, j->entry);
                 m->rep.stack_arg_calls++;
-                LF_DEBUG(1, "lineiform: %s reads stack arguments: called natively, its callers lifted again\n",
+                LF_DEBUG(1, "lineiform: %s may read stack arguments: called natively, its callers lifted again\n",
                          j->name);
                 if (!m->rep.reason[0])
                     snprintf(m->rep.reason, sizeof m->rep.reason,
-                             "0x%llx kept native: it reads arguments on the stack, which its specializations "
-                             "are not passed", (unsigned long long)j->entry);
+                             "0x%llx kept native: %s, which its specializations are not passed",
+                             (unsigned long long)j->entry,
+                             j->caller_frame ? "it reads arguments on the stack" : "no prototype rules out stack arguments");
                 for (int q = 0; q < cap && q < m->njobs; q++)
                     if (q != k && done[q] && ok[q]) {
                         lift_fn_clear_body(m->jobs[q]->fn);
