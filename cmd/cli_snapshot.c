@@ -358,6 +358,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     printf("  lift budget      %u specializations or calls run interpreted: the budget (%ld lifted blocks, "
            "%d specializations) ran out\n", rp->budget_calls, LIFT_BUDGET_BLOCKS, LIFT_BUDGET_JOBS);
     printf("  eh native        %u calls kept native: the callee has landing pads (catch, cleanup)\n", rp->eh_native);
+    printf("  stack arguments  %u calls kept native, not specialized: the callee takes arguments on the stack\n",
+           rp->stack_arg_calls);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
            c->nsyms - c->nimports, c->nimports);

@@ -198,6 +198,8 @@ struct lf_report {
                                  code: the lift budget (blocks lifted, specializations per
                                  module) ran out */
     unsigned eh_native;       /* calls kept native: the callee has landing pads (catch, cleanup) */
+    unsigned stack_arg_calls; /* calls kept native, not specialized: the callee takes arguments
+                                 on the stack (its prototype says so, or its lift read them) */
     size_t   code_size;       /* bytes of machine code emitted (in-process: the JIT's objects) */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */

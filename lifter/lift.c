@@ -99,6 +99,24 @@ int lift_mod_eh_native(struct lift_mod *m, uint64_t target)
     return 1;
 }
 
+/* 1 when t's prototype passes an argument on the stack.  A specialization
+ * takes the 14 argument registers only (and its lift refuses to read its
+ * caller's frame, so it would bail out to a thunk that passes no stack
+ * words): such a callee is called natively, with the guest's outgoing
+ * stack words (lift_emit_call), or inlined. */
+int lift_takes_stack_args(struct lift_mod *m, uint64_t t)
+{
+    unsigned g = 0, x = 0;
+    return t && m->args_at && m->args_at(m, t, &g, &x) && (g & LIFT_ARGS_STACK);
+}
+
+/* 1 when t's prototype passes every argument in registers. */
+static int regs_only(struct lift_mod *m, uint64_t t)
+{
+    unsigned g = 0, x = 0;
+    return m->args_at && m->args_at(m, t, &g, &x) && !(g & LIFT_ARGS_STACK);
+}
+
 /* Lift jobs[0] and every job a lifted body calls; failures become thunks.
  * Returns the root's status (its reason in m->rep.reason). */
 enum lf_status lift_mod_run(struct lift_mod *m)
@@ -113,14 +131,17 @@ enum lf_status lift_mod_run(struct lift_mod *m)
         lift_mod_native_add(m, a);
         e = *end == ',' ? end + 1 : end;
     }
-    int *done = NULL, cap = 0;
+    int *done = NULL, *ok = NULL, cap = 0;   /* ok[k]: job k lifted (not a thunk) */
     for (int progress = 1; progress;) {
         progress = 0;
         for (int k = 0; k < m->njobs; k++) {
             if (k >= cap) {
                 int nc = m->njobs + 16;
                 done = realloc(done, (size_t)nc * sizeof *done);
+                ok = realloc(ok, (size_t)nc * sizeof *ok);
+                LF_ASSERT(done && ok, "out of memory");
                 memset(done + cap, 0, (size_t)(nc - cap) * sizeof *done);
+                memset(ok + cap, 0, (size_t)(nc - cap) * sizeof *ok);
                 cap = nc;
             }
             struct lift_job *j = m->jobs[k];
@@ -153,7 +174,32 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             }
             if (st == LF_OK) {
                 m->rep.specializations++;
+                ok[k] = 1;
                 continue;
+            }
+            /* It reads its stack arguments, which a call of a specialization
+             * (and so its thunk) does not pass, or it may (no prototype
+             * says otherwise, and its lift stopped before it got there):
+             * it becomes a native call (lift_emit_call passes the guest's
+             * outgoing stack words) and every lifted specialization is
+             * lifted again, as its callers may be among them.  Once per
+             * function: it stays native. */
+            if (k > 0 && (j->caller_frame || !regs_only(m, j->entry)) && !lift_mod_is_native(m, j->entry)) {
+                lift_mod_native_add(m, j->entry);
+                m->rep.stack_arg_calls++;
+                LF_DEBUG(1, "lineiform: %s may read stack arguments: called natively, its callers lifted again\n",
+                         j->name);
+                if (!m->rep.reason[0])
+                    snprintf(m->rep.reason, sizeof m->rep.reason,
+                             "0x%llx kept native: %s, which its specializations are not passed",
+                             (unsigned long long)j->entry,
+                             j->caller_frame ? "it reads arguments on the stack" : "no prototype rules out stack arguments");
+                for (int q = 0; q < cap && q < m->njobs; q++)
+                    if (q != k && done[q] && ok[q]) {
+                        lift_fn_clear_body(m->jobs[q]->fn);
+                        m->rep.specializations--;
+                        done[q] = ok[q] = 0;
+                    }
             }
             LF_DEBUG(1, "lineiform: specialization %s not lifted: %s\n", j->name, j->why);
             if (!m->rep.reason[0] || k == 0)
@@ -180,6 +226,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.windows++;
     }
     free(done);
+    free(ok);
     lift_interp_report(m, m->fn_name);
     return root;
 }

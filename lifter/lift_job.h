@@ -152,6 +152,7 @@ struct lift_job {
     int nvla_seen, capvla_seen;
     char why[200];
     int done, bailed;
+    int caller_frame;           /* its lift read above its return address (stack arguments) */
     /* Call sites of the emitted code that call interpreter code with the
      * target or closure unresolved (lift_interp.c); reset per emission. */
     struct lift_isite { uint64_t site, fn, node; const char *why; } *isite;
@@ -291,6 +292,7 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
                     const struct lift_job *win, int64_t wk);
 /* A function body that calls the original code natively (bailout); for
  * a frame window, with the register pointing at a copy of it. */
+int lift_takes_stack_args(struct lift_mod *m, uint64_t t);
 void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target, int preg);
 LLVMValueRef lift_native_addr(struct lift_ctx *c, uint64_t guest);
 int lift_is_noreturn(struct lift_mod *m, uint64_t target, uint64_t retpc);

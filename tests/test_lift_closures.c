@@ -5,7 +5,8 @@
  * testdata/lift/closures.c holds the cases (constant, argument, add, a
  * 1000-node tree, a branch on the argument, loops, a frozen environment
  * chain, fib recursion, a switch on a frozen tag, doubles, strlen, a
- * spilled environment pointer); each is compared with the closures over
+ * spilled environment pointer, calls kept as calls to functions with 7,
+ * 8, 10 and 13 integer or 10 double arguments, some on the stack); each is compared with the closures over
  * many inputs and disassembled to prove no indirect call or jump through
  * frozen memory is left.  This test builds it with each compiler and level
  * against liblineiform.a and requires it to pass. */

@@ -80,11 +80,27 @@ static void all_private(const char *out, const char *cc, const char *name)
     if (priv == 0 || shared != 0) fail_msg("%s: %s: %u frame accesses private, %u shared", cc, name, priv, shared);
 }
 
+/* Case `name`: no call left to the original code. */
+static void all_compiled(const char *out, const char *cc, const char *name)
+{
+    const char *l = strstr(out, tu_fmt("%s: frame accesses ", name));
+    if (!l) fail_msg("%s: no line for %s", cc, name);
+    const char *n = strstr(l, "shared; ");
+    unsigned nat = 1;
+    assert_non_null(n);
+    assert_int_equal(sscanf(n, "shared; %u native calls", &nat), 1);
+    if (nat != 0) fail_msg("%s: %s: %u native calls", cc, name, nat);
+}
+
 static void frames_private(const char *cc)
 {
     char *out = nanbox_run(cc, "-O2");
     all_private(out, cc, "sum of squares (while)");
     all_private(out, cc, "calls as arguments of a call");
+    /* An if-statement calls the branch it picks, `k ? then : else`, after
+     * a NULL test of the pick (sem_ctl.c jcc_split). */
+    all_compiled(out, cc, "fib");
+    all_compiled(out, cc, "collatz (helper call in a loop)");
     free(out);
 }
 

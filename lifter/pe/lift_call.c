@@ -10,7 +10,9 @@
  * so recursion through frozen closures becomes direct recursion.  Anything
  * else is a native call of the original address with every argument
  * register (rdi..r9, xmm0..7, al = 8) and up to six words of the guest
- * stack as stack arguments.  Invariants:
+ * stack as stack arguments (sixteen for a callee known to take some); a
+ * callee that takes stack arguments is never specialized (a
+ * specialization's call passes registers only).  Invariants:
  *   1. A decision is made once per (inline context, call site): analysis and
  *      emission see the same one (lift_block.c invariant 1).
  *   2. After a native call the caller-saved registers are unknown, the
@@ -304,7 +306,7 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
                     const struct lift_job *win, int64_t wk)
 {
     struct lift_mod *m = c->mod;
-    LLVMValueRef args[14 + 6 + LIFT_WIN];
+    LLVMValueRef args[14 + 16 + LIFT_WIN];
     unsigned n = 14, greads, xreads;
     const char *import = NULL;   /* the function a PLT stub at t calls */
     if (!t || !m->plt_at || !m->plt_at(m, t, &import)) import = NULL;
@@ -335,9 +337,12 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     int64_t off;
     /* Guest stack words at [rsp, rsp+48) become the callee's stack
      * arguments; extra ones are ignored by the callee.  None for a
-     * prototype that passes everything in registers. */
+     * prototype that passes everything in registers, up to 16 for one
+     * that says some argument is on the stack and for a function kept
+     * native (lift.c: one whose lift read its stack arguments). */
+    int64_t nw = (proto && (greads & LIFT_ARGS_STACK)) || (!proto && lift_mod_is_native(m, t)) ? 16 : 6;
     if (variadic && c->pe && !(proto && !(greads & LIFT_ARGS_STACK)) && lift_stack_off(c, c->gpr[4], &off))
-        for (int64_t w = 0; w < 6 && off + 8 * (w + 1) <= 0; w++)
+        for (int64_t w = 0; w < nw && off + 8 * (w + 1) <= 0; w++)
             args[n++] = lift_load(c, lift_stack_addr(c, off + 8 * w), 64, ZYDIS_REGISTER_NONE);
     /* memcpy, memmove and memset write [rdi, rdi+rdx) only: into the frame
      * they leave globals alone, into known global bytes the others. */
@@ -552,7 +557,7 @@ static struct lift_decision *decide(struct lift_ctx *c, uint64_t site, uint64_t 
         d->kind = LIFT_CALL_INLINE;
         d->callee_ctx = frame_new(j, c->ctx_id, t, retpc, site, off - 8, karg, kmask);
         frame_save(c, &j->fr[d->callee_ctx]);
-    } else if (kmask & 1) {
+    } else if ((kmask & 1) && !lift_takes_stack_args(m, t)) {
         d->kind = LIFT_CALL_SPEC;
     }
     return d;
@@ -655,6 +660,8 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     if (try_split(c, target) || lift_guard_try(c, target)) return LF_OK;
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (j->emitting && d->kept) m->rep.kept_calls++;
+    if (j->emitting && d->kind == LIFT_CALL_NATIVE && (known_args(c, karg) & 1) && lift_takes_stack_args(m, t))
+        m->rep.stack_arg_calls++;
     if (d->kind == LIFT_CALL_INLINE) {
         push_ret(c, retpc);
         c->term = (struct lift_term){ LIFT_T_JUMP, t, 0, d->callee_ctx, 0, NULL, NULL, NULL, 0, 0 };

@@ -38,6 +38,7 @@ const char *lift_interp_why(const struct lift_ctx *c, uint64_t t, int spec, int 
     if (!t) return "call to an unknown target";
     if (lift_mod_is_native(c->mod, t)) return "the lifter refused the callee";
     if (spec) return "specialization limit";
+    if (lift_takes_stack_args(c->mod, t)) return "arguments on the stack: called, not specialized";
     return kept ? "closure unknown, run-time stack area" : "closure unknown, not inlined";
 }
 

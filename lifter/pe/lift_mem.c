@@ -273,6 +273,7 @@ static int lift_stack_check(struct lift_ctx *c, int64_t off, unsigned bytes)
     if (off < c->min_sp) c->min_sp = off;
     if (off + (int64_t)bytes > 8 && !lift_in_window(c, off, bytes) && !c->bad) {
         c->bad = 1;
+        if (c->job) c->job->caller_frame = 1;
         lift_fail(c, "access to the caller's stack frame (sp%+lld)", (long long)off);
     }
     return !c->bad;

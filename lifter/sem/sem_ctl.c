@@ -7,6 +7,7 @@
  * condition of every cc form comes from lift_cond, so a known flag source
  * gives a known condition and only the live side of a branch is lifted. */
 #include "lifter/lift_internal.h"
+#include "lifter/lift_job.h"
 
 /* ORDER: x86 condition-code encoding, as lift_cond expects. */
 #define CONDS_(_) _(O, 0) _(NO, 1) _(B, 2) _(NB, 3) _(Z, 4) _(NZ, 5) _(BE, 6) _(NBE, 7) \
@@ -26,12 +27,38 @@ static enum lf_status cmovcc(struct lift_ctx *c, const struct lift_insn *i, unsi
     return LF_OK;
 }
 
+/* A branch that tests a register holding one of two pointers into
+ * constant memory, chosen by a condition: `rdi = k ? a : b` (gcc's cmov,
+ * clang's load indexed by a setcc), `test rdi, rdi; je`, then `jmp [rdi]`
+ * in the next block, an if-statement's closure calling its branch.  Past
+ * the block boundary the register would merge into an unknown and the
+ * call go native to an unknown target; split on k here instead (as for a
+ * call target, lift_call.c try_split), so each copy knows the register and
+ * the branch.  Only where the branch itself is decided by k. */
+static int jcc_split(struct lift_ctx *c, LLVMValueRef bcond)
+{
+    uint64_t x, y, wa, wb;
+    if (!c->pe || !c->job || c->job->snippet || c->blk_var || !c->insn || lift_is_const(bcond, NULL)) return 0;
+    for (int r = 0; r < 16; r++) {
+        LLVMValueRef v = c->gpr[r], k;
+        if (r == 4 || !LLVMIsAInstruction(v) || !(k = lift_split_cond(c, v))) continue;
+        if (!lift_eval(c, v, k, 1, &x) || !lift_eval(c, v, k, 0, &y) || !x || !y || x == y ||
+            lift_mem_read(c->mem, x, &wa, 8) != 1 || lift_mem_read(c->mem, y, &wb, 8) != 1 ||
+            !lift_eval(c, bcond, k, 1, &wa) || !lift_eval(c, bcond, k, 0, &wb))
+            continue;
+        c->term = (struct lift_term){ LIFT_T_SPLIT, c->insn->pc, c->insn->pc, c->ctx_id, c->ctx_id, k, NULL, NULL, 0, 0 };
+        return 1;
+    }
+    return 0;
+}
+
 static enum lf_status jcc(struct lift_ctx *c, const struct lift_insn *i, unsigned cc)
 {
     uint64_t target;
-    LLVMValueRef t = lift_get(c, i, 0);
+    LLVMValueRef t = lift_get(c, i, 0), bcond = lift_cond(c, cc);
     LF_ASSERT(lift_is_const(t, &target), "relative target not constant");
-    lift_branch(c, lift_cond(c, cc), target, i->pc + i->len);
+    if (jcc_split(c, bcond)) return LF_OK;
+    lift_branch(c, bcond, target, i->pc + i->len);
     return LF_OK;
 }
 

@@ -121,6 +121,61 @@ NOINLINE static long ev_vla(const node *n, long x)
     return s + buf[0];
 }
 
+/* Callees with arguments on the stack (System V: the seventh integer and
+ * the ninth double on), each with a VLA of run-time size so that the
+ * lifter keeps it as a call (lift_mod.noinl) instead of inlining it: the
+ * closure's code calls it natively or as a specialization, and the stack
+ * words must arrive as the guest stored them.  Weights make every
+ * argument's position count. */
+NOINLINE static long sa7(const node *n, long a, long b, long c, long d, long e, long f)
+{
+    long v[(a & 3) + 1];
+    for (long i = 0; i <= (a & 3); i++) v[i] = n->k + i;
+    return v[a & 3] + a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17;
+}
+NOINLINE static long sa8(const node *n, long a, long b, long c, long d, long e, long f, long g)
+{
+    long v[(a & 3) + 1];
+    for (long i = 0; i <= (a & 3); i++) v[i] = n->k + i;
+    return v[a & 3] + a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17 + g * 19;
+}
+NOINLINE static long sa10(const node *n, long a, long b, long c, long d, long e, long f, long g, long h, long i)
+{
+    long v[(a & 3) + 1];
+    for (long q = 0; q <= (a & 3); q++) v[q] = n->k + q;
+    return v[a & 3] + a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17 + g * 19 + h * 23 + i * 29;
+}
+NOINLINE static long sa_d10(const node *n, double a, double b, double c, double d, double e, double f, double g,
+                            double h, double i, double j)
+{
+    long m = (long)a & 3, v[m + 1];
+    for (long q = 0; q <= m; q++) v[q] = n->k + q;
+    return v[m] + (long)(a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17 + g * 19 + h * 23 + i * 29 + j * 31);
+}
+NOINLINE static long sa13(const node *n, long a, long b, long c, long d, long e, long f, long g, long h, long i,
+                          long j, long k, long l)
+{
+    long v[(a & 3) + 1];
+    for (long q = 0; q <= (a & 3); q++) v[q] = n->k + q;
+    return v[a & 3] + a * 3 + b * 5 + c * 7 + d * 11 + e * 13 + f * 17 + g * 19 + h * 23 + i * 29 + j * 31 +
+           k * 37 + l * 41;
+}
+NOINLINE static long ev_stack13(const node *n, long x)
+{
+    return sa13(n, x, x + 1, x - 2, x * 3, n->k, x ^ 5, x + 9, x - 11, x * 7, x + 13, x * 5, x - 17);
+}
+NOINLINE static long ev_stack7(const node *n, long x) { return sa7(n, x, x + 1, x - 2, x * 3, n->k, x ^ 5); }
+NOINLINE static long ev_stack8(const node *n, long x) { return sa8(n, x, x + 1, x - 2, x * 3, n->k, x ^ 5, x + 9); }
+NOINLINE static long ev_stack10(const node *n, long x)
+{
+    return sa10(n, x, x + 1, x - 2, x * 3, n->k, x ^ 5, x + 9, x - 11, x * 7);
+}
+NOINLINE static long ev_stackd(const node *n, long x)
+{
+    double d = (double)x;
+    return sa_d10(n, d, d + 0.5, d - 2, d * 3, (double)n->k, d / 4, d + 9, d - 11, d * 7, d + 0.25);
+}
+
 typedef double (*deval_fn)(const void *n, double x);
 struct dnode { deval_fn fn; const struct dnode *l, *r; double k; };
 NOINLINE static double dv_const(const void *p, double x) { (void)x; return ((const struct dnode *)p)->k; }
@@ -354,6 +409,16 @@ int main(int argc, char **argv)
     if (lf_last_report()->frame_private == 0) {
         printf("FAIL buffer escaping to snprintf: no frame access promoted (%u kept in memory)\n",
                lf_last_report()->frame_shared);
+        failures++;
+    }
+    check("7 integer arguments (one on the stack)", mk(ev_stack7, NULL, NULL, 41), xs, 201, 0);
+    check("8 integer arguments (two on the stack)", mk(ev_stack8, NULL, NULL, 43), xs, 201, 0);
+    check("10 integer arguments (four on the stack)", mk(ev_stack10, NULL, NULL, 47), xs, 201, 0);
+    check("10 double arguments (two on the stack)", mk(ev_stackd, NULL, NULL, 53), xs, 201, 0);
+    check("13 integer arguments (seven on the stack)", mk(ev_stack13, NULL, NULL, 59), xs, 201, 0);
+    lf_optimize((void *)ev_stack7, mk(ev_stack7, NULL, NULL, 61));   /* a fresh lift: its report */
+    if (lf_last_report()->stack_arg_calls == 0) {
+        printf("FAIL 7 integer arguments: the native call is not counted (stack_arg_calls 0)\n");
         failures++;
     }
     check_double();

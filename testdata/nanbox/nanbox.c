@@ -19,7 +19,8 @@
  * Usage: nanbox               every program, lf_optimize'd vs the closures,
  *                             over many inputs; one line per case, then
  *                             "passed: N failure(s)"; each case prints the
- *                             report's frame_private / frame_shared
+ *                             report's frame_private / frame_shared and
+ *                             native_calls
  *        nanbox bench P N [R] program P (fib, sumsq, collatz, poly) on N,
  *                             N+1, ..., N+R-1 with the closures and
  *                             specialized (seconds, the same sum required)
@@ -361,7 +362,7 @@ static void check(const char *name, const func *f, const double *xs, int nx)
 {
     run_fn opt = (run_fn)lf_optimize((void *)nb_run, f);
     const struct lf_report *r = lf_last_report();
-    unsigned priv = r->frame_private, shared = r->frame_shared, bail = r->bailouts;
+    unsigned priv = r->frame_private, shared = r->frame_shared, bail = r->bailouts, nat = r->native_calls;
     int bad = 0;
     if ((void *)opt == (void *)nb_run) {
         printf("FAIL %s: not specialized: %s\n", name, r->reason);
@@ -375,8 +376,8 @@ static void check(const char *name, const func *f, const double *xs, int nx)
         }
     }
     failures += bad;
-    printf("%s %s: frame accesses %u private, %u shared; %u bailouts\n", bad ? "bad " : "ok  ", name, priv,
-           shared, bail);
+    printf("%s %s: frame accesses %u private, %u shared; %u native calls; %u bailouts\n", bad ? "bad " : "ok  ",
+           name, priv, shared, nat, bail);
 }
 
 static double now_s(void)
