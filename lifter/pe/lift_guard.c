@@ -25,7 +25,9 @@
  * (block variant 4 + k; registers computed from rdi re-evaluated, see
  * lift_eval.c), where the target is a constant again and the call inlines
  * or calls the closure's specialization, and a fallback copy (variant 3)
- * that makes the call as before.
+ * that makes the call as before.  A guard of more than GUARD_INLINE_MAX
+ * cases makes no copies: lift_guard_dispatch makes one call through the
+ * specialization a binary search of rdi in a sorted constant table picks.
  * Invariants:
  *   1. Emission takes a site's candidates from the analysis (lift_job.guard,
  *      per context, copy and site), never computes them: both passes see
