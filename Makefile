@@ -51,6 +51,7 @@ DEB_PKGS := libzydis-dev:/usr/include/Zydis/Zydis.h \
             lua5.4:/usr/bin/lua5.4 \
             gnuplot-nox:/usr/bin/gnuplot \
             python3:/usr/bin/python3 \
+            libpython3.11:/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 \
             rustc:/usr/bin/rustc \
             g++:/usr/bin/g++
 
@@ -87,16 +88,24 @@ include lifter/module.mk
 include snapshot/module.mk
 include cmd/module.mk
 include testdata/lisp/module.mk
+include testdata/lua/module.mk
 include tests/module.mk
 include bench/module.mk
 
-all: $(ALL_TARGETS) $(BUILD)/lineiform.pc
+all: $(ALL_TARGETS) $(BUILD)/lineiform.pc $(BUILD)/lineiform-rt.pc
 
 $(BUILD)/lineiform.pc: Makefile
 	@mkdir -p $(dir $@)
 	@printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: lineiform\nDescription: meta-JIT for closure-generating interpreters\nVersion: 0.1\nCflags: -I%s\nLibs: -L%s -llineiform %s %s\n' \
 	  "$(abspath .)" "$(abspath include)" "$(abspath $(BUILD))" "$(abspath include)" "$(abspath $(BUILD))" \
 	  "$(LLVM_LIBS)" "$(DEP_LIBS)" > $@
+
+# lineiform-rt: the runtime alone (libc only), what an interpreter links;
+# lineiform: runtime + lifter + LLVM, for in-process lf_optimize.
+$(BUILD)/lineiform-rt.pc: Makefile
+	@mkdir -p $(dir $@)
+	@printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: lineiform-rt\nDescription: lineiform runtime for interpreters (snapshot and image modes; libc only)\nVersion: 0.1\nCflags: -I%s\nLibs: -L%s -llineiform-rt\n' \
+	  "$(abspath .)" "$(abspath include)" "$(abspath $(BUILD))" "$(abspath include)" "$(abspath $(BUILD))" > $@
 
 test: deps
 	@$(MAKE) --no-print-directory all $(TEST_BINS)
@@ -117,11 +126,14 @@ install: all
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(PREFIX)/include|' \
 	  -e 's|^libdir=.*|libdir=$(PREFIX)/lib|' -e 's|^Cflags: .*|Cflags: -I$${includedir}|' \
 	  -e 's|-L$(abspath $(BUILD)) |-L$${libdir} |' $(BUILD)/lineiform.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform.pc
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(PREFIX)/include|' \
+	  -e 's|^libdir=.*|libdir=$(PREFIX)/lib|' -e 's|^Cflags: .*|Cflags: -I$${includedir}|' \
+	  -e 's|-L$(abspath $(BUILD)) |-L$${libdir} |' $(BUILD)/lineiform-rt.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform-rt.pc
 	for b in $(INSTALL_BINS); do install -m 755 $$b $(DESTDIR)$(PREFIX)/libexec/lineiform/; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lineiform $(DESTDIR)$(PREFIX)/include/lineiform.h \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/lineiform-rt.pc
 	for l in $(INSTALL_LIBS); do rm -f $(DESTDIR)$(PREFIX)/lib/$$(basename $$l); done
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/lineiform
 

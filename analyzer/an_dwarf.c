@@ -40,6 +40,7 @@
 #include <libdwarf/libdwarf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 struct an_type {
@@ -506,6 +507,17 @@ static struct an_func *an_dw_ranges_func(struct an_dw *d, Dwarf_Die die)
     return f;
 }
 
+/* A function only an FDE named (fn_<hex>: no symbol, e.g. .symtab removed
+ * but DWARF kept) takes its DWARF name; the fn_ name still finds it. */
+static void an_dw_rename(struct an_dw *d, struct an_func *f, Dwarf_Die decl)
+{
+    if (f->source != AN_SRC_EH_FRAME || strncmp(f->name, "fn_", 3)) return;
+    const char *n = an_dw_name(d, decl);
+    if (!n || !*n || an_strmap_get(&d->b->by_name, n)) return;
+    if (an_strmap_put(&d->b->by_name, n, f) < 0) { d->failed = 1; return; }
+    f->name = n;
+}
+
 static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
 {
     Dwarf_Die origin = an_dw_ref(d, die, DW_AT_abstract_origin, NULL);
@@ -523,6 +535,7 @@ static void an_dw_subprogram(struct an_dw *d, Dwarf_Die die)
         if (n) f = an_strmap_get(&d->b->by_name, n);
     }
     an_dw_noreturn_name(d, decl);
+    if (f) an_dw_rename(d, f, decl);
     if (f && !f->has_proto && !f->is_plt && !an_is_clone(f->name)) an_dw_attach(d, f, die, decl);
     if (origin) dwarf_dealloc_die(origin);
 }
@@ -587,16 +600,65 @@ static const char *const an_libc_noreturn[] = {
     "__cxa_throw", "__cxa_rethrow", "_Unwind_Resume", "__libc_fatal",
 };
 
+/* The bytes of a debug section as DWARF readers see them: a compressed
+ * section (SHF_COMPRESSED, gcc -gz: an Elf64_Chdr then a zlib stream; or
+ * the older .zdebug_* form: "ZLIB", a big-endian size, a zlib stream) is
+ * inflated into a malloc'd buffer (*owned).  0 when absent, -1 when the
+ * compressed form is corrupt. */
+static int an_debug_bytes(struct an_bin *b, const struct an_section *s, const uint8_t **p, uint64_t *len,
+                          uint8_t **owned)
+{
+    const uint8_t *raw = b->map + s->offset;
+    uint64_t size = 0, hdr = 0;
+    *owned = NULL;
+    if (s->offset > b->map_len || s->size > b->map_len - s->offset) return -1;
+    if (s->flags & 0x800 /* SHF_COMPRESSED */) {
+        uint32_t type;
+        if (s->size < 24) return -1;
+        memcpy(&type, raw, 4);
+        memcpy(&size, raw + 8, 8);
+        if (type != 1 /* ELFCOMPRESS_ZLIB */) return -1;
+        hdr = 24;
+    } else if (!strncmp(s->name, ".zdebug", 7)) {
+        if (s->size < 12 || memcmp(raw, "ZLIB", 4)) return -1;
+        for (int i = 0; i < 8; i++) size = size << 8 | raw[4 + i];
+        hdr = 12;
+    } else {
+        *p = raw;
+        *len = s->size;
+        return 1;
+    }
+    if (size > (uint64_t)1 << 32 || !(*owned = malloc(size ? size : 1))) return -1;
+    uLongf out = (uLongf)size;
+    if (uncompress(*owned, &out, raw + hdr, (uLong)(s->size - hdr)) != Z_OK || out != size) {
+        free(*owned);
+        *owned = NULL;
+        return -1;
+    }
+    *p = *owned;
+    *len = size;
+    return 1;
+}
+
 /* libdwarf 20210528 frees twice when a .debug_rnglists (or .debug_loclists)
  * unit header is malformed (found by tests/fuzz/fuzz_elf.c), so the unit
  * headers are checked here first: DWARF 5, 8-byte addresses, no segment
- * selector, an offset table inside its unit, units tiling the section. */
+ * selector, an offset table inside its unit, units tiling the section.
+ * Compressed sections are checked once inflated. */
 static enum lf_status an_check_lists(struct an_bin *b, const char *name)
 {
     for (unsigned i = 0; i < b->pub.n_sections; i++) {
-        const struct an_section *s = &b->pub.sections[i];
-        if (strcmp(s->name, name) != 0 || s->type == 8 /* SHT_NOBITS */) continue;
-        const uint8_t *p = b->map + s->offset;
+        const struct an_section *sec = &b->pub.sections[i];
+        if (sec->type == 8 /* SHT_NOBITS */) continue;
+        if (strcmp(sec->name, name) != 0 && !(sec->name[0] == '.' && sec->name[1] == 'z' &&
+                                               !strcmp(sec->name + 2, name + 1)))
+            continue;
+        const uint8_t *p;
+        uint8_t *owned;
+        uint64_t size;
+        if (an_debug_bytes(b, sec, &p, &size, &owned) < 0)
+            return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: %s does not decompress", sec->name);
+        struct { uint64_t size; } sz = { size }, *s = &sz;
         uint64_t off = 0;
         while (off < s->size) {
             uint32_t l32;
@@ -620,9 +682,11 @@ static enum lf_status an_check_lists(struct an_bin *b, const char *name)
             off += hdr + len;
             continue;
         bad:
+            free(owned);
             return an_fail(b, LF_ERR_DWARF, "corrupt DWARF: malformed %s unit at offset %#lx", name,
                            (unsigned long)off);
         }
+        free(owned);
     }
     return LF_OK;
 }

@@ -13,6 +13,7 @@
  *     u32 nparams, param ret, param[nparams]
  *   u32 0xffffffff, u32 n, str name[n]   (noreturn names)
  *   u32 n, (u32 index, u64 parent_addr)[n] (.cold parts tied by DWARF ranges)
+ *   u32 n, (u32 index, str name)[n]       (FDE-only functions DWARF names)
  *   param = str name, str ctype, u64 size, u8 cls0, u8 cls1;  str = u32 len, bytes
  * Invariants:
  *   1. The child leaves with _exit: no atexit handler or stdio buffer of
@@ -81,6 +82,14 @@ static void an_child(struct an_bin *b, const char *path, int fd)
         if (!fn[i].parent_addr) continue;
         an_w32(f, (uint32_t)i);
         fwrite(&fn[i].parent_addr, 8, 1, f);
+    }
+    uint32_t named = 0;
+    for (size_t i = 0; i < b->funcs.n; i++) named += fn[i].source == AN_SRC_EH_FRAME && strncmp(fn[i].name, "fn_", 3);
+    an_w32(f, named);
+    for (size_t i = 0; i < b->funcs.n; i++) {
+        if (fn[i].source != AN_SRC_EH_FRAME || !strncmp(fn[i].name, "fn_", 3)) continue;
+        an_w32(f, (uint32_t)i);
+        an_wstr(f, fn[i].name);
     }
     _exit(fclose(f) == 0 ? 0 : 3);
 }
@@ -155,6 +164,16 @@ static enum lf_status an_apply(struct an_bin *b, struct an_rd *r)
         uint32_t i = (uint32_t)an_get(r, 4);
         uint64_t parent = an_get(r, 8);
         if (!r->bad && i < b->funcs.n) fn[i].parent_addr = parent;
+    }
+    uint32_t named = (uint32_t)an_get(r, 4);
+    for (uint32_t k = 0; k < named && !r->bad; k++) {
+        uint32_t i = (uint32_t)an_get(r, 4);
+        const char *name = an_getstr(b, r);
+        if (r->bad || i >= b->funcs.n || fn[i].source != AN_SRC_EH_FRAME || !*name ||
+            an_strmap_get(&b->by_name, name))
+            continue;
+        if (an_strmap_put(&b->by_name, name, &fn[i]) < 0) return LF_ERR_NOMEM;
+        fn[i].name = name;
     }
     return r->bad ? an_fail(b, LF_ERR_DWARF, "corrupt DWARF: reader output truncated") : LF_OK;
 }

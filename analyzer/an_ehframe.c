@@ -3,9 +3,12 @@
  * their language-specific data areas (LSDA, .gcc_except_table).
  *
  * Input: the .eh_frame section bytes (LSB 'z'-augmented CIEs, as gcc, clang
- * and binutils emit).  Output: (pc_begin, pc_range, lsda) per FDE via a
- * callback; an_lsda_pads counts the call sites of an LSDA that have a
- * landing pad (a catch handler or a cleanup: a destructor, a finally).
+ * and binutils emit).  Output: (pc_begin, pc_range, mid_frame, lsda) per FDE
+ * via a callback; mid_frame marks an FDE that starts inside an established
+ * frame (see an_fde_mid_frame): a split-off part of another function; lsda
+ * is its language-specific data area (0: none).  an_lsda_pads counts the
+ * call sites of an LSDA that have a landing pad (a catch handler or a
+ * cleanup: a destructor, a finally).
  * Invariants:
  *   1. Every read is bounded by the record it belongs to; a malformed record
  *      ends the walk with ERR_FORMAT, never a read outside the section.
@@ -63,10 +66,12 @@ static uint64_t an_encoded(struct an_cur *c, uint8_t enc)
 }
 
 /* The FDE pointer encoding a CIE announces ('R'), absptr by default;
- * *lsda_enc the LSDA pointer's ('L'), 0xff (omit) when FDEs have none. */
-static int an_cie_encoding(struct an_cur c, uint8_t *enc, uint8_t *lsda_enc)
+ * *zaug = 1 when FDEs carry augmentation data ('z'); *lsda_enc the LSDA
+ * pointer's encoding ('L'), 0xff (omit) when FDEs have none. */
+static int an_cie_encoding(struct an_cur c, uint8_t *enc, int *zaug, uint8_t *lsda_enc)
 {
     *enc = 0;
+    *zaug = 0;
     *lsda_enc = 0xff;
     uint8_t version = (uint8_t)an_rd(&c, 1);
     const char *aug = (const char *)c.p;
@@ -79,6 +84,7 @@ static int an_cie_encoding(struct an_cur c, uint8_t *enc, uint8_t *lsda_enc)
     an_uleb(&c, 1);                              /* data alignment */
     if (version == 1) an_rd(&c, 1); else an_uleb(&c, 0); /* return register */
     if (aug[0] != 'z') return c.bad ? -1 : 0;
+    *zaug = 1;
     an_uleb(&c, 0);                              /* augmentation length */
     for (const char *a = aug + 1; *a && !c.bad; a++) {
         if (*a == 'R') *enc = (uint8_t)an_rd(&c, 1);
@@ -98,7 +104,36 @@ static const struct an_section *an_find_section(const struct an_bin *b, const ch
     return NULL;
 }
 
-enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, uint64_t), void *ctx)
+/* 1 when the FDE's rules before its first advance_loc describe a frame
+ * already set up (CFA other than rsp+8, or saved registers besides the
+ * return address): code that is entered from the middle of another
+ * function's frame (a gcc .cold part), not a function entry.  Unknown
+ * opcodes end the scan with 0. */
+static int an_fde_mid_frame(struct an_cur c)
+{
+    while (!c.bad && c.p < c.end) {
+        uint8_t op = (uint8_t)an_rd(&c, 1);
+        uint64_t r, v;
+        if ((op & 0xc0) == 0x40 || op == 0x02 || op == 0x03 || op == 0x04) return 0; /* advance */
+        if ((op & 0xc0) == 0x80) { an_uleb(&c, 0); if ((op & 0x3f) != 16) return 1; continue; }
+        switch (op) {
+        case 0x00: break;                                                  /* nop */
+        case 0x0c: r = an_uleb(&c, 0); v = an_uleb(&c, 0); if (r != 7 || v != 8) return !c.bad; break;
+        case 0x0d: if (an_uleb(&c, 0) != 7) return !c.bad; break;          /* def_cfa_register */
+        case 0x0e: if (an_uleb(&c, 0) != 8) return !c.bad; break;          /* def_cfa_offset */
+        case 0x05: case 0x11:                                              /* offset_extended(_sf) */
+            r = an_uleb(&c, 0); an_uleb(&c, op == 0x11);
+            if (r != 16) return !c.bad;
+            break;
+        case 0x0f: case 0x10: return 1;                                    /* cfa/reg expression */
+        case 0x2e: an_uleb(&c, 0); break;                                  /* GNU_args_size */
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, int, uint64_t), void *ctx)
 {
     const struct an_section *s = an_find_section(b, ".eh_frame");
     if (!s) return LF_OK;
@@ -125,20 +160,28 @@ enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, ui
             uint64_t clen = an_rd(&cc, 4);
             if (clen == 0xffffffffu) clen = an_rd(&cc, 8);
             uint8_t enc, lenc;
+            int zaug;
             if (cc.bad || clen > (uint64_t)(end - cc.p) || an_rd(&cc, 4) != 0) goto bad;
             cc.end = cc.p - 4 + clen;
-            if (an_cie_encoding(cc, &enc, &lenc) < 0) goto bad;
+            if (an_cie_encoding(cc, &enc, &zaug, &lenc) < 0) goto bad;
             uint64_t lo = an_encoded(&c, enc);
             uint64_t range = an_encoded(&c, enc & 0x0f);
             uint64_t lsda = 0;
             if (c.bad) goto bad;
-            if (lenc != 0xff) {   /* 'z' came with 'L': augmentation data holds the LSDA pointer */
+            if (zaug) {
                 uint64_t alen = an_uleb(&c, 0);
-                if (!c.bad && alen) lsda = an_encoded(&c, lenc);
-                if (c.bad) lsda = 0;   /* an unreadable LSDA pointer: no LSDA, the range stands */
+                if (c.bad || alen > (uint64_t)(c.end - c.p)) goto bad;
+                if (lenc != 0xff && alen) {   /* 'L': augmentation data holds the LSDA pointer */
+                    struct an_cur lc = c;
+                    lc.end = c.p + alen;
+                    lsda = an_encoded(&lc, lenc);
+                    if (lc.bad) lsda = 0;   /* an unreadable LSDA pointer: no LSDA, the range stands */
+                }
+                c.p += alen;
+                c.vaddr += alen;
             }
             b->pub.n_fdes++;
-            if (lo && range) fn(ctx, lo, range, lsda);
+            if (lo && range) fn(ctx, lo, range, an_fde_mid_frame(c), lsda);
         }
         p = rec_end;
         continue;

@@ -138,7 +138,7 @@ static enum lf_status an_load_sections(struct an_bin *b, Elf *elf)
         sec->type = sh.sh_type;
         sec->flags = sh.sh_flags;
         if (sh.sh_type == SHT_NOTE && !b->pub.build_id[0]) an_scan_notes(b, sh.sh_offset, sh.sh_size);
-        if (!strcmp(sec->name, ".debug_info")) b->pub.has_dwarf = 1;
+        if (!strcmp(sec->name, ".debug_info") || !strcmp(sec->name, ".zdebug_info")) b->pub.has_dwarf = 1;
         if (sh.sh_type == SHT_SYMTAB) b->pub.stripped = 0;
     }
     b->pub.sections = secs;
@@ -146,18 +146,24 @@ static enum lf_status an_load_sections(struct an_bin *b, Elf *elf)
     return LF_OK;
 }
 
+/* DF_1_PIE makes a PIE; an interpreter alone does not when the object has
+ * a DT_SONAME: libc.so.6 and ld.so run as programs but are libraries. */
 static void an_check_pie_flag(struct an_bin *b, Elf *elf)
 {
+    int flag = 0, soname = 0;
     for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
         GElf_Shdr sh;
         if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_DYNAMIC) continue;
         Elf_Data *d = elf_getdata(s, NULL);
         for (size_t i = 0; d && i < d->d_size / sizeof(Elf64_Dyn); i++) {
             GElf_Dyn dy;
-            if (gelf_getdyn(d, (int)i, &dy) && dy.d_tag == DT_FLAGS_1 && (dy.d_un.d_val & DF_1_PIE))
-                b->pub.pie = 1;
+            if (!gelf_getdyn(d, (int)i, &dy)) continue;
+            flag |= dy.d_tag == DT_FLAGS_1 && (dy.d_un.d_val & DF_1_PIE);
+            soname |= dy.d_tag == DT_SONAME;
         }
     }
+    if (flag) b->pub.pie = 1;
+    else if (soname) b->pub.pie = 0;
 }
 
 enum lf_status an_elf_load(struct an_bin *b)
@@ -314,13 +320,50 @@ static int an_reloc_cmp(const void *a, const void *b)
 }
 
 /* What the dynamic loader writes into the image, as link-time values: a
- * RELATIVE relocation's addend, a defined symbol's address (+ addend) for
+ * RELATIVE relocation's addend (RELA or RELR), a defined symbol's address (+ addend) for
  * R_X86_64_64 and GLOB_DAT.  Imports and IRELATIVE are left out: their
  * value is not known before the program runs. */
+static int an_relr_add(struct an_bin *b, uint64_t where)
+{
+    size_t len;
+    const uint8_t *p = an_bytes_at(&b->pub, where, &len);
+    if (!p || len < 8) return 0; /* outside the file image: ignore, never read */
+    struct an_reloc *rl = an_vec_push(&b->relocs);
+    if (!rl) return -1;
+    rl->offset = where;
+    memcpy(&rl->value, p, 8); /* RELR keeps the addend in place */
+    return 0;
+}
+
+/* SHT_RELR (19, glibc 2.36's packed RELATIVE relocations): an even word is
+ * an address to relocate, an odd one a bitmap of the 63 words after it. */
+static enum lf_status an_load_relr(struct an_bin *b, Elf_Scn *s)
+{
+    Elf_Data *d = elf_getdata(s, NULL);
+    const uint64_t *w = d && d->d_buf ? d->d_buf : NULL;
+    uint64_t where = 0;
+    for (size_t i = 0; w && i < d->d_size / 8; i++) {
+        if (!(w[i] & 1)) {
+            where = w[i];
+            if (an_relr_add(b, where) < 0) return LF_ERR_NOMEM;
+            where += 8;
+            continue;
+        }
+        for (unsigned k = 1; k < 64; k++)
+            if (((w[i] >> k) & 1) && an_relr_add(b, where + (k - 1) * 8) < 0) return LF_ERR_NOMEM;
+        where += 63 * 8;
+    }
+    return LF_OK;
+}
+
 static enum lf_status an_load_relocs(struct an_bin *b, Elf *elf)
 {
     for (Elf_Scn *s = elf_nextscn(elf, NULL); s; s = elf_nextscn(elf, s)) {
         GElf_Shdr sh, symsh;
+        if (gelf_getshdr(s, &sh) && sh.sh_type == 19 /* SHT_RELR */ && (sh.sh_flags & SHF_ALLOC)) {
+            LF_CHECK(an_load_relr(b, s));
+            continue;
+        }
         if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_RELA || !(sh.sh_flags & SHF_ALLOC)) continue;
         Elf_Data *d = elf_getdata(s, NULL), *sd = NULL;
         Elf_Scn *symscn = sh.sh_link ? elf_getscn(elf, sh.sh_link) : NULL;

@@ -5,8 +5,9 @@
  * hidden operands (flags, rsp of push/pop, rax:rdx of mul) are implied by
  * the form.  Invariants:
  *   1. A form is returned only if mnemonic, shape and widths all match a row.
- *   2. Prefixes the lifter does not model (lock, segment overrides other
- *      than fs on a load/store, xacquire) make the instruction unsupported. */
+ *   2. Prefixes the lifter does not model (segment overrides other than fs
+ *      on a load/store) make the instruction unsupported; a lock prefix
+ *      selects the LOCK_<form> rows, and only them. */
 #include "analyzer/an_forms.h"
 
 #include <pthread.h>
@@ -76,7 +77,7 @@ static enum an_shape an_shape_cl(const ZydisDecodedInstruction *insn,
         { "MRI", AN_SH_M_R_I }, { "XX", AN_SH_X_X }, { "XM", AN_SH_X_M },
         { "MX", AN_SH_M_X }, { "XR", AN_SH_X_R }, { "RX", AN_SH_R_X },
         { "XI", AN_SH_X_I }, { "XXI", AN_SH_X_X_I }, { "XMI", AN_SH_X_M_I },
-        { "XRI", AN_SH_X_R_I }, { "RXI", AN_SH_R_X_I },
+        { "XRI", AN_SH_X_R_I }, { "RXI", AN_SH_R_X_I }, { "XXX", AN_SH_X_X_X }, { "XXM", AN_SH_X_X_M },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].k, k) == 0) return map[i].s;
@@ -100,7 +101,6 @@ static unsigned an_width_bit(unsigned bits)
 static int an_prefixes_ok(const ZydisDecodedInstruction *insn,
                           const ZydisDecodedOperand *ops)
 {
-    if (insn->attributes & ZYDIS_ATTRIB_HAS_LOCK) return 0;
     for (unsigned i = 0; i < insn->operand_count_visible; i++) {
         if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
         ZydisRegister seg = ops[i].mem.segment;
@@ -113,14 +113,17 @@ static int an_prefixes_ok(const ZydisDecodedInstruction *insn,
     return 1;
 }
 
-/* Candidate rows per mnemonic, built once. */
+/* Candidate rows per mnemonic, built once; an_locked: the row is a
+ * LOCK_<form>, which a lock prefix selects (and only it). */
 static enum an_form an_first[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 static enum an_form an_next[AN_FORM__MAX];
+static unsigned char an_locked[AN_FORM__MAX];
 static int an_index_built;
 
 static void an_build_index(void)
 {
     for (int f = AN_FORM__MAX - 1; f > 0; f--) {
+        an_locked[f] = !strncmp(an_forms[f].name, "LOCK_", 5);
         ZydisMnemonic m = an_forms[f].mnemonic;
         an_next[f] = an_first[m];
         an_first[m] = (enum an_form)f;
@@ -139,12 +142,13 @@ enum an_form an_form_classify(const ZydisDecodedInstruction *insn,
     unsigned n = insn->operand_count_visible;
     unsigned w0 = n > 0 ? an_width_bit(ops[0].size) : 0;
     unsigned w1 = n > 1 ? an_width_bit(ops[1].size) : 0;
+    unsigned char locked = (insn->attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0;
     for (int cl_is_count = 1; cl_is_count >= 0; cl_is_count--) {
         enum an_shape shape = an_shape_cl(insn, ops, cl_is_count);
         if (shape == AN_SH__MAX) continue;
         for (enum an_form f = an_first[insn->mnemonic]; f; f = an_next[f]) {
             const struct an_form_info *fi = &an_forms[f];
-            if (fi->shape != shape) continue;
+            if (fi->shape != shape || an_locked[f] != locked) continue;
             if (fi->widths && !(fi->widths & w0)) continue;
             if (fi->srcwidths && !(fi->srcwidths & w1)) continue;
             return f;

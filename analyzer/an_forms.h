@@ -23,7 +23,8 @@ enum { W8 = 1, W16 = 2, W32 = 4, W64 = 8, W128 = 16 };
     _(NONE) _(R) _(M) _(I) _(REL) _(X) \
     _(R_R) _(R_M) _(M_R) _(R_I) _(M_I) _(R_CL) _(M_CL) \
     _(R_R_I) _(R_M_I) _(R_R_CL) _(M_R_CL) _(M_R_I) \
-    _(X_X) _(X_M) _(M_X) _(X_R) _(R_X) _(X_I) _(X_X_I) _(X_M_I) _(X_R_I) _(R_X_I)
+    _(X_X) _(X_M) _(M_X) _(X_R) _(R_X) _(X_I) _(X_X_I) _(X_M_I) _(X_R_I) _(R_X_I) \
+    _(X_X_X) _(X_X_M)
 
 enum an_shape {
 #define AN_SHAPE_ENUM_(s) AN_SH_##s,

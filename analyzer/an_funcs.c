@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct an_fde { uint64_t lo, size, lsda; };
+struct an_fde { uint64_t lo, size, lsda; int mid; };
 
-static void an_fde_collect(void *ctx, uint64_t lo, uint64_t size, uint64_t lsda)
+static void an_fde_collect(void *ctx, uint64_t lo, uint64_t size, int mid, uint64_t lsda)
 {
     struct an_fde *f = an_vec_push(ctx);
-    if (f) { f->lo = lo; f->size = size; f->lsda = lsda; }
+    if (f) { f->lo = lo; f->size = size; f->lsda = lsda; f->mid = mid; }
 }
 
 /* Each FDE's landing pads go to the function it starts, and a split-off
@@ -107,6 +107,7 @@ static enum lf_status an_add_fde_funcs(struct an_bin *b, struct an_vec *fdes)
         long j = an_func_floor(f, nsym, e[i].lo);
         if (j >= 0 && f[j].addr == e[i].lo) {
             if (!f[j].size) f[j].size = e[i].size;
+            f[j].split = e[i].mid;
             continue;
         }
         if (j >= 0 && e[i].lo < f[j].addr + f[j].size) continue;
@@ -118,6 +119,7 @@ static enum lf_status an_add_fde_funcs(struct an_bin *b, struct an_vec *fdes)
         nf->addr = e[i].lo;
         nf->size = e[i].size;
         nf->source = AN_SRC_EH_FRAME;
+        nf->split = e[i].mid;
         nf->liftable = -1;
     }
     return LF_OK;
@@ -163,6 +165,7 @@ enum lf_status an_funcs_finish(struct an_bin *b)
     if (s == LF_OK && fdes.n) qsort(fdes.data, fdes.n, sizeof(struct an_fde), an_fde_cmp);
     an_sort_dedup(b);
     if (s == LF_OK) s = an_add_fde_funcs(b, &fdes);
+    if (s == LF_OK) s = an_discover(b);
     if (s != LF_OK) { an_vec_free(&fdes); return s; }
     an_sort_dedup(b);
     an_fill_sizes(b);

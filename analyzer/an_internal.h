@@ -80,14 +80,18 @@ enum lf_status an_fail(struct an_bin *b, enum lf_status s, const char *fmt, ...)
 
 enum lf_status an_elf_load(struct an_bin *b);
 enum lf_status an_elf_funcs(struct an_bin *b);
-/* FDE ranges of .eh_frame: calls fn(ctx, lo, size) for each. */
-/* fn(ctx, pc_begin, pc_range, lsda) per FDE; lsda 0 when it has none. */
-enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, uint64_t), void *ctx);
+/* fn(ctx, pc_begin, pc_range, mid_frame, lsda) per FDE of .eh_frame;
+ * lsda 0 when it has none. */
+enum lf_status an_ehframe_walk(struct an_bin *b, void (*fn)(void *, uint64_t, uint64_t, int, uint64_t), void *ctx);
 /* Call sites of an LSDA with a landing pad (-1: unreadable). */
 int an_lsda_pads(const struct an_bin *b, uint64_t func, uint64_t lsda, uint64_t *first_pad);
 enum lf_status an_dwarf_load(struct an_bin *b, const char *path);
 /* The same in a forked child (an_dwiso.c): a libdwarf crash is an error. */
 enum lf_status an_dwarf_load_isolated(struct an_bin *b, const char *path);
+/* Functions from the entry point and calls when nothing names any (after
+ * a Go program's .gopclntab, an_gopclntab.c, when there is one). */
+enum lf_status an_discover(struct an_bin *b);
+enum lf_status an_gopclntab(struct an_bin *b);
 /* Sort funcs, drop aliases, build the name index, tie .cold parts. */
 enum lf_status an_funcs_finish(struct an_bin *b);
 /* Decode one function and build its CFG (an_code.c). */

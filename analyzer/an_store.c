@@ -10,17 +10,28 @@
  *
  * Invariants:
  *   1. Every address column = link-time vaddr - binaries.load_base.
- *   2. On any failure inside an_db_store the transaction is rolled back. */
+ *   2. On any failure inside an_db_store the transaction is rolled back.
+ *   3. A process that finds the database locked waits up to AN_BUSY_MS
+ *      ($LINEIFORM_DB_TIMEOUT seconds when set), then says "busy": a store
+ *      of libc.so.6 holds the write lock for 0.5-1.4 s (lineiform analyze
+ *      --force, six runs on a loaded 2-core machine), bigger binaries for
+ *      longer, which the 5 s wait of before did not always cover. */
 #include "analyzer/an_store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "analyzer/an_internal.h"
 
-struct an_db { sqlite3 *db; const char *path; };
+struct an_db { sqlite3 *db; const char *path; int busy_ms; };
+
+/* How long a writer or reader waits for another process's lock. */
+#define AN_BUSY_MS 60000
 
 static const char AN_SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS binaries(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
@@ -67,10 +78,34 @@ static const char AN_SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS segments_bin ON segments(binary_id);"
     "CREATE INDEX IF NOT EXISTS sections_bin ON sections(binary_id);";
 
+/* "PATH: what: cause".  sqlite says "disk I/O error" or "database or disk
+ * is full" for what the system call knew better (EFBIG past ulimit -f,
+ * ENOSPC, EACCES): its errno is named too.  A lock held by another process
+ * is "busy", after the wait AN_BUSY_MS allows. */
 static enum lf_status an_db_fail(struct an_db *db, char *err, size_t errlen, const char *what)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "%s: %s: %s", db->path, what, db->db ? sqlite3_errmsg(db->db) : "cannot open");
+    if (!err || !errlen) return LF_ERR_DB;
+    if (!db->db) {
+        snprintf(err, errlen, "%s: %s: cannot open", db->path, what);
+        return LF_ERR_DB;
+    }
+    int code = sqlite3_errcode(db->db), sys = sqlite3_system_errno(db->db);
+    struct rlimit rl;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        snprintf(err, errlen, "%s: database is busy: another process held its lock for the %g s waited "
+                 "(LINEIFORM_DB_TIMEOUT); try again", db->path, db->busy_ms / 1000.0);
+    } else if (sys && (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_CANTOPEN ||
+                       code == SQLITE_READONLY || code == SQLITE_PERM)) {
+        snprintf(err, errlen, "%s: %s: %s (%s)", db->path, what, sqlite3_errmsg(db->db), strerror(sys));
+    } else if ((code == SQLITE_IOERR || code == SQLITE_FULL) && getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+               rl.rlim_cur != RLIM_INFINITY) {
+        /* a write cut short at the limit returns a count, not EFBIG, and
+         * sqlite records no errno for it */
+        snprintf(err, errlen, "%s: %s: %s (File too large? the file size limit, ulimit -f, is %llu bytes)",
+                 db->path, what, sqlite3_errmsg(db->db), (unsigned long long)rl.rlim_cur);
+    } else {
+        snprintf(err, errlen, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
+    }
     return LF_ERR_DB;
 }
 
@@ -99,6 +134,15 @@ static enum lf_status an_db_schema(struct an_db *db, char *err, size_t errlen)
     return LF_OK;
 }
 
+int an_busy_ms(void)
+{
+    const char *v = getenv("LINEIFORM_DB_TIMEOUT");
+    char *end;
+    double sec = v && *v ? strtod(v, &end) : -1;
+    if (!v || !*v || *end || !(sec >= 0) || sec > 86400) return AN_BUSY_MS;
+    return (int)(sec * 1000);
+}
+
 enum lf_status an_db_open(const char *path, int readonly, struct an_db **out, char *err, size_t errlen)
 {
     static struct an_db zero;
@@ -110,7 +154,8 @@ enum lf_status an_db_open(const char *path, int readonly, struct an_db **out, ch
     int fl = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     enum lf_status s = LF_OK;
     if (sqlite3_open_v2(path, &db->db, fl, NULL) != SQLITE_OK) s = an_db_fail(db, err, errlen, "cannot open database");
-    if (s == LF_OK) sqlite3_busy_timeout(db->db, 5000);
+    db->busy_ms = an_busy_ms();
+    if (s == LF_OK) sqlite3_busy_timeout(db->db, db->busy_ms);
     if (s == LF_OK && readonly && an_exec(db, "PRAGMA query_only=1")) s = an_db_fail(db, err, errlen, "cannot open");
     if (s == LF_OK && !readonly &&
         (an_exec(db, "PRAGMA journal_mode=DELETE") || an_exec(db, "PRAGMA synchronous=NORMAL") ||
@@ -178,7 +223,7 @@ void an_summarize(const struct an_binary *b, struct an_db_summary *o)
         o->n_indirect += f->n_indirect;
         o->n_jump_tables += f->cfg ? f->cfg->n_jump_tables : 0;
         o->n_liftable += f->liftable == 1;
-        unsigned *src[] = { &o->n_symtab, &o->n_dynsym, &o->n_eh_frame, &o->n_plt };
+        unsigned *src[] = { &o->n_symtab, &o->n_dynsym, &o->n_eh_frame, &o->n_plt, &o->n_calls, &o->n_gopclntab };
         (*src[f->source])++;
     }
 }
@@ -429,7 +474,7 @@ static int64_t an_parent_id(const struct an_writer *w, const struct an_func *f)
 
 static void an_store_funcs(struct an_writer *w)
 {
-    static const char *const src[] = { "symtab", "dynsym", "eh_frame", "plt" };
+    static const char *const src[] = { "symtab", "dynsym", "eh_frame", "plt", "calls", "gopclntab" };
     const struct an_binary *b = w->b;
     for (unsigned i = 0; i < b->n_funcs; i++) {
         const struct an_func *f = &b->funcs[i];

@@ -20,6 +20,10 @@ struct an_db;
 
 #define AN_DB_SCHEMA_VERSION 1
 
+/* How long (ms) to wait for another process's lock on the database:
+ * $LINEIFORM_DB_TIMEOUT seconds when set, else 60 s. */
+int an_busy_ms(void);
+
 /* Open (creating the file and schema unless readonly).  err gets one line
  * naming the file and the problem. */
 enum lf_status an_db_open(const char *path, int readonly, struct an_db **out, char *err, size_t errlen);
@@ -31,6 +35,8 @@ struct an_db_summary {
     char build_id[80];
     unsigned n_functions, n_with_proto, n_blocks, n_edges, n_loops, n_indirect, n_jump_tables, n_liftable;
     unsigned n_symtab, n_dynsym, n_eh_frame, n_plt;
+    unsigned n_calls;     /* found from the entry point (not kept in the binaries row) */
+    unsigned n_gopclntab; /* from a Go program's .gopclntab (idem) */
     double elapsed_ms;
 };
 

@@ -70,7 +70,10 @@ struct an_param {
 /* "INTEGER", "SSE", "MEMORY", "INTEGER+SSE", "NONE": the class(es) as text. */
 const char *an_param_class_str(const struct an_param *p, char *buf, size_t len);
 
-enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT };
+/* AN_SRC_CALLS: found from the entry point and calls (an_discover.c) in a
+ * binary whose symbols and FDEs name no function; AN_SRC_GOPCLNTAB: a
+ * stripped Go program's own function table (an_gopclntab.c). */
+enum an_func_source { AN_SRC_SYMTAB, AN_SRC_DYNSYM, AN_SRC_EH_FRAME, AN_SRC_PLT, AN_SRC_CALLS, AN_SRC_GOPCLNTAB };
 
 struct an_func {
     const char *name;       /* symbol, "memcpy@plt", or "fn_<hex addr>" */
@@ -79,6 +82,9 @@ struct an_func {
     int is_plt;
     const char *plt_target; /* for PLT stubs: the symbol called ("memcpy") */
     uint64_t parent_addr;   /* for a compiler-split part (foo.cold): foo; else 0 */
+    int split;              /* its FDE starts inside an established frame: a part
+                               another function jumps into (joins that
+                               function's ranges), not an entry */
     /* Call sites whose exception table (LSDA) names a landing pad: catch
      * handlers and cleanups (destructors) only the unwinder enters; a
      * .cold part's count is its parent's too.  landing_pad: the first. */
@@ -93,7 +99,12 @@ struct an_func {
     unsigned n_blocks, n_edges, n_insns, n_loops, n_indirect;
     int liftable;              /* 1 every reachable instruction is in x86_forms.def */
     uint64_t unsupported_addr; /* first unsupported instruction, 0 if none */
-    const char *unsupported_text; /* its Intel syntax, NULL if none */
+    const char *unsupported_text; /* its Intel syntax, NULL if none; else the
+                                     incomplete reason when there is one */
+    const char *incomplete;    /* "incomplete: <why>" when reachable code was
+                                  not all recovered (a jump table not read),
+                                  NULL when complete; such a function is not
+                                  liftable */
     const struct an_cfg *cfg;  /* NULL under AN_OPEN_NO_CFG */
 };
 

@@ -5,6 +5,7 @@
 #define CLI_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
@@ -39,6 +40,22 @@ const char *cli_db_path(const char *opt, int create_dir, char *buf, size_t len);
  * *val (advancing *i) and return 1; also accepts "--db=VALUE".  Returns -1
  * (after an error message) when the value is missing, 0 when no match. */
 int cli_opt_value(int *i, int argc, char **argv, const char *name, const char **val);
+
+/* Past a file size limit (ulimit -f) a write must fail with EFBIG, which
+ * the writer reports with the file's name, rather than SIGXFSZ kill the
+ * process without a word: both programs ignore SIGXFSZ from the start, and
+ * cli_default_signals restores it (and whatever else a program started by
+ * lineiform must see as usual) right before an exec. */
+void cli_ignore_xfsz(void);
+void cli_default_signals(void);
+
+/* The interpreter lineiform snapshot runs (cli_child.c): started with
+ * argv (in_child runs in the child before exec), it dies with its parent
+ * (PR_SET_PDEATHSIG) and, where it has its own process group, takes the
+ * group along.  cli_child_wait reaps it, killing it past timeout_s (> 0). */
+pid_t cli_child_start(char *const argv[], void (*in_child)(void *), void *ctx);
+int cli_child_wait(double timeout_s, int *status, int *timed_out);
+void cli_child_kill(void);
 
 /* Monotonic clock in milliseconds, for the phase timings of summaries. */
 double cli_now_ms(void);

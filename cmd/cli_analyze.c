@@ -86,11 +86,17 @@ static void cli_print_summary(const struct cli_an_opts *o, const char *path, con
            b->e_type == 2 ? "executable" : b->pie ? "PIE executable" : "shared object",
            b->build_id[0] ? b->build_id : "none", b->stripped ? ", stripped" : "",
            b->has_dwarf ? ", DWARF" : ", no DWARF");
-    printf("  functions       %u (%u .symtab, %u .dynsym, %u .eh_frame, %u PLT), %u with prototypes\n",
-           s->n_functions, s->n_symtab, s->n_dynsym, s->n_eh_frame, s->n_plt, s->n_with_proto);
+    printf("  functions       %u (%u .symtab, %u .dynsym, %u .eh_frame, %u PLT", s->n_functions, s->n_symtab,
+           s->n_dynsym, s->n_eh_frame, s->n_plt);
+    if (s->n_calls) printf(", %u from the entry point and calls", s->n_calls);
+    if (s->n_gopclntab) printf(", %u .gopclntab", s->n_gopclntab);
+    printf("), %u with prototypes\n", s->n_with_proto);
     printf("  code            %u blocks, %u edges, %u loops, %u jump tables, %u indirect sites\n", s->n_blocks,
            s->n_edges, s->n_loops, s->n_jump_tables, s->n_indirect);
-    printf("  liftable        %u of %u functions (%.1f%%)\n", s->n_liftable, s->n_functions, pct);
+    unsigned incomplete = 0; /* reachable code not all recovered (a jump table not read) */
+    for (unsigned i = 0; i < b->n_funcs; i++) incomplete += b->funcs[i].incomplete != NULL;
+    printf("  liftable        %u of %u functions (%.1f%%), %u incomplete\n", s->n_liftable, s->n_functions, pct,
+           incomplete);
     printf("  elapsed         %.1f ms (ELF %.1f, DWARF %.1f, code %.1f, store %.1f), peak memory %.1f MB\n", ms,
            b->ms_elf, b->ms_dwarf, b->ms_code, ms - b->ms_elf - b->ms_dwarf - b->ms_code, ru.ru_maxrss / 1024.0);
     printf("  database        %s\n", db);

@@ -3,21 +3,26 @@
  * image.
  *
  *   analyze BIN into the metadata database unless it holds this build
- *   run     BIN SCRIPT with LINEIFORM_MODE=snapshot ──▶ heap dump (temp dir)
- *   read    snap_dump_read: arenas, entry, roots, interpreter identity
+ *   run     BIN SCRIPT with LINEIFORM_MODE=snapshot ──▶ heap dump, written
+ *           into an unnamed temporary file (LINEIFORM_DUMP_FD)
+ *   read    snap_dump_read_fd: arenas, entry, roots, interpreter identity
  *   lift    snap_interp_open (guest memory) ──▶ lift_aot_compile ──▶ objects
  *   link    snap_link_objects: code at SNAP_CODE_BASE, imports via GOT
  *   write   snap_image_write: ELF64 image, temp file + rename
  *
  * Exit status: 0 image written; 1 the script failed before its snapshot
  * point (its own error is on stderr), or the dump, lifting or writing
- * failed; 2 usage.  Nothing is left at IMAGE unless it succeeded.
+ * failed, or --timeout expired; 2 usage.  Nothing is left at IMAGE unless
+ * it succeeded, and nothing anywhere when killed, even by SIGKILL: the dump
+ * has no name, the image has none until it is complete (rt_atomic.c), and
+ * the interpreter dies with lineiform-snapshot (cli_child.c).
  *
  * When the lifter refuses the entry as a whole, the image's entry is a stub
  * that jumps to the interpreter's own code for the entry closure: the
  * program still starts from the restored heap, without parsing, and its
  * output is the same; the summary reports it as a bailout with the reason.
  */
+#define _GNU_SOURCE
 #include "analyzer/an_store.h"
 #include "analyzer/analyzer.h"
 #include "cmd/cli.h"
@@ -28,11 +33,13 @@
 #include "snapshot/snap_image_memmap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +47,7 @@
 struct snap_opts {
     const char *script, *out, *interp, *db;
     int opt_level, quiet, jobs;
+    double timeout;
     char interp_buf[PATH_MAX];
 };
 
@@ -47,12 +55,15 @@ struct snap_times { double analyze, run, lift, link, write; int cached; };
 
 static void snap_usage(FILE *f)
 {
-    fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-j N] [-q]\n\n"
+    fprintf(f, "usage: lineiform snapshot SCRIPT -o IMAGE [--interp BIN] [--db PATH] [-O0|-O1|-O2|-O3] [-j N]\n"
+               "                          [--timeout SECONDS] [-q]\n\n"
                "Runs the interpreter on SCRIPT up to its snapshot point (lf_snapshot), lifts\n"
                "and optimizes the entry closure with the frozen heap as constants, and writes\n"
                "IMAGE, which 'lineiform run IMAGE' runs.\n\n"
                "  -o IMAGE      the image to write (atomically; nothing on failure)\n"
-               "  --interp BIN  the interpreter (default: the bundled Scheme interpreter)\n"
+               "  --interp BIN  the interpreter, with a GNU build-id (default: the bundled\n"
+               "                Lua interpreter for a .lua SCRIPT, else the bundled Scheme\n"
+               "                interpreter)\n"
                "  --db PATH     metadata database the interpreter is analyzed into unless it\n"
                "                holds this build already (default $LINEIFORM_DB, else\n"
                "                $XDG_CACHE_HOME/lineiform/metadata.db)\n"
@@ -62,15 +73,40 @@ static void snap_usage(FILE *f)
                "                %d; a large module is split into that many objects, and the\n"
                "                image's layout depends on the split: -j 1 for the same image\n"
                "                on every machine)\n"
+               "  --timeout S   stop the interpreter if it has not reached its snapshot point\n"
+               "                after S seconds (default: no limit)\n"
                "  -q            no summary\n", LIFT_AOT_MAX_OBJS);
 }
 
-/* <dir of lineiform-snapshot>/bin/lisp in the build tree; when installed,
- * lineiform-snapshot and lisp are both in <prefix>/libexec/lineiform/. */
-static const char *snap_default_interp(char *buf, size_t len)
+/* The bundled interpreter for SCRIPT: the Lua one for a .lua script, else
+ * the Scheme one; <dir of lineiform-snapshot>/bin/NAME in the build tree;
+ * when installed, lineiform-snapshot and the interpreters are all in
+ * <prefix>/libexec/lineiform/. */
+static const char *snap_default_interp(const char *script, char *buf, size_t len)
 {
-    static const char *const where[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
-    return cli_find_beside_self(where, buf, len);
+    static const char *const lisp[] = { "bin/lisp", "lisp", "../libexec/lineiform/lisp", NULL };
+    static const char *const lua[] = { "bin/lua", "lua", "../libexec/lineiform/lua", NULL };
+    size_t n = strlen(script);
+    int is_lua = n > 4 && !strcmp(script + n - 4, ".lua");
+    return cli_find_beside_self(is_lua ? lua : lisp, buf, len);
+}
+
+/* An interpreter without a GNU build-id is refused: the image records the
+ * build-id, and `lineiform run` and the loader compare it with the file
+ * and the running process; without one a rebuilt interpreter at the same
+ * path would run the old image's code against new addresses.  A file that
+ * is not ELF (a wrapper script) is let through here; its process's own
+ * build-id is checked in the heap dump. */
+static int snap_check_build_id(const char *interp)
+{
+    int fd = open(interp, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    uint8_t id[RT_SELF_BUILD_ID_MAX];
+    long n = fd >= 0 ? rt_file_build_id(fd, id, sizeof id) : -1;
+    if (fd >= 0) close(fd);
+    if (n != 0) return 0;
+    cli_error("snapshot: %s has no GNU build-id, so an image could not tell it from a rebuilt one; "
+              "link it with -Wl,--build-id", interp);
+    return -1;
 }
 
 static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
@@ -78,8 +114,8 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return snap_usage(stdout), -1;
-        if ((!strcmp(a, "-o") || !strcmp(a, "--interp") || !strcmp(a, "--db") || !strcmp(a, "-j")) &&
-            i + 1 >= argc) {
+        if ((!strcmp(a, "-o") || !strcmp(a, "--interp") || !strcmp(a, "--db") || !strcmp(a, "-j") ||
+             !strcmp(a, "--timeout")) && i + 1 >= argc) {
             cli_error("snapshot: %s needs an argument", a);
             return CLI_EXIT_USAGE;
         }
@@ -87,6 +123,16 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         else if (!strcmp(a, "--interp")) o->interp = argv[++i];
         else if (!strcmp(a, "--db")) o->db = argv[++i];
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
+        else if (!strcmp(a, "--timeout")) {
+            const char *v = argv[++i];
+            char *end;
+            double t = strtod(v, &end);
+            if (*end || end == v || !(t > 0) || t > 1e9) {
+                cli_error("snapshot: --timeout wants a positive number of seconds, not '%s'", v);
+                return CLI_EXIT_USAGE;
+            }
+            o->timeout = t;
+        }
         else if (!strncmp(a, "-j", 2)) {     /* -j N or -jN */
             const char *v = a[2] ? a + 2 : argv[++i];
             char *end;
@@ -111,7 +157,7 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         cli_error("snapshot: %s (try 'lineiform snapshot --help')", !o->script ? "no SCRIPT" : "no -o IMAGE");
         return CLI_EXIT_USAGE;
     }
-    if (!o->interp && !(o->interp = snap_default_interp(o->interp_buf, sizeof o->interp_buf))) {
+    if (!o->interp && !(o->interp = snap_default_interp(o->script, o->interp_buf, sizeof o->interp_buf))) {
         cli_error("snapshot: no bundled interpreter next to lineiform; name one with --interp BIN");
         return CLI_EXIT_USAGE;
     }
@@ -119,6 +165,7 @@ static int snap_parse_args(int argc, char **argv, struct snap_opts *o)
         cli_error("snapshot: %s: cannot be run: %s", o->interp, strerror(errno));
         return CLI_EXIT_USAGE;
     }
+    if (snap_check_build_id(o->interp) != 0) return CLI_EXIT_USAGE;
     if (access(o->script, R_OK) != 0) {
         cli_error("snapshot: %s: %s", o->script, strerror(errno));
         return CLI_EXIT_FAIL;
@@ -170,31 +217,44 @@ out:
     return rc;
 }
 
-/* Run BIN SCRIPT in snapshot mode; 0 when the dump was written. */
-static int snap_run_interp(const struct snap_opts *o, const char *dump)
+/* The environment of the interpreter: snapshot mode, the dump descriptor
+ * (inherited: its close-on-exec flag is cleared here, in the child). */
+static void snap_child_env(void *ctx)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
+    int fd = *(const int *)ctx;
+    char v[16];
+    snprintf(v, sizeof v, "%d", fd);
+    fcntl(fd, F_SETFD, 0);
+    setenv(RT_ENV_MODE, "snapshot", 1);
+    setenv(RT_ENV_DUMP_FD, v, 1);
+    unsetenv(RT_ENV_DUMP);
+    unsetenv(RT_ENV_IMAGE);
+    unsetenv(RT_ENV_REEXEC);
+    int pers = personality(0xffffffff); /* inherited: lf_init need not re-exec */
+    if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE)) personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
+}
+
+/* Run BIN SCRIPT in snapshot mode; 0 when the dump was written to dump_fd. */
+static int snap_run_interp(const struct snap_opts *o, int dump_fd)
+{
+    char *args[] = { (char *)o->interp, (char *)o->script, NULL };
+    if (cli_child_start(args, snap_child_env, &dump_fd) < 0) {
         cli_error("snapshot: fork: %s", strerror(errno));
         return CLI_EXIT_FAIL;
     }
-    if (pid == 0) {
-        setenv(RT_ENV_MODE, "snapshot", 1);
-        setenv(RT_ENV_DUMP, dump, 1);
-        unsetenv(RT_ENV_IMAGE);
-        unsetenv(RT_ENV_REEXEC);
-        int pers = personality(0xffffffff); /* inherited: lf_init need not re-exec */
-        if (pers != -1 && !(pers & ADDR_NO_RANDOMIZE)) personality((unsigned long)pers | ADDR_NO_RANDOMIZE);
-        char *args[] = { (char *)o->interp, (char *)o->script, NULL };
-        execv(o->interp, args);
-        cli_error("snapshot: cannot start %s: %s", o->interp, strerror(errno));
-        _exit(127);
+    int st = 0, expired = 0;
+    if (cli_child_wait(o->timeout, &st, &expired) != 0) {
+        cli_error("snapshot: waiting for %s: %s", o->interp, strerror(errno));
+        return CLI_EXIT_FAIL;
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (expired) {
+        cli_error("snapshot: %s did not reach its snapshot point within %g s (--timeout); stopped it, "
+                  "no image written", o->script, o->timeout);
+        return CLI_EXIT_FAIL;
+    }
     if (WIFSIGNALED(st)) {
-        cli_error("snapshot: %s was killed by signal %d before the snapshot point", o->interp, WTERMSIG(st));
+        cli_error("snapshot: %s was killed by signal %d (%s) before the snapshot point", o->interp,
+                  WTERMSIG(st), strsignal(WTERMSIG(st)));
         return CLI_EXIT_FAIL;
     }
     if (WEXITSTATUS(st) != 0) {
@@ -202,7 +262,8 @@ static int snap_run_interp(const struct snap_opts *o, const char *dump)
                   o->script, WEXITSTATUS(st));
         return CLI_EXIT_FAIL;
     }
-    if (access(dump, R_OK) != 0) {
+    struct stat sb;
+    if (fstat(dump_fd, &sb) != 0 || sb.st_size == 0) {
         cli_error("snapshot: %s ended without reaching its snapshot point (lf_snapshot); no image written",
                   o->script);
         return CLI_EXIT_FAIL;
@@ -273,6 +334,16 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
     printf("  specializations  %u   inlined calls %u   native calls %u   bailouts %u\n", rp->specializations,
            rp->inlined, rp->native_calls, rp->bailouts);
     if (rp->reason[0]) printf("  bailout reason   %s\n", rp->reason);
+    /* What stays interpreted, first and loud: a program that runs mostly
+     * in the interpreter must show it here. */
+    printf("  interpreted      %u calls into the interpreter's code not resolved, %u of them guard fallbacks%s\n",
+           rp->interp_calls, rp->interp_guarded, rp->interp_calls ? " (run-time count: lineiform run --stats)" : "");
+    for (int k = 0; k < LF_REPORT_SITES && rp->interp_top[k].sites; k++) {
+        const struct lf_interp_site *is = &rp->interp_top[k];
+        printf("    %4u  in %s%s0x%llx (node 0x%llx, e.g. at 0x%llx): %s\n", is->sites, is->fn_name,
+               is->fn_name[0] ? "@" : "", (unsigned long long)is->fn, (unsigned long long)is->node,
+               (unsigned long long)is->site, is->why);
+    }
     printf("  frame accesses   %u in registers, %u in memory (reachable by escaped pointers)\n",
            rp->frame_private, rp->frame_shared);
     printf("  frame windows    %u calls pass an argument frame's words, not its address\n", rp->windows);
@@ -284,6 +355,8 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
            rp->recursion_cc);
     printf("  tag tests        %u paths skip a marker compare their fixnum test decides\n", rp->tag_threaded);
     printf("  unrolled         %u recursive specializations inline their first call of themselves\n", rp->unrolled);
+    printf("  lift budget      %u specializations or calls run interpreted: the budget (%ld lifted blocks, "
+           "%d specializations) ran out\n", rp->budget_calls, LIFT_BUDGET_BLOCKS, LIFT_BUDGET_JOBS);
     printf("  eh native        %u calls kept native: the callee has landing pads (catch, cleanup)\n", rp->eh_native);
     if (!r->nobj) printf("  entry            not compiled: the image runs the interpreter's own code\n");
     printf("  code             %llu bytes, %zu functions, %zu imports", (unsigned long long)c->code_bytes,
@@ -298,7 +371,7 @@ static void snap_summary(const struct snap_opts *o, const struct snap_dump *d, c
 }
 
 /* Everything after the dump exists: read, compile, link, write. */
-static int snap_build(const struct snap_opts *o, const char *dump, struct snap_times *t)
+static int snap_build(const struct snap_opts *o, int dump_fd, struct snap_times *t)
 {
     struct snap_dump d;
     struct lift_aot_result res;
@@ -307,9 +380,15 @@ static int snap_build(const struct snap_opts *o, const char *dump, struct snap_t
     uint64_t size = 0;
     memset(&res, 0, sizeof res);
     memset(&code, 0, sizeof code);
-    if (snap_dump_read(dump, &d, why, sizeof why) != LF_OK) {
+    if (snap_dump_read_fd(dump_fd, "heap dump", &d, why, sizeof why) != LF_OK) {
         cli_error("snapshot: heap dump: %s", why);
         return CLI_EXIT_FAIL;
+    }
+    if (d.build_id_len == 0) {
+        cli_error("snapshot: %s has no GNU build-id, so an image could not tell it from a rebuilt one; "
+                  "link it with -Wl,--build-id", d.interp_path);
+        snap_dump_free(&d);
+        return CLI_EXIT_USAGE;
     }
     enum lf_status s = snap_compile(o, &d, &res, &code, t, why, sizeof why);
     double t0 = cli_now_ms();
@@ -323,16 +402,33 @@ static int snap_build(const struct snap_opts *o, const char *dump, struct snap_t
     return s == LF_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-/* Interrupted: remove the dump, its directory and a half-written image. */
-static char snap_tmp_dir[PATH_MAX], snap_tmp_dump[PATH_MAX + 16];
-
+/* Interrupted: the interpreter goes, and a named image temporary. */
 static void snap_on_signal(int sig)
 {
+    cli_child_kill();
     snap_image_abandon();
-    if (snap_tmp_dump[0]) unlink(snap_tmp_dump);
-    if (snap_tmp_dir[0]) rmdir(snap_tmp_dir);
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* An unnamed file for the heap dump in $TMPDIR (else /tmp): nothing to
+ * remove afterwards, whatever ends the process.  Where the file system
+ * lacks O_TMPFILE, a named one is unlinked at once. */
+static int snap_dump_file(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], path[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s", tmp && *tmp ? tmp : "/tmp");
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) {
+        if (fd < 0) cli_error("snapshot: %s: cannot create the heap dump's temporary file: %s", dir, strerror(errno));
+        return fd;
+    }
+    snprintf(path, sizeof path, "%s/lineiform-dump.XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) cli_error("snapshot: %s: cannot create the heap dump's temporary file: %s", dir, strerror(errno));
+    else unlink(path);
+    return fd;
 }
 
 int cli_snapshot(int argc, char **argv)
@@ -342,22 +438,18 @@ int cli_snapshot(int argc, char **argv)
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     struct snap_times t = { 0 };
     if ((rc = snap_analyze(&o, &t)) != 0) return rc;
-    const char *tmp = getenv("TMPDIR");
-    char *dir = snap_tmp_dir, *dump = snap_tmp_dump;
-    snprintf(dir, sizeof snap_tmp_dir, "%s/lineiform-snap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        cli_error("snapshot: temporary directory: %s", strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
-    snprintf(dump, sizeof snap_tmp_dump, "%s/heap.dump", dir);
-    signal(SIGINT, snap_on_signal);
-    signal(SIGTERM, snap_on_signal);
-    signal(SIGHUP, snap_on_signal);
+    int dump = snap_dump_file();
+    if (dump < 0) return CLI_EXIT_FAIL;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = snap_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     double t0 = cli_now_ms();
     rc = snap_run_interp(&o, dump);
     t.run = cli_now_ms() - t0;
     if (rc == 0) rc = snap_build(&o, dump, &t);
-    unlink(dump);
-    rmdir(dir);
+    close(dump);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "cmd/cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,12 @@ const char *cli_find_beside_self(const char *const *rel, char *buf, size_t len)
         if (access(buf, X_OK) == 0) return buf;
     }
     return NULL;
+}
+
+void cli_ignore_xfsz(void) { signal(SIGXFSZ, SIG_IGN); }
+
+void cli_default_signals(void)
+{
+    /* An ignored signal stays ignored across exec. */
+    signal(SIGXFSZ, SIG_DFL);
 }

@@ -27,6 +27,7 @@ static void cli_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cli_ignore_xfsz();
     if (argc < 2) {
         cli_usage(stderr);
         return CLI_EXIT_USAGE;

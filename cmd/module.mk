@@ -5,7 +5,7 @@
 CFLAGS_cmd := $(LLVM_CFLAGS)
 CLI_COMMON_OBJS := $(BUILD)/obj/cmd/cli_util.o
 CLI_LAUNCH_OBJS := $(addprefix $(BUILD)/obj/cmd/,main.o cli_analyze.o cli_query.o cli_run.o cli_exec.o) $(CLI_COMMON_OBJS)
-CLI_SNAP_OBJS := $(addprefix $(BUILD)/obj/cmd/,snapshot_main.o cli_snapshot.o) $(CLI_COMMON_OBJS)
+CLI_SNAP_OBJS := $(addprefix $(BUILD)/obj/cmd/,snapshot_main.o cli_snapshot.o cli_child.o) $(CLI_COMMON_OBJS)
 $(BUILD)/lineiform: $(CLI_LAUNCH_OBJS) $(BUILD)/libsnapshot.a $(BUILD)/libanalyzer.a $(BUILD)/liblineiform-rt.a
 	$(CC) $(LDFLAGS_BASE) -o $@ $(CLI_LAUNCH_OBJS) $(BUILD)/libsnapshot.a \
 	  $(BUILD)/libanalyzer.a $(BUILD)/liblineiform-rt.a $(DEP_LIBS)

@@ -14,5 +14,6 @@ int main(int argc, char **argv)
         unsetenv("GLIBC_TUNABLES");
         unsetenv("LINEIFORM_TUNED");
     }
+    cli_ignore_xfsz();
     return cli_snapshot(argc, argv);
 }

@@ -107,8 +107,11 @@ enum lf_mode lf_mode(void);
  *   lineiform: write to frozen memory at 0x... (object frozen at 0x..., N bytes)
  * on stderr and aborts.  Works without lf_init; thread-safe.  Returns NULL
  * when obj is NULL (with size > 0), size exceeds 4 GiB, the arena (64 GiB)
- * is exhausted (its backing memfd counts against RLIMIT_FSIZE), or the
- * arena is sealed.  size 0 gives a distinct address. */
+ * is exhausted, the arena is sealed, or its backing memfd would pass the
+ * file size limit (RLIMIT_FSIZE, ulimit -f; the runtime then says so once
+ * on stderr); errno tells which: EINVAL, ENOMEM, EPERM, EFBIG.  An
+ * interpreter that reports the failure should print strerror(errno).
+ * size 0 gives a distinct address. */
 void *lf_freeze(const void *obj, size_t size);
 
 /* Freeze size bytes that fill writes, for objects that must know their own
@@ -124,8 +127,10 @@ void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ct
 int lf_is_frozen(const void *p);
 
 /* Seal the frozen arena: from now on nothing, not even the runtime, can
- * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself; an
- * in-process user may seal once its program is built.  Idempotent. */
+ * write it, and lf_freeze returns NULL.  lf_snapshot seals by itself, and
+ * so does lf_init in image mode (an interpreter freezes nothing while an
+ * image runs); an in-process user may seal once its program is built.
+ * Idempotent.  LF_ERR_IO when the kernel refused the memfd seals. */
 enum lf_status lf_seal(void);
 
 /* size bytes of zeroed, writable memory in the persistent arena (captured by
@@ -173,6 +178,7 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi));
 void *lf_optimize(void *fn, const void *env);
 
 /* What the last lf_optimize (or image build) did. */
+#define LF_REPORT_SITES 5
 struct lf_report {
     unsigned specializations; /* LLVM functions made */
     unsigned inlined;         /* calls inlined */
@@ -188,10 +194,30 @@ struct lf_report {
     unsigned recursion_cc;    /* recursive functions whose calls save no callee-saved register */
     unsigned tag_threaded;    /* edges sent past a marker compare their tag test decides */
     unsigned unrolled;        /* small recursive specializations with one self call inlined */
+    unsigned budget_calls;    /* specializations (or calls making one) left to the original
+                                 code: the lift budget (blocks lifted, specializations per
+                                 module) ran out */
     unsigned eh_native;       /* calls kept native: the callee has landing pads (catch, cleanup) */
     size_t   code_size;       /* bytes of machine code emitted (in-process: the JIT's objects) */
     double   ms_lift, ms_opt, ms_codegen;
     char     reason[256];     /* first bailout / why fn was returned as is */
+    /* Calls from compiled code into the interpreter's own code whose target
+     * or closure the lift did not resolve: there the program runs
+     * interpreted.  Counted once per call site of the emitted code; calls
+     * to C library functions and to error paths that never return are not
+     * counted.  interp_top: the most frequent (function, reason) pairs,
+     * most sites first; fn_name is "" when no symbol names fn. */
+    unsigned interp_calls;
+    unsigned interp_guarded;  /* of interp_calls: a guard's fallback, taken only by a closure
+                                 that is none of the known ones the guard tests */
+    struct lf_interp_site {
+        uintptr_t fn;         /* interpreter function that makes the call */
+        uintptr_t node;       /* closure it was running (0: not known) */
+        uintptr_t site;       /* one call instruction of the group */
+        unsigned  sites;      /* call sites with this function and reason */
+        char      why[48];
+        char      fn_name[48];
+    } interp_top[LF_REPORT_SITES];
 };
 const struct lf_report *lf_last_report(void);
 

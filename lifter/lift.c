@@ -78,6 +78,9 @@ void lift_mod_free(struct lift_mod *m)
     m->nnowin = m->capnowin = 0;
     free(m->live);
     m->live = NULL;
+    free(m->fesc);
+    m->fesc = NULL;
+    m->nfesc = m->capfesc = 0;
     m->live_cap = m->live_n = 0;
     if (m->b) LLVMDisposeBuilder(m->b);
     m->jobs = NULL;
@@ -123,8 +126,24 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             struct lift_job *j = m->jobs[k];
             if (done[k] || (k > 0 && !LLVMGetFirstUse(j->fn))) continue;
             done[k] = progress = 1;
+            /* The lift budget: a specialization first reached once the
+             * module has lifted max_total_blocks blocks is a thunk calling
+             * the original code, as one that cannot be lifted is (its
+             * frame window too), counted and named.  Making its calls
+             * native inside a lifted body instead would let its window
+             * escape and send its callers back (win_escaped) to call a
+             * window-less copy, which escapes in turn, down the whole
+             * chain of specializations: each lifted again. */
+            if (k > 0 && m->max_total_blocks > 0 && m->total_blocks >= m->max_total_blocks) {
+                m->rep.budget_calls++;
+                LF_DEBUG(2, "lineiform: %s: runs the original code: lift budget spent (%ld blocks in %d "
+                         "specializations)\n", j->name, m->total_blocks, k);
+                lift_emit_thunk(m, j->fn, j->entry, j->preg);
+                continue;
+            }
             enum lf_status st = lift_job_run(j);
             m->rep.insns_lifted += j->insns;
+            m->total_blocks += j->nblk;
             if (st == LF_OK && win_escaped(m, j)) {
                 /* Its callers again (not itself): they call another job. */
                 lift_fn_clear_body(j->fn);
@@ -143,6 +162,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.bailouts++;
             if (k == 0) { root = st; break; }
             lift_emit_thunk(m, j->fn, j->entry, j->preg);
+            lift_interp_thunk(j);
             m->rep.native_calls++;
         }
         if (root != LF_OK) break;
@@ -160,6 +180,7 @@ enum lf_status lift_mod_run(struct lift_mod *m)
             m->rep.windows++;
     }
     free(done);
+    lift_interp_report(m, m->fn_name);
     return root;
 }
 
@@ -243,7 +264,8 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.ncode = p.ncode;
     m.max_depth = 16;
     m.max_blocks = 1500;
-    m.max_jobs = 256;
+    m.max_jobs = LIFT_BUDGET_JOBS;
+    m.max_total_blocks = LIFT_BUDGET_BLOCKS;
     m.windows = 1;
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;

@@ -122,7 +122,8 @@ struct lift_esc {
 enum lift_term_kind { LIFT_T_NONE, LIFT_T_JUMP, LIFT_T_BRANCH, LIFT_T_RET,
                       LIFT_T_STOP, LIFT_T_TAIL,
                       LIFT_T_SPLIT, /* branch on cond to this insn under cond=1 / cond=0 */
-                      LIFT_T_SWITCH /* jump table: dyn is one of ncase targets */ };
+                      LIFT_T_SWITCH, /* jump table: dyn is one of ncase targets */
+                      LIFT_T_GUARD   /* this insn again with dyn (== cond) = each of cases[0..ncase), or none */ };
 struct lift_term {
     enum lift_term_kind kind;
     uint64_t target, fall;      /* guest addresses */
@@ -173,7 +174,8 @@ struct lift_ctx {
     /* Current instruction, block and job. */
     const struct lift_insn *insn;
     int ctx_id;                 /* inline context of the current block */
-    int blk_var;                /* 0, or 1/2: block entered under split cond = 1/0 */
+    int blk_var;                /* 0; 1/2: block entered under split cond = 1/0; 3: a guard's
+                                 * fallback; 4 + k: under the guard's case k */
     int blk_poly;               /* the block's polyvariant copy (lift_block.c) */
     struct lift_term term;
     struct lift_job *job;
@@ -263,6 +265,9 @@ int64_t lift_escape_hi(const struct lift_ctx *c, int64_t k);
 int lift_in_window(const struct lift_ctx *c, int64_t off, unsigned bytes);
 /* x * scale for an index register; (S >> log2 scale) * scale of a frame address S is S & -scale. */
 LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale);
+/* (sp0 + k) >> s shifted left by s again (`shl rbx, 3` re-basing gcc's
+ * VLA pointer): the frame address (sp0 + k) & -(1 << s); NULL otherwise. */
+LLVMValueRef lift_frame_shl(struct lift_ctx *c, LLVMValueRef x, LLVMValueRef n);
 /* After emission: frame accesses no escaped address reaches move to an
  * alloca of their own, which LLVM promotes (lift_frame.c). */
 void lift_frame_split(struct lift_ctx *c, const struct lift_esc *esc);

@@ -15,6 +15,7 @@
 #ifndef LIFT_JOB_H
 #define LIFT_JOB_H
 
+#include "lifter/codegen/lift_aot.h"
 #include "lifter/lift_internal.h"
 
 /* -- Abstract values ------------------------------------------------------------- */
@@ -126,7 +127,10 @@ struct lift_job {
     int ndec, capdec;
 
     int emitting;
-    struct { uint64_t pc, key; } *mono; /* blocks not to unroll (their variants never ended) */
+    /* Blocks not to unroll (their variants never ended); lo[r]: the least
+     * value register r held in every copy when it was constant in all (a
+     * walk's start: lift_guard.c reads a frozen table there), else 0. */
+    struct lift_mono { uint64_t pc, key, lo[16]; } *mono;
     int nmono, capmono;
     int nopoly, poly_restart;
     int64_t min_sp;
@@ -148,6 +152,15 @@ struct lift_job {
     int nvla_seen, capvla_seen;
     char why[200];
     int done, bailed;
+    /* Call sites of the emitted code that call interpreter code with the
+     * target or closure unresolved (lift_interp.c); reset per emission. */
+    struct lift_isite { uint64_t site, fn, node; const char *why; } *isite;
+    int nisite, capisite;
+    /* Guards made this analysis round (lift_guard.c), reused by emission. */
+    struct lift_guard { int ctx, poly; uint64_t site; int n; uint64_t *cand; } *guard;
+    int nguard, capguard;
+    int guard_heap;             /* a guard used lift_mod.fesc this round */
+    int nfesc0;                 /* lift_mod.nfesc when the round began */
 };
 
 /* -- The module ------------------------------------------------------------------------ */
@@ -184,8 +197,22 @@ struct lift_mod {
     uint64_t *noinl;
     int nnoinl, capnoinl;
     int max_depth, max_blocks, max_jobs;
+    /* The lift budget of the whole module: a specialization first reached
+     * once those lifted so far hold max_total_blocks blocks (0: no limit)
+     * is not lifted but calls the original code (lift.c lift_mod_run,
+     * lf_report.budget_calls). */
+    long max_total_blocks, total_blocks;
     unsigned seq;               /* unique names */
     struct lf_report rep;
+    /* Images: each call into the interpreter's code also adds 1 to the
+     * imported counter lf_rt_interp_calls (lift_interp.c). */
+    int count_interp;
+    /* Frozen addresses the lifted code stored into memory it does not
+     * follow or passed to a native call (lift_guard.c). */
+    uint64_t *fesc;
+    int nfesc, capfesc;
+    /* The symbol of the function at guest address fn, or NULL (reports). */
+    const char *(*fn_name)(struct lift_mod *m, uint64_t fn);
     /* 1 when a call to target whose return address is retpc never returns
      * (from the analyzer's noreturn, or retpc ending its function). */
     int (*noreturn_at)(struct lift_mod *m, uint64_t target, uint64_t retpc);
@@ -226,7 +253,8 @@ void lift_job_release(struct lift_job *j);     /* its arrays, not j */
 /* pe/lift_astate.c: abstract values and block entry states. */
 int lift_aval_eq(struct lift_aval a, struct lift_aval b);
 void lift_astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask);
-void lift_astate_refine(struct lift_ctx *c, struct lift_astate *s, int val);
+/* The registers, flags and slots that c->term.cond decides, when it equals val. */
+void lift_astate_refine(struct lift_ctx *c, struct lift_astate *s, uint64_t val);
 void lift_join_escapes(struct lift_ctx *c, const struct lift_blk *b, const struct lift_astate *s);
 void lift_astate_copy(struct lift_astate *d, const struct lift_astate *s);
 int lift_astate_join(struct lift_ctx *c, struct lift_blk *b, const struct lift_astate *s);
@@ -244,7 +272,7 @@ void lift_mod_free(struct lift_mod *m);        /* jobs and builder, not the modu
 void lift_mod_trace(struct lift_mod *m, const char *what);
 
 /* lift_eval.c: v's constant value when cond = val (no IR emitted). */
-int lift_eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int val, uint64_t *out);
+int lift_eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, uint64_t val, uint64_t *out);
 /* An i1 that v depends on such that v is constant under both of its values. */
 LLVMValueRef lift_split_cond(const struct lift_ctx *c, LLVMValueRef v);
 
@@ -307,6 +335,40 @@ void lift_entry_reads(struct lift_mod *m, uint64_t pc, unsigned *gpr, unsigned *
  * function at t never writes, itself or in its calls: a call of it leaves
  * them as they were (gcc's -fipa-ra relies on it).  0 for t = 0. */
 unsigned lift_call_keeps(struct lift_mod *m, uint64_t t);
+/* lift_guard.c: a call whose target is unknown, with the closure
+ * argument (rdi) one of the frozen closures a table holds or the code
+ * stored: 1 and c->term a LIFT_T_GUARD over them. */
+int lift_guard_try(struct lift_ctx *c, LLVMValueRef target);
+/* The table start a monovariant loop's register r walked in context ctx, or 0. */
+uint64_t lift_mono_walk(const struct lift_job *j, int ctx, int r);
+/* v (i64) leaves for memory the lifter does not follow: a frozen address
+ * in it is a closure code may load back (lift_mod.fesc). */
+void lift_guard_note(struct lift_ctx *c, LLVMValueRef v);
+void lift_guard_reset(struct lift_job *j);   /* a new analysis round */
+/* A guard too wide for copies (lift_guard_try said no): the call at site
+ * made through the chosen case's specialization, or the fallback's native
+ * call of target; 1 when made (c holds the state after it). */
+int lift_guard_dispatch(struct lift_ctx *c, LLVMValueRef target, uint64_t site);
+void lift_fn_noinline(LLVMValueRef fn);
+/* The monovariant blocks' register walks (lift_job.mono lo[]) at (pc, ctx, var). */
+void lift_mono_walks(struct lift_job *j, uint64_t pc, int ctx, int var);
+/* The state on edge k of a split or guard (lift_block.c's successors). */
+void lift_edge_refine(struct lift_ctx *c, struct lift_astate *s, int k);
+/* lift_interp.c: a call the emitted code makes at site to interpreter
+ * code t (0: unknown) that the lift did not resolve, for why; counted in
+ * the job (emission only) and, with count_interp, at run time. */
+void lift_interp_note(struct lift_ctx *c, uint64_t site, uint64_t t, const char *why);
+/* Why a native call of t (0: unknown) from here is not resolved. */
+const char *lift_interp_why(const struct lift_ctx *c, uint64_t t, int spec, int kept);
+/* The run-time count of one such call (images: count_interp), at b. */
+void lift_interp_count(struct lift_mod *m, LLVMBuilderRef b);
+/* j became a thunk to the original code: that is its one site. */
+void lift_interp_thunk(struct lift_job *j);
+/* 1 when a native call to t counts as a call into the interpreter. */
+int lift_interp_target(struct lift_mod *m, uint64_t t, uint64_t retpc);
+/* Sum the live jobs' sites into m->rep (interp_calls, interp_top);
+ * name(fn) gives a function's symbol, may be NULL. */
+void lift_interp_report(struct lift_mod *m, const char *(*name)(struct lift_mod *m, uint64_t fn));
 /* lift_block.c: delete every block of fn (it becomes a declaration). */
 void lift_fn_clear_body(LLVMValueRef fn);
 /* lift_call.c: integer arguments of a known C library function, or -1. */

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static enum lf_status snap_fail(enum lf_status s, char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -213,50 +216,67 @@ enum lf_status snap_dump_parse(const void *buf, size_t len, struct snap_dump *d,
     return snap_cross(d, objs_addr, why, whylen);
 }
 
-static enum lf_status snap_slurp(const char *path, uint8_t **out, size_t *outlen, char *why,
-                                 size_t whylen)
+/* The whole of the regular file open at fd, read from offset 0. */
+static enum lf_status snap_slurp_fd(int fd, const char *name, uint8_t **out, size_t *outlen, char *why,
+                                    size_t whylen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) SNAP_FAIL(LF_ERR_IO, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0, k;
-    uint8_t *b = malloc(cap);
-    while (b && (k = fread(b + n, 1, cap - n, f)) > 0) {
-        n += k;
-        if (n == cap) {
-            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap *= 2);
-            if (!nb) free(b);
-            b = nb;
+    struct stat st;
+    if (fstat(fd, &st) != 0) SNAP_FAIL(LF_ERR_IO, "%s: %s", name, strerror(errno));
+    if (!S_ISREG(st.st_mode)) SNAP_FAIL(LF_ERR_IO, "%s: not a regular file", name);
+    size_t len = (size_t)st.st_size, got = 0;
+    uint8_t *b = malloc(len ? len : 1);
+    if (!b) SNAP_FAIL(LF_ERR_NOMEM, "%s: out of memory for the heap dump (%zu bytes)", name, len);
+    while (got < len) {
+        ssize_t k = pread(fd, b + got, len - got, (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            free(b);
+            if (e) SNAP_FAIL(LF_ERR_IO, "%s: %s", name, strerror(e));
+            SNAP_FAIL(LF_ERR_TRUNCATED, "%s: only %zu of %zu bytes could be read (did the file shrink?)", name,
+                      got, len);
         }
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!b) SNAP_FAIL(LF_ERR_NOMEM, "%s: out of memory reading the heap dump", path);
-    if (err) {
-        free(b);
-        SNAP_FAIL(LF_ERR_IO, "%s: read error", path);
+        got += (size_t)k;
     }
     *out = b;
-    *outlen = n;
+    *outlen = len;
     return LF_OK;
 }
 
-enum lf_status snap_dump_read(const char *path, struct snap_dump *d, char *why, size_t whylen)
+static enum lf_status snap_dump_take(uint8_t *b, size_t n, const char *name, struct snap_dump *d, char *why,
+                                     size_t whylen)
 {
-    uint8_t *b = NULL;
-    size_t n = 0;
     char sub[400];
-    if (!path || !d) SNAP_FAIL(LF_ERR_INVALID_ARG, "no heap dump path");
-    memset(d, 0, sizeof *d);
-    LF_CHECK(snap_slurp(path, &b, &n, why, whylen));
     enum lf_status s = snap_dump_parse(b, n, d, sub, sizeof sub);
     if (s != LF_OK) {
         free(b);
         memset(d, 0, sizeof *d);
-        SNAP_FAIL(s, "%s: %s", path, sub);
+        SNAP_FAIL(s, "%s: %s", name, sub);
     }
     d->owned = b;
     d->owned_len = n;
     return LF_OK;
+}
+
+enum lf_status snap_dump_read_fd(int fd, const char *name, struct snap_dump *d, char *why, size_t whylen)
+{
+    uint8_t *b = NULL;
+    size_t n = 0;
+    if (fd < 0 || !name || !d) SNAP_FAIL(LF_ERR_INVALID_ARG, "no heap dump");
+    memset(d, 0, sizeof *d);
+    LF_CHECK(snap_slurp_fd(fd, name, &b, &n, why, whylen));
+    return snap_dump_take(b, n, name, d, why, whylen);
+}
+
+enum lf_status snap_dump_read(const char *path, struct snap_dump *d, char *why, size_t whylen)
+{
+    if (!path || !d) SNAP_FAIL(LF_ERR_INVALID_ARG, "no heap dump path");
+    /* O_NONBLOCK: a FIFO must not block the open (it is refused next) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) SNAP_FAIL(LF_ERR_IO, "%s: %s", path, strerror(errno));
+    enum lf_status s = snap_dump_read_fd(fd, path, d, why, whylen);
+    close(fd);
+    return s;
 }
 
 void snap_dump_free(struct snap_dump *d)

@@ -46,6 +46,9 @@ enum lf_status snap_dump_parse(const void *buf, size_t len, struct snap_dump *d,
 
 /* Read and parse the file at path; d owns the bytes (snap_dump_free). */
 enum lf_status snap_dump_read(const char *path, struct snap_dump *d, char *why, size_t whylen);
+/* The same from the regular file open at fd (read from offset 0, the
+ * offset untouched); name is for messages. */
+enum lf_status snap_dump_read_fd(int fd, const char *name, struct snap_dump *d, char *why, size_t whylen);
 
 void snap_dump_free(struct snap_dump *d);
 

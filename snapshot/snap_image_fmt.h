@@ -131,6 +131,13 @@ uint64_t snap_checksum(const uint8_t *buf, size_t len, uint64_t skip);
 enum lf_status rt_image_parse(const uint8_t *buf, size_t len, struct snap_image_info *info,
                               char *why, size_t whylen);
 
+/* Read the image file open at fd whole into *buf (malloc'd, *len bytes),
+ * after checking it is a regular file and that its first bytes could be an
+ * image's (ELF header, program header types), so that a FIFO or a large
+ * file of another kind is refused without waiting or reading it.  Errors
+ * name the cause (errno, "a FIFO", short read); the caller adds the path. */
+enum lf_status rt_image_read_fd(int fd, uint8_t **buf, size_t *len, char *why, size_t whylen);
+
 /* Human name of a segment kind ("code", "frozen", ...). */
 const char *snap_seg_kind_name(enum snap_seg_kind k);
 

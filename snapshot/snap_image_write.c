@@ -11,12 +11,15 @@
  *
  * Invariants:
  *   (1) The file appears under its name only when complete: it is written
- *       to a temporary file in the same directory, fsync'd, checksummed and
- *       renamed; any failure unlinks the temporary file.
+ *       to an unnamed file in the same directory (rt_atomic.c), checksummed,
+ *       fsync'd and renamed; a failure, or the process being killed, leaves
+ *       nothing (a named temporary of a killed writer is removed by the next
+ *       write of the same image).
  *   (2) PT_LOADs are sorted by address (rt_image_parse requires it) and the
  *       note's kinds[] follows the same order.
  */
 #include "snapshot/snap_image.h"
+#include "snapshot/runtime/rt_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -299,7 +302,8 @@ static enum lf_status wr_headers(struct wr *w, Elf *e, const struct snap_image_s
 }
 
 /* Write through libelf into fd, then stamp size and checksum. */
-static enum lf_status wr_emit(struct wr *w, int fd, const struct snap_image_spec *sp, uint64_t *size)
+static enum lf_status wr_emit(struct wr *w, int fd, const struct snap_image_spec *sp, uint64_t *size,
+                              const char *path)
 {
     elf_version(EV_CURRENT);
     Elf *e = elf_begin(fd, ELF_C_WRITE, NULL);
@@ -313,8 +317,14 @@ static enum lf_status wr_emit(struct wr *w, int fd, const struct snap_image_spec
     if (s == LF_OK) {
         struct snap_note_hdr *h = (struct snap_note_hdr *)w->desc;
         h->file_size = *size;
+        errno = 0;
         off_t n = elf_update(e, ELF_C_WRITE);
-        if (n < 0 || (uint64_t)n != *size) s = wr_fail(w, LF_ERR_IO, "writing: %s", elf_errmsg(-1));
+        int e_no = errno;
+        /* libelf says only "cannot write data to file"; the cause is the
+         * write's errno (ENOSPC, EFBIG past ulimit -f, EIO...). */
+        if (n < 0 || (uint64_t)n != *size)
+            s = wr_fail(w, LF_ERR_IO, "%s: writing the image: %s", path,
+                        e_no ? strerror(e_no) : elf_errmsg(-1));
     }
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(e, scn))) {
@@ -326,54 +336,46 @@ static enum lf_status wr_emit(struct wr *w, int fd, const struct snap_image_spec
     return s;
 }
 
-static enum lf_status wr_checksum(struct wr *w, int fd, uint64_t size, uint64_t desc_off)
+static enum lf_status wr_checksum(struct wr *w, int fd, uint64_t size, uint64_t desc_off, const char *path)
 {
     uint8_t *buf = malloc(size);
-    if (!buf) return wr_fail(w, LF_ERR_NOMEM, "out of memory");
+    if (!buf) return wr_fail(w, LF_ERR_NOMEM, "%s: out of memory for the checksum (%llu bytes)", path,
+                             (unsigned long long)size);
     enum lf_status s = LF_OK;
+    errno = EIO; /* a short read sets none */
     if (pread(fd, buf, size, 0) != (ssize_t)size) {
-        s = wr_fail(w, LF_ERR_IO, "reading back: %s", strerror(errno));
+        s = wr_fail(w, LF_ERR_IO, "%s: reading the image back: %s", path, strerror(errno));
     } else {
         uint64_t at = desc_off + offsetof(struct snap_note_hdr, checksum);
         uint64_t sum = snap_checksum(buf, size, at);
-        if (pwrite(fd, &sum, 8, (off_t)at) != 8 || fsync(fd) != 0)
-            s = wr_fail(w, LF_ERR_IO, "writing: %s", strerror(errno));
+        errno = EIO;
+        if (pwrite(fd, &sum, 8, (off_t)at) != 8)
+            s = wr_fail(w, LF_ERR_IO, "%s: writing the checksum: %s", path, strerror(errno));
     }
     free(buf);
     return s;
 }
 
-char snap_image_tmp[4096];
+/* The write in progress, for snap_image_abandon (a signal handler). */
+static struct rt_atomic snap_image_at = { .fd = -1 };
 
 void snap_image_abandon(void)
 {
-    if (snap_image_tmp[0]) unlink(snap_image_tmp);
+    if (snap_image_at.tmp[0]) unlink(snap_image_at.tmp);
 }
 
 static enum lf_status wr_file(struct wr *w, const char *path, const struct snap_image_spec *sp,
                               uint64_t *size)
 {
-    char *tmp = snap_image_tmp;
-    if (snprintf(tmp, sizeof snap_image_tmp, "%s.tmpXXXXXX", path) >= (int)sizeof snap_image_tmp) {
-        tmp[0] = 0;
-        return wr_fail(w, LF_ERR_INVALID_ARG, "%s: path too long", path);
-    }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        tmp[0] = 0;
+    struct rt_atomic *at = &snap_image_at;
+    if (rt_atomic_open(path, at) != 0)
         return wr_fail(w, LF_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    }
-    mode_t um = umask(0);
-    umask(um);
-    enum lf_status s = fchmod(fd, 0666 & ~um) == 0 ? LF_OK
-                       : wr_fail(w, LF_ERR_IO, "%s: %s", path, strerror(errno));
-    if (s == LF_OK) s = wr_emit(w, fd, sp, size);
-    if (s == LF_OK) s = wr_checksum(w, fd, *size, w->note_off + (uint64_t)(w->desc - w->note));
-    if (close(fd) != 0 && s == LF_OK) s = wr_fail(w, LF_ERR_IO, "%s: %s", path, strerror(errno));
-    if (s == LF_OK && rename(tmp, path) != 0)
+    rt_atomic_clean(path); /* leftovers of a snapshot killed while writing */
+    enum lf_status s = wr_emit(w, at->fd, sp, size, path);
+    if (s == LF_OK) s = wr_checksum(w, at->fd, *size, w->note_off + (uint64_t)(w->desc - w->note), path);
+    if (s == LF_OK && rt_atomic_commit(at, 1) != 0)
         s = wr_fail(w, LF_ERR_IO, "%s: %s", path, strerror(errno));
-    if (s != LF_OK) unlink(tmp);
-    tmp[0] = 0;
+    if (s != LF_OK) rt_atomic_abort(at);
     return s;
 }
 

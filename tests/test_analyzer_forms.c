@@ -30,7 +30,9 @@ static void test_forms_classify_known_encodings(void **state)
         { { 0xf2, 0x0f, 0x58, 0xc1 }, 4, AN_FORM_ADDSD_X_X },
         { { 0x0f, 0x94, 0xc0 }, 3, AN_FORM_SETZ_R },
         { { 0xf3, 0x0f, 0x1e, 0xfa }, 4, AN_FORM_ENDBR64 },
-        { { 0xf0, 0x48, 0x01, 0x18 }, 4, AN_FORM_NONE },    /* lock add: refused */
+        { { 0xf0, 0x48, 0x01, 0x18 }, 4, AN_FORM_LOCK_ADD_M_R }, /* lock add [rax], rbx */
+        { { 0x48, 0x01, 0x18 }, 3, AN_FORM_ADD_M_R },        /* the same without lock */
+        { { 0xf0, 0x48, 0xf7, 0x10 }, 4, AN_FORM_NONE },    /* lock not: no LOCK_ row, refused */
         { { 0x0f, 0xa2 }, 2, AN_FORM_NONE },                /* cpuid: refused */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

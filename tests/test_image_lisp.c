@@ -1,7 +1,8 @@
 /* test_image_lisp.c -- every Scheme program in testdata/lisp/tests and
  * testdata/lisp/bench, snapshotted with `lineiform snapshot` and run with
  * `lineiform run`, gives the interpreter's stdout byte for byte and its exit
- * status; with the bundled interpreter (gcc) and the same sources built by
+ * status (standard input: NAME.in when there is one); with the bundled
+ * interpreter (gcc) and the same sources built by
  * clang.  And the compiled fib keeps no indirect call whose target is loaded
  * from memory, and its recursion calls its specialization directly
  * (disassembled with Zydis).
@@ -71,6 +72,15 @@ static int snapshot(const char *interp, const char *scr, const char *img, const 
     return rc;
 }
 
+/* What a script reads on standard input: NAME.in beside NAME.scm, else
+ * nothing (/dev/null). */
+static const char *stdin_of(const char *scr)
+{
+    size_t n = strlen(scr);
+    const char *in = tu_fmt("%.*s.in", (int)(n > 4 ? n - 4 : n), scr);
+    return access(in, R_OK) == 0 ? in : "/dev/null";
+}
+
 /* Run scr with the interpreter and as an image, both from dir: same stdout,
  * stderr and exit status.  A script that fails before its snapshot point must
  * fail when interpreted too, and leave no image. */
@@ -78,7 +88,9 @@ static void image_matches_interpreter(const char *interp, const char *dir, const
 {
     char im[1024], *o1 = NULL, *o2 = NULL, *e1 = NULL, *e2 = NULL;
     snprintf(im, sizeof im, "%s/t.img", tu_tmpdir());
-    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s'", dir, interp, scr), &o1, &e1);
+    char in[1024];
+    snprintf(in, sizeof in, "%s", stdin_of(scr));
+    int s1 = tu_run(tu_fmt("cd '%s' && '%s' '%s' < '%s'", dir, interp, scr, in), &o1, &e1);
     int rc = snapshot(interp, scr, im, "", NULL);
     if (rc == 1) {
         if (s1 == 0) fail_msg("%s: snapshot failed but the interpreter succeeds", scr);
@@ -86,7 +98,7 @@ static void image_matches_interpreter(const char *interp, const char *dir, const
         free(e1);
         return;
     }
-    int s2 = tu_run(tu_fmt("cd '%s' && '%s' run '%s'", dir, lineiform, im), &o2, &e2);
+    int s2 = tu_run(tu_fmt("cd '%s' && '%s' run '%s' < '%s'", dir, lineiform, im, in), &o2, &e2);
     if (s1 != s2 || strcmp(o1, o2))
         fail_msg("%s (%s): interpreter status %d, image status %d (%s)\n--- interpreter\n%s--- image\n%s", scr,
                  interp, s1, s2, e2, o1, o2);

@@ -67,7 +67,7 @@
 #define INSN_ATTEMPTS 400
 
 enum kind { K_PLAIN, K_SHIFT, K_DIV, K_IDIV, K_STRING, K_JCC, K_JMP_IND, K_CALL,
-            K_CALL_IND, K_RET, K_TRAP, K_LEAVE, K_BITMEM };
+            K_CALL_IND, K_RET, K_TRAP, K_LEAVE, K_BITMEM, K_SYSCALL };
 
 struct gcase {
     enum an_form form;
@@ -150,7 +150,9 @@ static enum kind kind_of(const struct an_form_info *fi)
     case ZYDIS_MNEMONIC_JMP: return fi->shape == AN_SH_REL ? K_JCC : K_JMP_IND;
     case ZYDIS_MNEMONIC_CALL: return fi->shape == AN_SH_REL ? K_CALL : K_CALL_IND;
     case ZYDIS_MNEMONIC_RET: return K_RET;
-    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: return K_TRAP;
+    case ZYDIS_MNEMONIC_HLT: case ZYDIS_MNEMONIC_UD2: case ZYDIS_MNEMONIC_INT3: case ZYDIS_MNEMONIC_UD1:
+        return K_TRAP;
+    case ZYDIS_MNEMONIC_SYSCALL: return K_SYSCALL;
     case ZYDIS_MNEMONIC_LEAVE: return K_LEAVE;
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
         return fi->shape == AN_SH_M_R ? K_BITMEM : K_PLAIN;
@@ -171,6 +173,11 @@ static int64_t pick_imm(const struct gcase *g, unsigned w, int variant)
     if (g->fi->shape == AN_SH_X_I) { /* packed shift counts: 0, 1, lane widths -1/0/+1, > 127 */
         static const int counts[] = { 0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 127, 128, 255 };
         return tu_rand_below(4) ? counts[tu_rand_below(15)] : (int64_t)tu_rand_below(256);
+    }
+    switch (g->fi->mnemonic) { /* bt* r/m, imm8: offsets past the width wrap */
+    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
+        return variant & 1 ? (int64_t)tu_rand_below(w ? w : 64) : (int64_t)tu_rand_below(128);
+    default: break;
     }
     if (g->fi->mnemonic == ZYDIS_MNEMONIC_CMPSD) /* every predicate; bits 7:3 are ignored */
         return (variant & 7) | (int64_t)(tu_rand_below(2) ? tu_rand() & 0x78 : 0);
@@ -400,6 +407,7 @@ static int encode_case(struct gcase *g, int variant)
         g->ind_reg = ZYDIS_REGISTER_NONE;
         g->shift_imm = -1;
         g->agen = g->fi->mnemonic == ZYDIS_MNEMONIC_LEA || g->fi->mnemonic == ZYDIS_MNEMONIC_NOP;
+        if (!strncmp(g->fi->name, "LOCK_", 5)) g->pfx = ZYDIS_ATTRIB_HAS_LOCK; /* the row's prefix */
         if (!build_operands(g, ops, &nops, variant)) return 0;
         if (g->form == AN_FORM_MOV_R_M && variant % 8 == 7) {
             /* mov r, fs:[0x28] / fs:[0]: the stack protector's canary and
@@ -568,6 +576,9 @@ static void fix_kind(const struct gcase *g, struct gstate *st)
         break;
     case K_LEAVE:
         st->cpu.gpr[5] = rsp + 8 * tu_rand_below(32);
+        break;
+    case K_SYSCALL: /* a number no kernel has (-ENOSYS, nothing done), TF and AC clear */
+        st->cpu.gpr[0] = 1000 + tu_rand_below(1000);
         break;
     case K_BITMEM: /* a bit offset within 16 bytes of the operand either way */
         tu_set_reg(&st->cpu, g->ind_reg, (uint64_t)((int64_t)tu_rand_below(256) - 128));

@@ -1,8 +1,11 @@
 /* test_lisp_scripts.c -- every testdata/lisp/tests/NAME.scm run through
  * build/bin/lisp gives exactly NAME.out on stdout, NAME.err on stderr
  * (empty when there is no NAME.err) and the exit status in NAME.status
- * (0 when there is none).  Scripts run from their own directory, so the
- * file names in messages are the bare NAME.scm.
+ * (0 when there is none); standard input is NAME.in when there is one,
+ * else /dev/null.  Scripts run from their own directory, so the
+ * file names in messages are the bare NAME.scm.  Each run is limited to
+ * 120 s: a script that hangs the interpreter (a reader stuck on a byte)
+ * fails with status 124 instead of stalling the suite.
  *
  *   test_lisp_scripts           run them all
  *   test_lisp_scripts NAME...   run only these (without .scm)
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/tutil.h"
 
@@ -37,12 +41,32 @@ static void rebase(const char *name, const char *ext, const char *data, int keep
     tu_write_file(path, data, strlen(data));
 }
 
+/* Under ASan (make test-asan), a longjmp out of the interpreter's 1 GiB
+ * stack makes the sanitizer print a three-line warning of its own on
+ * stderr (its frames are too many to unpoison); it says nothing about the
+ * program, so it is taken out before stderr is compared. */
+static void drop_asan_no_return_warning(char *err)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    char *w = strstr(err, "WARNING: ASan is ignoring requested __asan_handle_no_return");
+    char *end = w ? strstr(w, "sanitizers/issues/189\n") : NULL;
+    while (w && w > err && w[-1] != '\n') w--;
+    if (w && end) memmove(w, end + sizeof "sanitizers/issues/189\n" - 1, strlen(end + sizeof "sanitizers/issues/189\n" - 1) + 1);
+#else
+    (void)err;
+#endif
+}
+
 static void run_script(void **state)
 {
     const char *name = *state;
     char *out = NULL, *err = NULL;
-    int st = tu_run(tu_fmt("cd '%s' && '%s' '%s.scm'", tu_src(TESTS_DIR), tu_build("bin/lisp"), name),
+    const char *in = tu_src(tu_fmt(TESTS_DIR "/%s.in", name));
+    if (access(in, R_OK) != 0) in = "/dev/null";
+    int st = tu_run(tu_fmt("cd '%s' && timeout -k 5 120 '%s' '%s.scm' < '%s'", tu_src(TESTS_DIR),
+                           tu_build("bin/lisp"), name, in),
                     &out, &err);
+    drop_asan_no_return_warning(err);
     if (getenv("LISP_REBASE")) {
         rebase(name, "out", out, 1);
         rebase(name, "err", err, 0);

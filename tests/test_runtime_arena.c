@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,11 +261,16 @@ static int limited_child(void)
     return 0;
 }
 
-/* Under ulimit -f the frozen arena's memfd cannot grow: lf_freeze fails
- * cleanly (no SIGXFSZ), lf_alloc (anonymous memory) still works. */
+/* Under ulimit -f the frozen arena's memfd grows up to the limit and no
+ * further: what fits is frozen (before, the first 1 MiB step was refused,
+ * so a 4 KiB limit froze nothing), what does not fails cleanly (no SIGXFSZ)
+ * with errno EFBIG; lf_alloc (anonymous memory) still works. */
 static int fsize_child(void)
 {
-    if (lf_freeze("x", 2) != NULL) return 10;
+    if (lf_freeze("x", 2) == NULL) return 10;
+    static char big[8192];
+    errno = 0;
+    if (lf_freeze(big, sizeof big) != NULL || errno != EFBIG) return 12;
     char *q = lf_alloc(64);
     if (!q) return 11;
     q[63] = 1;
@@ -274,9 +280,13 @@ static int fsize_child(void)
 static void test_freeze_fails_cleanly_when_its_memfd_cannot_grow(void **state)
 {
     (void)state;
-    char self[4096];
+    char self[4096], *err = NULL;
     assert_int_equal(rt_self_path(self, sizeof self), 0);
-    assert_int_equal(tu_run(tu_fmt("ulimit -f 8; '%s' --fsize-child", self), NULL, NULL), 0);
+    /* sh counts 512-byte blocks: 4 KiB, one page */
+    assert_int_equal(tu_run(tu_fmt("ulimit -f 8; '%s' --fsize-child", self), NULL, &err), 0);
+    assert_non_null(strstr(err, "file size limit (ulimit -f)")); /* the runtime names the cause once */
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+    free(err);
 }
 
 static void test_arenas_stay_fixed_when_address_space_is_limited(void **state)

@@ -75,7 +75,8 @@ size_t tu_encode(uint8_t *out, uint64_t addr, ZydisMnemonic m, ZydisInstructionA
     ZydisEncoderRequest req;
     memset(&req, 0, sizeof req);
     req.machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
-    req.allowed_encodings = ZYDIS_ENCODABLE_ENCODING_LEGACY;
+    /* VEX for the VEX-only mnemonics (vpxor, vmovd); legacy mnemonics have no VEX form */
+    req.allowed_encodings = ZYDIS_ENCODABLE_ENCODING_LEGACY | ZYDIS_ENCODABLE_ENCODING_VEX;
     req.mnemonic = m;
     req.prefixes = prefixes;
     req.operand_count = (ZyanU8)nops;

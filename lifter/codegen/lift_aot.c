@@ -78,6 +78,13 @@ static int aot_plt(struct lift_mod *m, uint64_t target, const char **name)
     return 1;
 }
 
+static const char *aot_fn_name(struct lift_mod *m, uint64_t fn)
+{
+    struct aot *a = m->user;
+    const struct an_func *f = a->an ? an_func_at(a->an, fn - a->bias) : NULL;
+    return f && f->addr == fn - a->bias ? f->name : NULL;
+}
+
 /* A PLT target is an undefined symbol of the object. */
 static LLVMValueRef aot_native_ref(struct lift_ctx *c, uint64_t target)
 {
@@ -356,7 +363,8 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     aot_code_ranges(&m, a, ranges, 8);
     m.max_depth = 16;
     m.max_blocks = 1500;
-    m.max_jobs = 256;
+    m.max_jobs = LIFT_BUDGET_JOBS;
+    m.max_total_blocks = LIFT_BUDGET_BLOCKS;
     m.windows = 1;
     m.noreturn_at = aot_noreturn;
     m.args_at = aot_args;
@@ -364,6 +372,8 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.plt_at = aot_plt;
     m.jump_table = aot_jump_table;
     m.native_ref = aot_native_ref;
+    m.fn_name = aot_fn_name;
+    m.count_interp = 1;
     m.eh_at = aot_eh;
     m.user = a;
     lift_mod_types(&m);

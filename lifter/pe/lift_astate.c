@@ -64,7 +64,7 @@ void lift_astate_of(struct lift_ctx *c, struct lift_astate *s, unsigned fmask)
 
 /* The exit state along a split's edge: values that become constant once
  * the split condition is val. */
-void lift_astate_refine(struct lift_ctx *c, struct lift_astate *s, int val)
+void lift_astate_refine(struct lift_ctx *c, struct lift_astate *s, uint64_t val)
 {
     LLVMValueRef cond = c->term.cond;
     uint64_t k;

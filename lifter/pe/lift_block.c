@@ -265,7 +265,7 @@ static enum lf_status blk_body(struct lift_job *j, struct lift_ctx *c, struct li
 }
 
 /* Successors of the block just lifted (indices), from c->term. */
-enum { MAX_SUCC = 1024, POLY_LIMIT = 24 };
+enum { MAX_SUCC = 4096, POLY_LIMIT = 24 };
 
 
 /* Keyed by pc and the inline frame's identity (lift_frame_key), not the
@@ -288,6 +288,7 @@ static void blk_mono_add(struct lift_job *j, uint64_t pc, int ctx)
         j->mono = realloc(j->mono, (size_t)j->capmono * sizeof *j->mono);
         LF_ASSERT(j->mono, "out of memory");
     }
+    memset(&j->mono[j->nmono], 0, sizeof j->mono[0]);
     j->mono[j->nmono].pc = pc;
     j->mono[j->nmono++].key = lift_frame_key(j, ctx);
     j->poly_restart = 1;
@@ -334,6 +335,7 @@ static int blk_poly(struct lift_job *j, uint64_t pc, int ctx, int var, const str
     if (n < POLY_LIMIT) return blk_new(j, pc, ctx, var, n + 1);
     if (!j->emitting) {
         blk_mono_add(j, pc, ctx);
+        lift_mono_walks(j, pc, ctx, var);
         LF_DEBUG(2, "lineiform: 0x%llx (context %d) does not unroll: monovariant\n", (unsigned long long)pc, ctx);
         if (lift_trace() >= 4)
             for (int k = blk_chain(j, pc, ctx, var); k >= 0; k = j->blk[k].hnext) {
@@ -363,9 +365,9 @@ static int blk_succs(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUCC], 
     ASTATE_TMP(edge);
     for (int k = 0; k < n; k++) {
         const struct lift_astate *e = exit;
-        if (c->term.kind == LIFT_T_SPLIT) {
+        if (c->term.kind == LIFT_T_SPLIT || (c->term.kind == LIFT_T_GUARD && k < (int)c->term.ncase)) {
             lift_astate_copy(&edge, exit);
-            lift_astate_refine(c, &edge, k == 0);
+            lift_edge_refine(c, &edge, k);
             e = &edge;
         }
         const struct lift_blk *b = &j->blk[out[k]];
@@ -394,6 +396,12 @@ static int blk_succ_keys(struct lift_job *j, struct lift_ctx *c, int out[MAX_SUC
         out[0] = blk_get(j, t->target, c->ctx_id, 1);
         out[1] = blk_get(j, t->target, c->ctx_id, 2);
         return 2;
+    case LIFT_T_GUARD: {
+        unsigned n = t->ncase < MAX_SUCC - 1 ? t->ncase : MAX_SUCC - 1;
+        for (unsigned q = 0; q < n; q++) out[q] = blk_get(j, t->target, c->ctx_id, 4 + (int)q);
+        out[n] = blk_get(j, t->target, c->ctx_id, 3);
+        return (int)n + 1;
+    }
     case LIFT_T_SWITCH: {
         int n = 0;
         LF_DEBUG(3, "lineiform: switch: %u cases, bias 0x%llx, first 0x%llx\n", t->ncase,
@@ -525,7 +533,7 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
         memcpy(b->succ, succ, sizeof *succ * (size_t)nsucc);
         for (int k = 0; k < b->nsucc; k++) {
             lift_astate_copy(&edge, &out);
-            if (c->term.kind == LIFT_T_SPLIT) lift_astate_refine(c, &edge, k == 0);
+            lift_edge_refine(c, &edge, k);
             gpr_drop_dead(j, j->blk[succ[k]].pc, edge.gpr);
             lift_join_escapes(c, &j->blk[succ[k]], &edge);
             if (!lift_astate_join(c, &j->blk[succ[k]], &edge)) continue;
@@ -563,6 +571,8 @@ static enum lf_status job_analyze(struct lift_job *j, struct lift_ctx *c)
     if (st == LF_OK && j->poly_restart) j->esc = esc0;
     if (st == LF_OK && (memcmp(&j->esc, &esc0, sizeof esc0) != 0 || j->poly_restart))
         return LF_ERR_STATE;  /* restart */
+    if (st == LF_OK && j->guard_heap && j->mod->nfesc != j->nfesc0)
+        return LF_ERR_STATE;  /* a guard's candidates grew (lift_guard.c invariant 2) */
     j->min_sp = c->min_sp;
     return st;
 }
@@ -596,6 +606,14 @@ static void emit_switch(struct lift_job *j, struct lift_ctx *c, const int *succ,
     lift_stop(c);
     LLVMPositionBuilderAtEnd(c->b, here);
     c->term.kind = LIFT_T_SWITCH;
+}
+
+/* A guard: switch on the closure to each case's copy, else the fallback. */
+static void emit_guard(struct lift_job *j, struct lift_ctx *c, const int *succ, int n)
+{
+    LLVMValueRef sw = LLVMBuildSwitch(c->b, c->term.dyn, blk_bb(j, c, &j->blk[succ[n - 1]]), (unsigned)n - 1);
+    for (int k = 0; k < n - 1; k++)
+        LLVMAddCase(sw, lift_const(c, 64, c->term.cases[k]), blk_bb(j, c, &j->blk[succ[k]]));
 }
 
 static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
@@ -640,6 +658,7 @@ static enum lf_status job_emit(struct lift_job *j, struct lift_ctx *c)
         for (int k = 0; k < n; k++) live |= j->blk[succ[k]].flive;
         lift_flags_materialize(c, live);
         if (c->term.kind == LIFT_T_SWITCH) emit_switch(j, c, succ, n);
+        else if (c->term.kind == LIFT_T_GUARD) emit_guard(j, c, succ, n);
         else if (n == 1) LLVMBuildBr(c->b, blk_bb(j, c, &j->blk[succ[0]]));
         else LLVMBuildCondBr(c->b, c->term.cond, blk_bb(j, c, &j->blk[succ[0]]),
                              blk_bb(j, c, &j->blk[succ[1]]));
@@ -675,6 +694,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
         j->failed_ctx = 0;
         j->noinl_new = 0;
         j->poly_restart = 0;
+        lift_guard_reset(j);
         if (round == 10) {
             LF_DEBUG(2, "lineiform: %d analysis rounds: polyvariance off\n", round);
             j->nopoly = 1;
@@ -693,6 +713,7 @@ static enum lf_status job_try(struct lift_job *j, struct lift_ctx *c)
     if (st != LF_OK) return st;
     job_liveness(j);
     j->insns = 0;
+    j->nisite = 0;
     return job_emit(j, c);
 }
 
@@ -753,6 +774,13 @@ void lift_job_release(struct lift_job *j)
     free(j->dec);
     free(j->mono);
     free(j->hash);
+    free(j->isite);
+    j->isite = NULL;
+    lift_guard_reset(j);
+    free(j->guard);
+    j->guard = NULL;
+    j->capguard = 0;
+    j->nisite = j->capisite = 0;
     j->hash = NULL;
     j->hsize = 0;
     j->mono = NULL;

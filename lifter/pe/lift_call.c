@@ -313,7 +313,7 @@ void lift_emit_call(struct lift_ctx *c, LLVMValueRef callee, int variadic, uint6
     /* A callee that never returns cannot invalidate what the lifter knows
      * after it: nothing it is given escapes. */
     for (int k = 0; k < 6 && !noreturn; k++)
-        if ((greads >> k) & 1 && !(win && k == win->preg)) lift_note_escape(c, args[k]);
+        if ((greads >> k) & 1 && !(win && k == win->preg)) lift_note_escape(c, args[k]), lift_guard_note(c, args[k]);
     /* The window's words instead of its address (the callee reads its
      * own copy, not this register). */
     if (win) {
@@ -402,6 +402,7 @@ void lift_emit_thunk(struct lift_mod *m, LLVMValueRef fn, uint64_t target, int p
         }
         args[preg] = LLVMBuildPtrToInt(b, buf, i64, "");
     }
+    lift_interp_count(m, b);
     LLVMValueRef fp = LLVMBuildIntToPtr(b, LLVMConstInt(i64, target, 0), LLVMPointerType(m->vfty, 0), "");
     LLVMValueRef r = LLVMBuildCall2(b, m->vfty, fp, args, 14, "");
     if (preg < 0) {
@@ -651,7 +652,7 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
     /* A snippet has no frame to inline into: its calls, even to code inside
      * it (real code at its real address), are native calls. */
     if (j->snippet) return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
-    if (try_split(c, target)) return LF_OK;
+    if (try_split(c, target) || lift_guard_try(c, target)) return LF_OK;
     struct lift_decision *d = decide(c, i->pc, retpc, target);
     if (j->emitting && d->kept) m->rep.kept_calls++;
     if (d->kind == LIFT_CALL_INLINE) {
@@ -668,7 +669,11 @@ enum lf_status lift_call(struct lift_ctx *c, const struct lift_insn *i, LLVMValu
         if (!s && kmask && m->njobs < m->max_jobs) s = lift_job_get(m, t, karg, kmask, preg);
         if (s && preg >= 0 && j->emitting) win_caller(s, j);
         if (s) return call_out(c, s->fn, 0, t, retpc, preg >= 0 ? s : NULL, wk);
+        if (kmask && j->emitting) m->rep.budget_calls++;   /* max_jobs reached: counted with the lift budget */
     }
+    if (!known && lift_guard_dispatch(c, target, i->pc)) return LF_OK;
+    if (lift_interp_target(m, t, retpc))
+        lift_interp_note(c, i->pc, t, lift_interp_why(c, t, d->kind == LIFT_CALL_SPEC, d->kept));
     return call_out(c, known ? lift_native_addr(c, t) : target, 1, t, retpc, NULL, 0);
 }
 
@@ -752,6 +757,12 @@ static void tail_call(struct lift_ctx *c, LLVMValueRef target)
                   (unsigned long long)(c->insn ? c->insn->pc : 0));
         return;
     }
+    if (!known && c->insn && lift_guard_dispatch(c, target, c->insn->pc)) {
+        if (lift_ret(c, 0) != LF_OK) c->bad = 1;
+        return;
+    }
+    if (lift_interp_target(c->mod, t, 0))
+        lift_interp_note(c, c->insn ? c->insn->pc : 0, t, lift_interp_why(c, t, 0, 0));
     call_out(c, known ? lift_native_addr(c, t) : target, 1, t, 0, NULL, 0);
     if (c->term.kind == LIFT_T_STOP) return;
     /* The callee returned to our return address: pop it like its ret did. */
@@ -783,6 +794,6 @@ void lift_jump(struct lift_ctx *c, LLVMValueRef target)
         lift_fail(c, "jump out of the snippet");
         return;
     }
-    if (try_split(c, target)) return;
+    if (try_split(c, target) || lift_guard_try(c, target)) return;
     tail_call(c, target);
 }

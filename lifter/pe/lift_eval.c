@@ -7,6 +7,8 @@
  * lifter splits there: a branch on the condition to two copies of the
  * indirect instruction, each entered with the registers re-evaluated under
  * cond = 1 or cond = 0, where the target is a constant again.
+ * The same evaluation serves a guard (lift_guard.c): cond is then an i64
+ * value assumed equal to val (a closure address).
  * Invariants:
  *   1. lift_eval folds only through pure operations and loads from
  *      constant memory (lift_mem_read == 1); anything else is "unknown".
@@ -19,10 +21,10 @@ static uint64_t mask_of(unsigned w) { return w >= 64 ? ~0ull : (1ull << w) - 1; 
 
 static int64_t sx(uint64_t v, unsigned w) { return w >= 64 ? (int64_t)v : (int64_t)(v << (64 - w)) >> (64 - w); }
 
-static int eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int val,
+static int eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, uint64_t val,
                 uint64_t *out, int depth);
 
-static int eval_load(const struct lift_ctx *c, LLVMValueRef ld, LLVMValueRef cond, int val,
+static int eval_load(const struct lift_ctx *c, LLVMValueRef ld, LLVMValueRef cond, uint64_t val,
                      uint64_t *out, int depth)
 {
     LLVMValueRef p = LLVMGetOperand(ld, 0);
@@ -69,10 +71,10 @@ static int eval_bin(LLVMOpcode op, uint64_t a, uint64_t b, unsigned w, uint64_t 
     return 1;
 }
 
-static int eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int val,
+static int eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, uint64_t val,
                 uint64_t *out, int depth)
 {
-    if (v == cond) { *out = (uint64_t)val; return 1; }
+    if (v == cond) { *out = val; return 1; }
     if (LLVMIsAConstantInt(v)) {
         if (LLVMGetIntTypeWidth(LLVMTypeOf(v)) > 64) return 0;
         *out = LLVMConstIntGetZExtValue(v);
@@ -114,7 +116,7 @@ static int eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int
     }
 }
 
-int lift_eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, int val, uint64_t *out)
+int lift_eval(const struct lift_ctx *c, LLVMValueRef v, LLVMValueRef cond, uint64_t val, uint64_t *out)
 {
     if (!cond || LLVMGetTypeKind(LLVMTypeOf(v)) != LLVMIntegerTypeKind) return 0;
     return eval(c, v, cond, val, out, 0);

@@ -173,6 +173,17 @@ LLVMValueRef lift_frame_scale(struct lift_ctx *c, LLVMValueRef x, unsigned scale
     return LLVMBuildMul(c->b, x, lift_const(c, 64, scale), "");
 }
 
+LLVMValueRef lift_frame_shl(struct lift_ctx *c, LLVMValueRef x, LLVMValueRef n)
+{
+    LLVMValueRef k;
+    int64_t off;
+    uint64_t s;
+    if (!lift_is_const(n, &s) || s == 0 || s > 6 || lift_bits(x) != 64 || !lift_stack_shr(c, x, &off, &k) ||
+        LLVMConstIntGetZExtValue(k) != s)
+        return NULL;
+    return lift_and(c, LLVMGetOperand(x, 0), lift_const(c, 64, -(1ull << s)));
+}
+
 /* -- Owners of escaped ranges ------------------------------------------------------ *
  *
  * An escaped range belongs to the frame holding it, named by the function's
@@ -305,6 +316,27 @@ static int split_phi_ok(LLVMValueRef p, LLVMValueRef *seen, int *nseen, const st
     return 1;
 }
 
+/* 1 when s, frame address a shifted right by a constant (gcc's VLA pointer,
+ * LIFT_AK_SHR), goes nowhere but comparisons, phis and private slots: the
+ * lifter followed every access through it (lift_frame_scale,
+ * lift_frame_shl), so no address into the frame is made from it at run
+ * time. */
+static int split_shr_ok(LLVMValueRef s, const struct split_view *w)
+{
+    for (LLVMUseRef u = LLVMGetFirstUse(s); u; u = LLVMGetNextUse(u)) {
+        LLVMValueRef in = LLVMGetUser(u);
+        LLVMOpcode op = LLVMIsAInstruction(in) ? LLVMGetInstructionOpcode(in) : LLVMRet;
+        if (op == LLVMICmp || split_kept_in_slot(in, s, w)) continue;
+        if (op == LLVMPHI) {
+            LLVMValueRef seen[256];
+            int nseen = 0;
+            if (split_phi_ok(in, seen, &nseen, w)) continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 /* 1 when every way frame address a (frame offset off) is used is covered:
  * a comparison, or a use that lets it go while byte off is shared. */
 static int split_leak_ok(LLVMValueRef a, int64_t off, const struct split_view *w)
@@ -313,6 +345,9 @@ static int split_leak_ok(LLVMValueRef a, int64_t off, const struct split_view *w
         LLVMValueRef in = LLVMGetUser(u);
         LLVMOpcode op = LLVMIsAInstruction(in) ? LLVMGetInstructionOpcode(in) : LLVMRet;
         if (op == LLVMICmp) continue;
+        if (op == LLVMLShr && LLVMGetOperand(in, 0) == a && LLVMIsAConstantInt(LLVMGetOperand(in, 1)) &&
+            split_shr_ok(in, w))
+            continue;
         if (op == LLVMPHI) {
             LLVMValueRef seen[256];
             int nseen = 0;

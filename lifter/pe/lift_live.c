@@ -172,7 +172,8 @@ static int walk(struct lift_mod *m, uint64_t pc0, struct live_node *n, walk_insn
             s[d->nsucc++] = next;
             if (direct) s[d->nsucc++] = target;
             else k = W_UNKNOWN;
-        } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_HLT || mn == ZYDIS_MNEMONIC_INT3) {
+        } else if (mn == ZYDIS_MNEMONIC_UD2 || mn == ZYDIS_MNEMONIC_UD1 || mn == ZYDIS_MNEMONIC_HLT ||
+                   mn == ZYDIS_MNEMONIC_INT3) {
             k = W_STOP;
         } else {
             s[d->nsucc++] = next;

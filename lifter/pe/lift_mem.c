@@ -316,6 +316,7 @@ static void lift_store_(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, Z
     } else if (c->pe && seg != ZYDIS_REGISTER_FS && lift_is_const(addr, &a)) {
         /* A constant address is global memory: it cannot reach the frame. */
         lift_note_escape(c, v);
+        lift_guard_note(c, v);
         lift_gslot_kill(c, a, bits / 8);
         if (LLVMIsAConstantInt(v) && bits <= 64) {
             if (c->ngslot == LIFT_MAX_GSLOTS) memmove(c->gslot, c->gslot + 1, sizeof c->gslot[0] * (size_t)--c->ngslot);
@@ -323,6 +324,7 @@ static void lift_store_(struct lift_ctx *c, LLVMValueRef addr, LLVMValueRef v, Z
         }
     } else if (c->pe) {
         lift_note_escape(c, v);
+        lift_guard_note(c, v);   /* a closure the code may call back (lift_guard.c) */
         lift_clobber_mem(c);
     }
     LLVMValueRef st = LLVMBuildStore(c->b, v, lift_ptr(c, addr, bits, seg));

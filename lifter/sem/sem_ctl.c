@@ -103,3 +103,9 @@ enum lf_status lift_sem_NOP_M_R(struct lift_ctx *c, const struct lift_insn *i) {
 enum lf_status lift_sem_ENDBR64(struct lift_ctx *c, const struct lift_insn *i) { (void)c; (void)i; return LF_OK; }
 enum lf_status lift_sem_HLT(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
 enum lf_status lift_sem_UD2(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
+/* int3 in compiled code marks what must not be reached (after a call that
+ * does not return, __debugbreak): it ends the flow like ud2. */
+enum lf_status lift_sem_INT3(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
+/* ud1 r, r/m: ud2 with operands (its memory operand is never accessed) */
+enum lf_status lift_sem_UD1_R_R(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }
+enum lf_status lift_sem_UD1_R_M(struct lift_ctx *c, const struct lift_insn *i) { (void)i; lift_stop(c); return LF_OK; }

@@ -126,11 +126,13 @@ static enum lf_status shift(struct lift_ctx *c, const struct lift_insn *i, enum 
      * pointer, lift_block.c LIFT_AK_SHR); shifted any other way (or such a
      * value shifted again) it is a pointer the lifter loses, so what it
      * reaches escapes. */
-    if (!(op == LIFT_FOP_SHR && w == 64 && LLVMIsAConstantInt(n)) ||
-        (LLVMIsAInstruction(a) && LLVMGetInstructionOpcode(a) == LLVMLShr))
+    LLVMValueRef back = op == LIFT_FOP_SHL && w == 64 ? lift_frame_shl(c, a, n) : NULL;
+    if (!back && (!(op == LIFT_FOP_SHR && w == 64 && LLVMIsAConstantInt(n)) ||
+                  (LLVMIsAInstruction(a) && LLVMGetInstructionOpcode(a) == LLVMLShr)))
         lift_note_escape(c, a);
     /* Computed in 64 bits so counts up to 31 on 8/16-bit operands are defined. */
-    if (op == LIFT_FOP_SHL) r = LLVMBuildShl(B, lift_zext(c, a, 64), n, "");
+    if (back) r = back;   /* shifted back: the aligned frame address */
+    else if (op == LIFT_FOP_SHL) r = LLVMBuildShl(B, lift_zext(c, a, 64), n, "");
     else if (op == LIFT_FOP_SHR) r = LLVMBuildLShr(B, lift_zext(c, a, 64), n, "");
     else r = LLVMBuildAShr(B, lift_sext(c, a, 64), n, "");
     r = lift_trunc(c, r, w);

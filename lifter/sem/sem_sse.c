@@ -18,14 +18,19 @@
  *      operation returns its first NaN operand quieted, else its second
  *      quieted, else the negative default NaN when it creates one.  LLVM
  *      gives no such guarantee (fadd is commutative to it, and its constant
- *      folder makes positive NaNs), so fp_result() selects them explicitly;
- *      on known operands every select folds away.
+ *      folder makes positive NaNs).  Scalar arithmetic and square root on
+ *      operands not all known are the CPU's instruction as inline assembly
+ *      (fp_native); on known operands fp_result() selects the NaN cases
+ *      explicitly, and every select folds away.
  *   2. ucomisd/comisd write ZF, PF, CF and clear OF, SF, AF (the two differ
  *      only in the invalid exception, which is masked and not modeled).
  *   3. cvttsd2si of NaN or an out-of-range value gives the "integer
  *      indefinite" 0x80000000 / 0x8000000000000000; LLVM's fptosi would be
  *      poison there, so it is guarded by a range check. */
 #include "lifter/lift_internal.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* -- Floating-point values ---------------------------------------------------- */
 
@@ -61,6 +66,31 @@ static LLVMValueRef fp_result(struct lift_ctx *c, LLVMValueRef a, LLVMValueRef b
 
 enum fop { F_ADD, F_SUB, F_MUL, F_DIV };
 
+/* The CPU's own instruction on operands that are not all known: `op a, b`
+ * as inline assembly has x86's NaN rules by construction, one instruction
+ * where fp_result's selects cost about ten (two NaN tests of the operands,
+ * one of the result, three selects).  Operands known at lift time fold in
+ * the builder instead.  The assembly has no side effects and touches no
+ * memory, so LLVM may still move, merge or delete it. */
+static LLVMValueRef fp_native(struct lift_ctx *c, const char *mn, unsigned w, LLVMValueRef fa, LLVMValueRef fb)
+{
+    LLVMTypeRef t = fp_type(c, w), args[2] = { t, t };
+    char text[32], cons[16];
+    if (fb) {
+        snprintf(text, sizeof text, "%s%s $2, $0", mn, w == 64 ? "sd" : "ss");
+        snprintf(cons, sizeof cons, "=x,0,x");
+    } else {
+        snprintf(text, sizeof text, "%s%s $1, $0", mn, w == 64 ? "sd" : "ss");
+        snprintf(cons, sizeof cons, "=x,x");
+    }
+    LLVMTypeRef ft = LLVMFunctionType(t, args, fb ? 2 : 1, 0);
+    LLVMValueRef asm_ = LLVMGetInlineAsm(ft, text, strlen(text), cons, strlen(cons), 0, 0, LLVMInlineAsmDialectATT, 0);
+    LLVMValueRef ops[2] = { fa, fb };
+    return LLVMBuildCall2(c->b, ft, asm_, ops, fb ? 2 : 1, "");
+}
+
+static int fp_known(LLVMValueRef v) { return LLVMIsConstant(v); }
+
 /* addsd/subsd/mulsd/divsd and the ss forms: op0 = op0 (op) op1, low lane. */
 static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, enum fop op)
 {
@@ -68,6 +98,12 @@ static enum lf_status fp_arith(struct lift_ctx *c, const struct lift_insn *i, en
     if (w != 32 && w != 64) return lift_fail(c, "scalar fp op of width %u", w);
     LLVMValueRef a = lift_get(c, i, 0), b = lift_zext(c, lift_get(c, i, 1), w);
     LLVMValueRef fa = to_fp(c, a), fb = to_fp(c, b), r;
+    if (!fp_known(a) || !fp_known(b)) {
+        static const char *const mn[] = { [F_ADD] = "add", [F_SUB] = "sub", [F_MUL] = "mul", [F_DIV] = "div" };
+        r = fp_native(c, mn[op], w, fa, fb);
+        lift_put(c, i, 0, LLVMBuildBitCast(c->b, r, lift_int(c, w), ""));
+        return LF_OK;
+    }
     switch (op) {
     case F_ADD: r = LLVMBuildFAdd(c->b, fa, fb, ""); break;
     case F_SUB: r = LLVMBuildFSub(c->b, fa, fb, ""); break;
@@ -112,6 +148,10 @@ static enum lf_status fp_sqrt(struct lift_ctx *c, const struct lift_insn *i)
 {
     unsigned w = lift_width(i, 0);
     LLVMValueRef b = lift_zext(c, lift_get(c, i, 1), w);
+    if (!fp_known(b)) {
+        lift_put(c, i, 0, LLVMBuildBitCast(c->b, fp_native(c, "sqrt", w, to_fp(c, b), NULL), lift_int(c, w), ""));
+        return LF_OK;
+    }
     LLVMValueRef r = intrinsic1(c, w == 64 ? "llvm.sqrt.f64" : "llvm.sqrt.f32", fp_type(c, w), to_fp(c, b));
     lift_put(c, i, 0, fp_result(c, b, NULL, r));
     return LF_OK;
@@ -477,6 +517,64 @@ static enum lf_status cvt_ss2sd(struct lift_ctx *c, const struct lift_insn *i)
     return LF_OK;
 }
 
+/* -- SSE/SSSE3 shuffles and sums, VEX.128 forms ------------------------------------- */
+
+/* movlhps xmm1, xmm2: xmm1's high lane = xmm2's low lane, low lane kept. */
+static enum lf_status move_low_high(struct lift_ctx *c, const struct lift_insn *i)
+{
+    unsigned d = (unsigned)lift_reg_index(i->op[0].reg.value), s = (unsigned)lift_reg_index(i->op[1].reg.value);
+    LLVMValueRef k64 = LLVMConstInt(c->i128, 64, 0);
+    LLVMValueRef lo = lift_zext(c, lift_trunc(c, lift_xmm(c, d), 64), 128);
+    lift_set_xmm(c, d, LLVMBuildOr(c->b, lo, LLVMBuildShl(c->b, lift_xmm(c, s), k64, ""), ""));
+    return LF_OK;
+}
+
+/* pshufb: byte k = 0 when bit 7 of op1's byte k is set, else op0's byte
+ * (op1's byte k & 15). */
+static enum lf_status shuffle_b(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[16];
+    for (unsigned k = 0; k < 16; k++) {
+        LLVMValueRef x = lane(c, b, 8, k);
+        LLVMValueRef at = LLVMBuildMul(c->b, lift_zext(c, LLVMBuildAnd(c->b, x, lift_const(c, 8, 15), ""), 128),
+                                       LLVMConstInt(c->i128, 8, 0), "");
+        LLVMValueRef v = lift_trunc(c, LLVMBuildLShr(c->b, a, at, ""), 8);
+        LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, x, lift_const(c, 8, 0), "");
+        l[k] = LLVMBuildSelect(c->b, neg, lift_const(c, 8, 0), v, "");
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 16));
+    return LF_OK;
+}
+
+/* psadbw: per 64-bit half, the sum of the 8 absolute byte differences in
+ * its low word, the rest of the half zero. */
+static enum lf_status sum_abs_diff(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 0), b = xmm_full(c, i, 1), l[2];
+    for (unsigned h = 0; h < 2; h++) {
+        LLVMValueRef sum = lift_const(c, 64, 0);
+        for (unsigned k = 0; k < 8; k++) {
+            LLVMValueRef x = lift_zext(c, lane(c, a, 8, 8 * h + k), 64), y = lift_zext(c, lane(c, b, 8, 8 * h + k), 64);
+            LLVMValueRef gt = LLVMBuildICmp(c->b, LLVMIntUGT, x, y, "");
+            LLVMValueRef d = LLVMBuildSelect(c->b, gt, LLVMBuildSub(c->b, x, y, ""), LLVMBuildSub(c->b, y, x, ""), "");
+            sum = LLVMBuildAdd(c->b, sum, d, "");
+        }
+        l[h] = sum;
+    }
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), join(c, l, 2));
+    return LF_OK;
+}
+
+/* vpxor xmm1, xmm2, xmm3/m128 (VEX.128): xmm1 = xmm2 ^ op2.  The upper
+ * halves of the ymm registers are not modeled; VEX.256 forms are not in the
+ * table. */
+static enum lf_status vex_xor(struct lift_ctx *c, const struct lift_insn *i)
+{
+    LLVMValueRef a = xmm_full(c, i, 1), b = xmm_full(c, i, 2);
+    lift_set_xmm(c, (unsigned)lift_reg_index(i->op[0].reg.value), LLVMBuildXor(c->b, a, b, ""));
+    return LF_OK;
+}
+
 /* -- The rows ------------------------------------------------------------------------- */
 
 #define SEM_(name, body) \
@@ -542,3 +640,9 @@ SEM_(CVTSD2SS_X_M, cvt_sd2ss(c, i)) SEM_(CVTSS2SD_X_M, cvt_ss2sd(c, i))
 SEM_(MOVHLPS_X_X, move_high_low(c, i))
 SEM_(SHUFPD_X_X_I, shuffle_pd(c, i)) SEM_(SHUFPD_X_M_I, shuffle_pd(c, i))
 SEM_(SHUFPS_X_X_I, shuffle_ps(c, i)) SEM_(SHUFPS_X_M_I, shuffle_ps(c, i))
+PAIR_(UNPCKLPS, unpack(c, i, 32, 0))
+SEM_(MOVLHPS_X_X, move_low_high(c, i))
+PAIR_(PSHUFB, shuffle_b(c, i))
+PAIR_(PSADBW, sum_abs_diff(c, i))
+SEM_(VPXOR_X_X_X, vex_xor(c, i)) SEM_(VPXOR_X_X_M, vex_xor(c, i))
+SEM_(VMOVD_X_R, move(c, i)) SEM_(VMOVD_R_X, move(c, i))

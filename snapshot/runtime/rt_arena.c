@@ -22,9 +22,12 @@
  *     the same memfd (the alias) at a kernel-chosen address that is never
  *     handed out.
  *   COMMITTED, persistent arena: anonymous PROT_READ|PROT_WRITE, zero-filled.
- *   FROZEN (frozen arena only): the alias is unmapped and the memfd sealed
- *     against writes, growth and shrinking, so not even mprotect can make the
- *     view writable again; lf_freeze returns NULL from then on.
+ *   FROZEN (frozen arena only): the alias is unmapped, the read-write
+ *     descriptor closed and the memfd sealed against writes, growth and
+ *     shrinking, so not even mprotect, pwrite or a descriptor reopened
+ *     through /proc can change it; lf_freeze returns NULL from then on.
+ *     lf_snapshot seals before it writes the dump; image mode seals as soon
+ *     as the image's frozen arena is in place (rt_image_load).
  *
  * Invariants:
  *   (1) Each arena's pages are committed as a prefix: [base, base+committed)
@@ -37,8 +40,10 @@
  *       frozen-object index is sorted by construction.
  *   (6) After fork, only one of the processes may go on freezing (the memfd
  *       is shared); lf_alloc is private to each.
- *   (7) The memfd counts against RLIMIT_FSIZE: growth past it is refused
- *       (lf_freeze returns NULL) before the kernel would raise SIGXFSZ.
+ *   (7) The memfd counts against RLIMIT_FSIZE: growth stops at the limit,
+ *       and growth past it is refused (lf_freeze returns NULL, errno EFBIG,
+ *       one line on stderr naming the limit) before the kernel would raise
+ *       SIGXFSZ.
  *   Without /proc the read-only open falls back to the read-write fd: the
  *   view is still mapped PROT_READ, but mprotect could change that.
  */
@@ -203,13 +208,39 @@ static void rt_announce(uint64_t lo, uint64_t hi)
 }
 
 /* Map [off, off+len) of the frozen arena: read-only view + writable alias. */
+/* RLIMIT_FSIZE (ulimit -f), which the memfd counts against; UINT64_MAX
+ * when unlimited. */
+static uint64_t rt_fsize_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur;
+}
+
+/* The real cause of a refused growth, once per process: an interpreter
+ * can only say "frozen arena exhausted", which names none. */
+static void rt_fsize_report(uint64_t want, uint64_t limit)
+{
+    static int said;
+    if (said++) return;
+    char line[200];
+    int n = snprintf(line, sizeof line,
+                     "lineiform: the frozen arena cannot grow to %llu bytes: its memory file is limited to "
+                     "%llu bytes by the file size limit (ulimit -f)\n",
+                     (unsigned long long)want, (unsigned long long)limit);
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 static enum lf_status rt_frozen_map(uint64_t off, uint64_t len)
 {
     /* Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which would kill
-     * the interpreter: refuse instead. */
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && off + len > rl.rlim_cur)
+     * the interpreter: refuse instead, saying why (errno EFBIG). */
+    uint64_t limit = rt_fsize_limit();
+    if (off + len > limit) {
+        rt_fsize_report(off + len, limit);
+        errno = EFBIG;
         return LF_ERR_NOMEM;
+    }
     if (ftruncate(rt_memfd, (off_t)(off + len)) != 0) return LF_ERR_NOMEM;
     void *v = mmap((void *)(rt_arenas[RT_ARENA_FROZEN].base + off), len, PROT_READ,
                    MAP_SHARED | MAP_FIXED, rt_memfd_ro, (off_t)off);
@@ -240,11 +271,15 @@ static enum lf_status rt_arena_grow(enum rt_arena_kind k, uint64_t need)
 {
     struct rt_arena *a = &rt_arenas[k];
     if (need <= a->committed) return LF_OK;
-    if (need > a->reserve) return LF_ERR_NOMEM;
+    if (need > a->reserve) return errno = ENOMEM, LF_ERR_NOMEM;
     uint64_t target = a->committed + (a->committed < RT_MAX_GROW ? a->committed : RT_MAX_GROW);
     if (target < RT_MIN_GROW) target = RT_MIN_GROW;
     if (target < need) target = rt_round_page(need);
     if (target > a->reserve) target = a->reserve;
+    /* Under a file size limit the memfd grows no further than it allows
+     * (invariant 7), so a small program still fits under a small limit. */
+    uint64_t limit = k == RT_ARENA_FROZEN ? rt_fsize_limit() & ~(RT_PAGE - 1) : UINT64_MAX;
+    if (target > limit) target = rt_round_page(need) <= limit ? limit : rt_round_page(need);
     LF_CHECK(rt_commit(k, a->committed, target - a->committed));
     rt_set_committed(a, target);
     return LF_OK;
@@ -256,7 +291,7 @@ static uint64_t rt_bump(enum rt_arena_kind k, size_t size)
     struct rt_arena *a = &rt_arenas[k];
     uint64_t off = (a->used + 15) & ~15ULL;
     if (size == 0) size = 1; /* distinct objects get distinct addresses */
-    if (off > a->reserve || size > a->reserve - off) return UINT64_MAX;
+    if (off > a->reserve || size > a->reserve - off) return errno = ENOMEM, UINT64_MAX;
     if (rt_arena_grow(k, off + size) != LF_OK) return UINT64_MAX;
     a->used = off + size;
     return off;
@@ -266,10 +301,11 @@ static uint64_t rt_bump(enum rt_arena_kind k, size_t size)
 
 void *lf_freeze_with(size_t size, void (*fill)(void *dst, uintptr_t at, void *ctx), void *ctx)
 {
-    if (!fill || size > UINT32_MAX) return NULL;
+    if (!fill || size > UINT32_MAX) return errno = EINVAL, NULL;
     void *res = NULL;
     rt_lock();
-    if (rt_reserve_locked(0) == LF_OK && !rt_sealed) {
+    if (rt_sealed) errno = EPERM;
+    else if (rt_reserve_locked(0) == LF_OK) {
         uint64_t off = rt_bump(RT_ARENA_FROZEN, size);
         if (off != UINT64_MAX) {
             res = (void *)(rt_arenas[RT_ARENA_FROZEN].base + off);
@@ -292,7 +328,7 @@ static void rt_copy_fill(void *dst, uintptr_t at, void *ctx)
 
 void *lf_freeze(const void *obj, size_t size)
 {
-    if ((!obj && size) || size > UINT32_MAX) return NULL;
+    if ((!obj && size) || size > UINT32_MAX) return errno = EINVAL, NULL;
     struct rt_copy c = { obj, size };
     return lf_freeze_with(size, rt_copy_fill, &c);
 }
@@ -329,17 +365,29 @@ void lf_set_root_hook(void (*add_roots)(void *lo, void *hi))
 
 enum lf_status rt_arena_seal(void)
 {
+    enum lf_status s = LF_OK;
     rt_lock();
     if (!rt_sealed && rt_alias) {
         munmap(rt_alias, rt_alias_size);
         rt_alias = NULL;
         /* No writable mapping of the memfd is left, so F_SEAL_WRITE holds
-         * (it fails with EBUSY while one exists, e.g. in a forked child). */
-        (void)fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+         * (it fails with EBUSY while one exists, e.g. in a forked child).
+         * Sealed, the memfd refuses write and pwrite, also through a
+         * descriptor reopened from /proc/self/fd, and writable mappings. */
+        int e = 0;
+        if (fcntl(rt_memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+            s = LF_ERR_IO, e = errno;
+        /* The read-write descriptor has no use left: only the read-only
+         * one (which maps the view) stays open. */
+        if (rt_memfd_ro != rt_memfd) {
+            close(rt_memfd);
+            rt_memfd = rt_memfd_ro;
+        }
+        if (e) errno = e; /* the seal's, for the caller's message */
     }
     rt_sealed = 1;
     rt_unlock();
-    return LF_OK;
+    return s;
 }
 
 enum lf_status lf_seal(void) { return rt_arena_seal(); }

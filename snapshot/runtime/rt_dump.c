@@ -1,8 +1,10 @@
 /* rt_dump.c -- writes the heap dump at lf_snapshot (format: rt_dump_format.h).
  *
  * Input: the arenas, the frozen-object index, entry and roots.  Output: one
- * file, written to a temporary name beside the target, fsync'ed and renamed,
- * so the target is either absent or complete.  The checksum is computed while
+ * file, written unnamed beside the target, fsync'ed and renamed over it
+ * (rt_atomic.c), so the target is either absent or complete, and a killed
+ * interpreter leaves nothing; or written into a descriptor the CLI passed
+ * (LINEIFORM_DUMP_FD), an unnamed file only the CLI can read.  The checksum is computed while
  * writing; nothing is buffered beyond a small block.
  */
 #define _GNU_SOURCE
@@ -132,36 +134,49 @@ static void rt_write_all(struct rt_out *o, const struct rt_dump_plan *pl)
     rt_out_write(o, &sum, sizeof sum);
 }
 
-enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *why, size_t whylen)
+/* Write the whole dump to o->fd; o->err holds the first errno. */
+static void rt_dump_emit(struct rt_out *o, const struct rt_dump_plan *pl)
 {
-    static struct rt_dump_plan pl; /* large: keep it off the interpreter's stack */
-    rt_plan(&pl, (uint64_t)entry, (uint64_t)roots);
-    char tmp[RT_DUMP_MAX_PATH + 16];
-    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
-        snprintf(why, whylen, "%s: path too long", path);
-        return LF_ERR_INVALID_ARG;
-    }
-    struct rt_out o = { .fd = mkostemp(tmp, O_CLOEXEC), .hash = RT_FNV1A_INIT };
-    if (o.fd < 0) {
-        snprintf(why, whylen, "%s: %s", path, strerror(errno));
-        return LF_ERR_IO;
-    }
-    mode_t mask = umask(0); /* mkostemp made it 0600; give it the usual mode */
-    umask(mask);
-    if (fchmod(o.fd, 0666 & ~mask) != 0) o.err = errno;
     /* Past RLIMIT_FSIZE, write must fail with EFBIG (and the temporary be
      * removed) rather than SIGXFSZ kill the process mid-file. */
     struct sigaction ign = { .sa_handler = SIG_IGN }, old_xfsz;
     sigaction(SIGXFSZ, &ign, &old_xfsz);
-    rt_write_all(&o, &pl);
+    rt_write_all(o, pl);
     sigaction(SIGXFSZ, &old_xfsz, NULL);
-    if (!o.err && o.off != pl.h.file_size) o.err = EIO;
-    if (!o.err && fsync(o.fd) != 0) o.err = errno;
-    if (close(o.fd) != 0 && !o.err) o.err = errno;
-    if (!o.err && rename(tmp, path) != 0) o.err = errno;
+    if (!o->err && o->off != pl->h.file_size) o->err = EIO;
+}
+
+enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *why, size_t whylen)
+{
+    static struct rt_dump_plan pl; /* large: keep it off the interpreter's stack */
+    static struct rt_atomic at;
+    rt_plan(&pl, (uint64_t)entry, (uint64_t)roots);
+    if (rt_atomic_open(path, &at) != 0) {
+        snprintf(why, whylen, "%s: cannot create: %s", path, strerror(errno));
+        return LF_ERR_IO;
+    }
+    rt_atomic_clean(path); /* leftovers of a writer killed before */
+    struct rt_out o = { .fd = at.fd, .hash = RT_FNV1A_INIT };
+    rt_dump_emit(&o, &pl);
+    if (!o.err && rt_atomic_commit(&at, 1) != 0) o.err = errno;
     if (o.err) {
-        unlink(tmp);
+        rt_atomic_abort(&at);
         snprintf(why, whylen, "%s: %s", path, strerror(o.err));
+        return LF_ERR_IO;
+    }
+    return LF_OK;
+}
+
+enum lf_status rt_dump_write_fd(int fd, const char *name, void *entry, void *roots, char *why,
+                                size_t whylen)
+{
+    static struct rt_dump_plan pl;
+    rt_plan(&pl, (uint64_t)entry, (uint64_t)roots);
+    struct rt_out o = { .fd = fd, .hash = RT_FNV1A_INIT };
+    if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) o.err = errno;
+    if (!o.err) rt_dump_emit(&o, &pl);
+    if (o.err) {
+        snprintf(why, whylen, "%s: %s", name, strerror(o.err));
         return LF_ERR_IO;
     }
     return LF_OK;

@@ -13,6 +13,8 @@
  *                 resolve imports into the GOT, mprotect to R+X / R
  *             ──▶ arenas through rt_arena_map_fixed (frozen R, persistent
  *                 RW private), frozen-object index
+ *             ──▶ rt_arena_seal: no writable view or descriptor of the
+ *                 frozen arena is left while the image runs
  *
  * Invariants:
  *   (1) Segment bytes are copied from the buffer that was checksummed, so
@@ -109,9 +111,29 @@ static enum lf_status rt_img_ehdr(const uint8_t *buf, size_t len, char *why, siz
     if (!rt_img_fits(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), len))
         RT_IMG_FAIL(LF_ERR_TRUNCATED, "program headers beyond end of file");
     if (eh.e_phoff % 8) RT_IMG_FAIL(LF_ERR_FORMAT, "misaligned program headers");
-    if (eh.e_shnum && (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum ||
-                       !rt_img_fits(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len)))
+    if (eh.e_shnum && (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum))
         RT_IMG_FAIL(LF_ERR_FORMAT, "bad section header table");
+    /* Where the section headers lie is checked by rt_image_parse once the
+     * note's file size has told a truncated image (they come last, so a cut
+     * loses them first) from a malformed one. */
+    return LF_OK;
+}
+
+/* What rt_img_phdrs would refuse by type alone, from the headers that lie
+ * in the first plen bytes: so that a large ELF file that is no image is
+ * refused before it is read whole. */
+static enum lf_status rt_img_peek_phdrs(const uint8_t *p, size_t plen, char *why, size_t whylen)
+{
+    Elf64_Ehdr eh;
+    memcpy(&eh, p, sizeof eh);
+    int notes = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (!rt_img_fits(eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph, plen)) break;
+        memcpy(&ph, p + eh.e_phoff + (uint64_t)i * sizeof ph, sizeof ph);
+        if ((ph.p_type == PT_NOTE && !notes++) || ph.p_type == PT_LOAD) continue;
+        RT_IMG_FAIL(LF_ERR_FORMAT, "unexpected program header %u (type %u): not an image", i, ph.p_type);
+    }
     return LF_OK;
 }
 
@@ -307,6 +329,10 @@ enum lf_status rt_image_parse(const uint8_t *buf, size_t len, struct snap_image_
                     "image is %zu bytes, its note says %llu%s", len,
                     (unsigned long long)info->hdr->file_size,
                     len < info->hdr->file_size ? " (truncated)" : "");
+    Elf64_Ehdr eh;
+    memcpy(&eh, buf, sizeof eh);
+    if (eh.e_shnum && !rt_img_fits(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
+        RT_IMG_FAIL(LF_ERR_FORMAT, "bad section header table: beyond the end of the file");
     info->checksum_offset = note_off + offsetof(struct snap_note_hdr, checksum);
     if (snap_checksum(buf, len, info->checksum_offset) != info->hdr->checksum)
         RT_IMG_FAIL(LF_ERR_CHECKSUM, "checksum mismatch: the image is damaged");
@@ -315,33 +341,60 @@ enum lf_status rt_image_parse(const uint8_t *buf, size_t len, struct snap_image_
 
 /* -- Loading into this process ------------------------------------------ */
 
+#define RT_IMG_PEEK 4096
+
+enum lf_status rt_image_read_fd(int fd, uint8_t **buf, size_t *len, char *why, size_t whylen)
+{
+    struct stat st;
+    uint8_t peek[RT_IMG_PEEK];
+    *buf = NULL;
+    *len = 0;
+    if (fstat(fd, &st) != 0) RT_IMG_FAIL(LF_ERR_IO, "%s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        RT_IMG_FAIL(LF_ERR_IO, "not a regular file (%s)", S_ISDIR(st.st_mode) ? "a directory"
+                    : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
+                    : S_ISSOCK(st.st_mode) ? "a socket" : S_ISBLK(st.st_mode) ? "a block device" : "special");
+    if ((uint64_t)st.st_size > SIZE_MAX) RT_IMG_FAIL(LF_ERR_NOMEM, "%llu bytes: too large",
+                                                     (unsigned long long)st.st_size);
+    size_t size = (size_t)st.st_size, plen = size < sizeof peek ? size : sizeof peek;
+    /* The header first: a file that is no image is refused without being
+     * read (a 1 GiB one took 5 s and 1 GB of memory to say "no ELF magic"). */
+    ssize_t k;
+    while ((k = pread(fd, peek, plen, 0)) < 0 && errno == EINTR) {}
+    if (k < 0) RT_IMG_FAIL(LF_ERR_IO, "cannot read: %s", strerror(errno));
+    if ((size_t)k < plen)
+        RT_IMG_FAIL(LF_ERR_IO, "only %zd of %zu bytes could be read (is it being written?)", k, size);
+    if (plen < sizeof(Elf64_Ehdr)) return rt_img_ehdr(peek, plen, why, whylen); /* says why */
+    LF_CHECK(rt_img_ehdr(peek, size, why, whylen));
+    LF_CHECK(rt_img_peek_phdrs(peek, plen, why, whylen));
+    uint8_t *b = malloc(size ? size : 1);
+    if (!b) RT_IMG_FAIL(LF_ERR_NOMEM, "out of memory for the image (%zu bytes)", size);
+    size_t got = 0;
+    while (got < size) {
+        k = pread(fd, b + got, size - got, (off_t)got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            free(b);
+            if (e) RT_IMG_FAIL(LF_ERR_IO, "cannot read: %s", strerror(e));
+            RT_IMG_FAIL(LF_ERR_TRUNCATED, "only %zu of %zu bytes could be read (did the file shrink?)", got, size);
+        }
+        got += (size_t)k;
+    }
+    *buf = b;
+    *len = size;
+    return LF_OK;
+}
+
 static enum lf_status rt_img_read(const char *path, uint8_t **buf, size_t *len, char *why,
                                   size_t whylen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) RT_IMG_FAIL(LF_ERR_IO, "cannot open: %s", strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        RT_IMG_FAIL(LF_ERR_IO, "not a regular file");
-    }
-    *len = (size_t)st.st_size;
-    *buf = malloc(*len ? *len : 1);
-    size_t got = 0;
-    while (*buf && got < *len) {
-        ssize_t k = read(fd, *buf + got, *len - got);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        got += (size_t)k;
-    }
+    enum lf_status s = rt_image_read_fd(fd, buf, len, why, whylen);
     close(fd);
-    if (!*buf) RT_IMG_FAIL(LF_ERR_NOMEM, "out of memory reading the image");
-    if (got != *len) {
-        free(*buf);
-        *buf = NULL;
-        RT_IMG_FAIL(LF_ERR_IO, "read error");
-    }
-    return LF_OK;
+    return s;
 }
 
 static void rt_img_hex(char *out, size_t cap, const uint8_t *b, size_t n)
@@ -357,6 +410,9 @@ static enum lf_status rt_img_check_self(const struct snap_image_info *info, char
     uint8_t id[SNAP_MAX_BUILD_ID];
     size_t n = rt_self_build_id(id, sizeof id);
     const struct snap_note_hdr *h = info->hdr;
+    if (h->build_id_len == 0) /* 0 bytes equal 0 bytes: a rebuilt interpreter would pass */
+        RT_IMG_FAIL(LF_ERR_MISMATCH, "the image records no interpreter build-id, so it cannot be checked; "
+                    "make it again with 'lineiform snapshot'");
     if (n != h->build_id_len || memcmp(id, h->build_id, n) != 0) {
         char want[2 * SNAP_MAX_BUILD_ID + 1], have[2 * SNAP_MAX_BUILD_ID + 1];
         rt_img_hex(want, sizeof want, h->build_id, h->build_id_len);
@@ -398,9 +454,21 @@ static enum lf_status rt_img_map_seg(const struct snap_image_seg *s, char *why, 
     return LF_OK;
 }
 
+/* Images count the calls their code makes into the interpreter's own code
+ * (what stays interpreted) in this word, imported by name; with
+ * LINEIFORM_STATS set the count is printed to stderr at exit. */
+uint64_t lf_rt_interp_calls;
+
+static void rt_img_stats(void)
+{
+    fprintf(stderr, "lineiform: %llu calls from compiled code into the interpreter's code\n",
+            (unsigned long long)lf_rt_interp_calls);
+}
+
 /* dlsym in the process, then in libm (interpreters need not link it). */
 static void *rt_img_resolve(const char *name)
 {
+    if (!strcmp(name, "lf_rt_interp_calls")) return &lf_rt_interp_calls;
     void *p = dlsym(RTLD_DEFAULT, name);
     if (!p) {
         void *libm = dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
@@ -421,6 +489,8 @@ static enum lf_status rt_img_map_code(const struct snap_image_info *info, char *
         rt_img_unmap(info, i - 1);
         return s;
     }
+    static int stats_once;
+    if (!stats_once++ && getenv("LINEIFORM_STATS")) atexit(rt_img_stats);
     for (uint32_t k = 0; k < info->hdr->nimports; k++) {
         const char *name = info->strtab + info->imports[k].name;
         void *addr = rt_img_resolve(name);
@@ -483,6 +553,11 @@ enum lf_status rt_image_load(const char *path, void **code, void **entry, void *
     if (s == LF_OK) s = rt_img_map_code(&info, sub, sizeof sub);
     if (s == LF_OK && (s = rt_img_map_arenas(&info, sub, sizeof sub)) != LF_OK)
         rt_img_unmap(&info, info.nloads); /* the arenas stay reserved, as before */
+    /* Frozen memory must stay frozen while the image runs: its compiled
+     * code has the values folded in, so a write would make the image and
+     * the heap disagree.  Nothing freezes in image mode. */
+    if (s == LF_OK && (s = rt_arena_seal()) != LF_OK)
+        snprintf(sub, sizeof sub, "cannot seal the frozen arena: %s", strerror(errno));
     if (s == LF_OK) {
         *code = (void *)(uintptr_t)info.hdr->entry_code;
         *entry = (void *)(uintptr_t)info.hdr->entry_closure;

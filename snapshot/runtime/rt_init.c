@@ -4,6 +4,9 @@
  *
  *   LINEIFORM_MODE=normal|snapshot|image   absent or empty means normal
  *   LINEIFORM_DUMP=path    snapshot mode: where lf_snapshot writes the dump
+ *   LINEIFORM_DUMP_FD=N    snapshot mode: or into this inherited descriptor
+ *                          (what the CLI passes: an unnamed file, so a
+ *                          killed snapshot leaves nothing behind)
  *   LINEIFORM_IMAGE=path   image mode: the image lf_init maps
  *   LINEIFORM_REEXEC=1     set by lf_init itself around its re-exec (below)
  *   LINEIFORM_CHECK=1      snapshot mode: before writing the dump, list arena
@@ -26,6 +29,7 @@
 #define _GNU_SOURCE
 #include "snapshot/runtime/rt_internal.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +42,7 @@ static int rt_inited;
 static int rt_snapshot_reached;
 static int rt_check_on;
 static char rt_dump_path[RT_DUMP_PATH_MAX];
+static int rt_dump_fd = -1;
 static void *rt_img_code, *rt_img_entry, *rt_img_roots;
 
 static void rt_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -90,15 +95,34 @@ static void rt_snapshot_missed(int status, void *arg)
         fprintf(stderr, "lineiform: snapshot: the program ended before reaching lf_snapshot\n");
 }
 
+/* LINEIFORM_DUMP_FD=N: an inherited descriptor open for writing; it is
+ * made close-on-exec so that programs the interpreter starts do not get it. */
+static int rt_dump_fd_env(void)
+{
+    const char *v = getenv(RT_ENV_DUMP_FD);
+    if (!v || !*v) return -1;
+    char *end;
+    long fd = strtol(v, &end, 10);
+    int fl = *end || fd < 0 || fd > 1 << 20 ? -1 : fcntl((int)fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+        rt_die("%s=%s: not a descriptor open for writing", RT_ENV_DUMP_FD, v);
+    fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+    return (int)fd;
+}
+
 static void rt_init_snapshot(void)
 {
+    const char *check = getenv(RT_ENV_CHECK);
+    rt_check_on = check && strcmp(check, "1") == 0;
+    on_exit(rt_snapshot_missed, NULL);
+    if ((rt_dump_fd = rt_dump_fd_env()) >= 0) {
+        snprintf(rt_dump_path, sizeof rt_dump_path, "the heap dump (descriptor %d)", rt_dump_fd);
+        return;
+    }
     const char *p = getenv(RT_ENV_DUMP);
     if (!p || !*p) rt_die("snapshot mode needs %s (the heap dump path)", RT_ENV_DUMP);
     if (strlen(p) >= sizeof rt_dump_path) rt_die("%s: path too long", RT_ENV_DUMP);
     strcpy(rt_dump_path, p);
-    const char *check = getenv(RT_ENV_CHECK);
-    rt_check_on = check && strcmp(check, "1") == 0;
-    on_exit(rt_snapshot_missed, NULL);
 }
 
 static void rt_init_image(void)
@@ -128,6 +152,7 @@ enum lf_mode lf_init(int *argc, char ***argv)
     if (mode == LF_MODE_IMAGE) rt_init_image();
     unsetenv(RT_ENV_MODE);
     unsetenv(RT_ENV_DUMP);
+    unsetenv(RT_ENV_DUMP_FD);
     unsetenv(RT_ENV_IMAGE);
     unsetenv(RT_ENV_REEXEC);
     unsetenv(RT_ENV_CHECK);
@@ -153,7 +178,8 @@ void lf_snapshot(void *entry, void *roots)
         rt_die("snapshot: roots %p is not in the persistent arena (lf_alloc it)", roots);
     if (rt_check_on) rt_check_pointers();
     rt_arena_seal();
-    enum lf_status s = rt_dump_write(rt_dump_path, entry, roots, why, sizeof why);
+    enum lf_status s = rt_dump_fd >= 0 ? rt_dump_write_fd(rt_dump_fd, rt_dump_path, entry, roots, why, sizeof why)
+                                        : rt_dump_write(rt_dump_path, entry, roots, why, sizeof why);
     if (s != LF_OK) rt_die("snapshot: %s", why);
     fflush(NULL);
     exit(0);

@@ -71,8 +71,9 @@ enum lf_status rt_arena_map_fixed(enum rt_arena_kind kind, uint64_t addr, size_t
 enum lf_status rt_arena_map_fd(enum rt_arena_kind kind, uint64_t addr, size_t size,
                                int prot, int fd, uint64_t off);
 
-/* Seal the frozen arena: drop the writable alias, seal the memfd against
- * writes and growth; lf_freeze fails from then on. */
+/* Seal the frozen arena: drop the writable alias and the read-write
+ * descriptor, seal the memfd against writes and growth; lf_freeze fails
+ * from then on.  LF_ERR_IO (errno set) when the kernel refused the seals. */
 enum lf_status rt_arena_seal(void);
 
 /* Record an object [addr, addr+size) of the frozen arena, for the
@@ -96,15 +97,45 @@ uint64_t rt_self_load_base(void);
 /* Its GNU build-id from the PT_NOTE segment in memory; returns the length
  * (0 when it has none), copying at most cap bytes. */
 size_t rt_self_build_id(uint8_t *out, size_t cap);
+/* The GNU build-id of the ELF file open at fd (read with pread, so the
+ * file offset is untouched): its length (0 when the file has none, which
+ * lineiform refuses: nothing else tells a rebuilt interpreter from the
+ * one an image was made for), at most cap bytes copied; -1 when fd is not
+ * a readable 64-bit ELF file. */
+long rt_file_build_id(int fd, uint8_t *out, size_t cap);
 /* /proc/self/exe resolved; 0 on success. */
 int rt_self_path(char *out, size_t cap);
 
 /* -- Heap dump (rt_dump.c; format in rt_dump_format.h) ---------------- */
 
 /* Write the heap dump of both arenas (seal the frozen arena first) with
- * entry and roots to path, atomically (temporary file + rename).  On failure
- * nothing is left at path and why says what went wrong. */
+ * entry and roots to path, atomically (rt_atomic_*).  On failure nothing is
+ * left at path and why says what went wrong. */
 enum lf_status rt_dump_write(const char *path, void *entry, void *roots, char *why, size_t whylen);
+/* The same into the open file fd (from offset 0, truncated first): the
+ * CLI's unnamed temporary file (LINEIFORM_DUMP_FD), which nothing can leave
+ * behind.  name is for messages. */
+enum lf_status rt_dump_write_fd(int fd, const char *name, void *entry, void *roots, char *why,
+                                size_t whylen);
+
+/* -- Atomic files (rt_atomic.c) ----------------------------------------- */
+
+#define RT_DUMP_PATH_MAX 4096
+
+/* A file written under a temporary identity and renamed over path when
+ * complete.  Functions return 0, or -1 with errno set. */
+struct rt_atomic {
+    int fd;                          /* write here */
+    char path[RT_DUMP_PATH_MAX];     /* the target */
+    char tmp[RT_DUMP_PATH_MAX + 16]; /* current temporary name, "" if unnamed */
+};
+int rt_atomic_open(const char *path, struct rt_atomic *a);
+/* fsync (when do_fsync), name, rename over the target, close. */
+int rt_atomic_commit(struct rt_atomic *a, int do_fsync);
+/* Close and remove whatever name the temporary has; safe to repeat. */
+void rt_atomic_abort(struct rt_atomic *a);
+/* Remove leftover path.tmpXXXXXX files of killed writers; how many. */
+unsigned rt_atomic_clean(const char *path);
 
 /* -- Snapshot checks (rt_check.c) -------------------------------------- */
 
@@ -118,10 +149,10 @@ size_t rt_check_pointers(void);
 
 #define RT_ENV_MODE    "LINEIFORM_MODE"    /* normal | snapshot | image */
 #define RT_ENV_DUMP    "LINEIFORM_DUMP"    /* snapshot mode: heap dump path */
+#define RT_ENV_DUMP_FD "LINEIFORM_DUMP_FD" /* snapshot mode: or an open file */
 #define RT_ENV_IMAGE   "LINEIFORM_IMAGE"   /* image mode: image path */
 #define RT_ENV_REEXEC  "LINEIFORM_REEXEC"  /* set by lf_init before re-exec */
 #define RT_ENV_CHECK   "LINEIFORM_CHECK"   /* 1: lf_snapshot runs rt_check_pointers */
-#define RT_DUMP_PATH_MAX 4096
 
 /* -- Image loading (implemented in rt_image.c) -------------------------- */
 

@@ -273,7 +273,7 @@ static void check_double(void)
 static double now_s(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -286,13 +286,22 @@ static int bench(void)
            "%u insns lifted, %u inlined, %u native calls, %u bailouts\n",
            r->ms_lift, r->ms_opt, r->ms_codegen, r->specializations, r->insns_lifted, r->inlined,
            r->native_calls, r->bailouts);
+    /* CPU time of this thread, best of five alternating rounds: on a shared
+     * machine a round can lose its core for longer than it runs. */
     long acc1 = 0, acc2 = 0;
     int iters = 20000;
-    double t0 = now_s();
-    for (int k = 0; k < iters; k++) acc1 += root->fn(root, k & 63);
-    double t1 = now_s();
-    for (int k = 0; k < iters; k++) acc2 += opt(root, k & 63);
-    double t2 = now_s();
+    double best1 = 1e30, best2 = 1e30;
+    for (int round = 0; round < 5; round++) {
+        acc1 = acc2 = 0;
+        double t0 = now_s();
+        for (int k = 0; k < iters; k++) acc1 += root->fn(root, k & 63);
+        double t1 = now_s();
+        for (int k = 0; k < iters; k++) acc2 += opt(root, k & 63);
+        double t2 = now_s();
+        if (t1 - t0 < best1) best1 = t1 - t0;
+        if (t2 - t1 < best2) best2 = t2 - t1;
+    }
+    double t0 = 0, t1 = best1, t2 = best1 + best2;
     printf("closures %.1f ns/call, specialized %.1f ns/call, ratio %.1fx (%s)\n",
            (t1 - t0) / iters * 1e9, (t2 - t1) / iters * 1e9, (t1 - t0) / (t2 - t1),
            acc1 == acc2 ? "same results" : "RESULTS DIFFER");

@@ -17,6 +17,13 @@
  *      frame); capture decisions run after loop conversion (comp_finish).
  *  (2) Errors name the form and its position: "FILE:LINE:COL: let: bad
  *      binding (x)".
+ *  (3) Tail position is decided top-down and only ever inherited: a form
+ *      is compiled with tail = 1 only if it is the last form of a lambda
+ *      body, or a result position (body end, arm, last operand of and/or)
+ *      of a form that is itself in tail position.  A call compiled as a
+ *      tail call returns LV_TAIL, which only a consumer of tail calls
+ *      (a non-tail call, nc_loop when not tail, nc_prim, nc_program)
+ *      turns into a value.
  */
 #include "comp_int.h"
 
@@ -33,7 +40,9 @@ static size_t nrefs_all, caprefs;
 value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
-    S_import, S_dot3;
+    S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
+    S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax, S_define_values,
+    S_delay, S_delay_force, S_parameterize;
 
 void *xalloc(size_t n)
 {
@@ -117,7 +126,7 @@ static void prescan_sets(value x, int depth)
         value h = CAR(x);
         if (h == S_set && PAIRP(CDR(x)) && SYMP(CAR(CDR(x))))
             gvar_of(CAR(CDR(x)))->set = 1;
-        if (PAIRP(h)) prescan_sets(h, depth + 1);
+        if (PAIRP(h)) prescan_sets(mac_for_scan(h), depth + 1);
         x = CDR(x);
     }
 }
@@ -235,7 +244,8 @@ int is_keyword(struct ctx *c, value sym)
 /* -- Expressions ----------------------------------------------------------- */
 
 struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos);
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who);
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who);
 
 static struct ast *comp_symbol(struct ctx *c, value x, struct lv_pos pos)
 {
@@ -387,7 +397,7 @@ static struct lam *comp_lambda(struct ctx *c, value params, value body, struct l
     if (selfvar) selfvar->self_lam = L;
     if (g) g->klam = L;
     push_scope(&inner, L->params, nreq + rest);
-    L->body = comp_body(&inner, body, pos, "lambda");
+    L->body = comp_body(&inner, body, 1, pos, "lambda");
     return L;
 }
 
@@ -501,12 +511,11 @@ static struct ast *comp_let(struct ctx *c, value x, int tail, struct lv_pos pos)
     struct ctx inner = *c;
     inner.top = 0;
     push_scope(&inner, b.vars, b.n);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, "let");
-    (void)tail;
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, "let");
     return mk_let(A_LET, &b, inits, body, pos);
 }
 
-static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
+static struct ast *comp_letstar(struct ctx *c, value x, int tail, struct lv_pos pos)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "let*: missing bindings");
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, "let*");
@@ -524,11 +533,12 @@ static struct ast *comp_letstar(struct ctx *c, value x, struct lv_pos pos)
         hole = &l->b;
         push_scope(&inner, &b.vars[i], 1);
     }
-    *hole = comp_body(&inner, CDR(CDR(x)), pos, "let*");
+    *hole = comp_body(&inner, CDR(CDR(x)), tail, pos, "let*");
     return outer;
 }
 
-static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const char *who)
+static struct ast *comp_letrec(struct ctx *c, value x, int tail, struct lv_pos pos,
+                               const char *who)
 {
     if (!PAIRP(CDR(x))) BAD(x, pos, "%s: missing bindings", who);
     struct bindings b = parse_bindings(c, CAR(CDR(x)), pos, who);
@@ -537,7 +547,7 @@ static struct ast *comp_letrec(struct ctx *c, value x, struct lv_pos pos, const 
     push_scope(&inner, b.vars, b.n);
     struct ast **inits = xalloc((size_t)(b.n + 1) * sizeof *inits);
     for (int i = 0; i < b.n; i++) inits[i] = comp_init(&inner, b.inits[i], b.vars[i], b.pos[i]);
-    struct ast *body = comp_body(&inner, CDR(CDR(x)), pos, who);
+    struct ast *body = comp_body(&inner, CDR(CDR(x)), tail, pos, who);
     return mk_let(A_LETREC, &b, inits, body, pos);
 }
 
@@ -589,10 +599,24 @@ static int is_define(struct ctx *c, value f)
     return PAIRP(f) && CAR(f) == S_define && is_keyword(c, S_define);
 }
 
-static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const char *who)
+/* A body: its last form is in tail position only when the body itself is
+ * (a lambda's always; a let's when the let is). */
+static struct ast *comp_body(struct ctx *c, value body, int tail, struct lv_pos pos,
+                             const char *who)
 {
     len_or_die(body, pos, who);
     if (body == LV_NIL) BAD(body, pos, "%s: empty body", who);
+    for (value l = body; PAIRP(l); l = CDR(l)) {
+        value f = CAR(l);
+        if (!PAIRP(f) || !SYMP(CAR(f)) || !is_keyword(c, CAR(f))) continue;
+        if (CAR(f) == S_define_syntax || mac_lookup(CAR(f)) != LV_FALSE) {
+            int d;
+            f = mac_definitions(f, &d);
+            CAR(l) = d ? lv_cons(S_begin, LV_NIL) : f;
+        }
+        if (PAIRP(CAR(l)) && (CAR(CAR(l)) == S_define_record_type || CAR(CAR(l)) == S_define_values))
+            CAR(l) = cx_definitions(CAR(l));
+    }
     value *forms = xalloc((size_t)(count_forms(body, 0) + 1) * sizeof *forms);
     long n = 0, ndef = 0, lastdef = -1;
     flatten_body(c, body, forms, &n, 0);
@@ -600,7 +624,8 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
         if (is_define(c, forms[i])) { ndef++; lastdef = i; }
     if (ndef == 0) {
         struct ast **xs = xalloc((size_t)n * sizeof *xs);
-        for (long i = 0; i < n; i++) xs[i] = comp(c, forms[i], i == n - 1, posof(forms[i], pos));
+        for (long i = 0; i < n; i++)
+            xs[i] = comp(c, forms[i], tail && i == n - 1, posof(forms[i], pos));
         return mk_seq((int)n, xs, pos);
     }
     if (lastdef == n - 1) BAD(forms[lastdef], pos, "%s: body ends with a definition", who);
@@ -623,7 +648,7 @@ static struct ast *comp_body(struct ctx *c, value body, struct lv_pos pos, const
     for (long i = 0; i < n; i++) {
         struct lv_pos fp = posof(forms[i], pos);
         if (!is_define(c, forms[i])) {
-            xs[nx++] = comp(&inner, forms[i], i == n - 1, fp);
+            xs[nx++] = comp(&inner, forms[i], tail && i == n - 1, fp);
         } else if (i < prefix) {
             inits[k] = comp_init(&inner, vals[k], b.vars[k], fp);
             k++;
@@ -674,6 +699,9 @@ static struct ast *comp_set(struct ctx *c, value x, struct lv_pos pos)
     } else {
         a = mk(A_GSET, pos);
         a->g = gvar_of(name);
+        if (a->g->constant)
+            BAD(x, pos, "set!: %s is a top-level procedure the program was not seen to assign "
+                        "(a set! made by a macro defined in a body)", SYM(name)->name);
     }
     a->a = e;
     return a;
@@ -704,9 +732,9 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
     if (h == S_set) return comp_set(c, x, pos);
     if (h == S_if) return comp_if(c, x, tail, pos);
     if (h == S_let) return comp_let(c, x, tail, pos);
-    if (h == S_letstar) return comp_letstar(c, x, pos);
-    if (h == S_letrec) return comp_letrec(c, x, pos, "letrec");
-    if (h == S_letrecstar) return comp_letrec(c, x, pos, "letrec*");
+    if (h == S_letstar) return comp_letstar(c, x, tail, pos);
+    if (h == S_letrec) return comp_letrec(c, x, tail, pos, "letrec");
+    if (h == S_letrecstar) return comp_letrec(c, x, tail, pos, "letrec*");
     if (h == S_do) return comp_do(c, x, tail, pos);
     if (h == S_cond) { len_or_die(x, pos, "cond"); return comp_cond_clauses(c, CDR(x), tail, pos); }
     if (h == S_case) return comp_case(c, x, tail, pos);
@@ -729,6 +757,26 @@ static struct ast *comp_special(struct ctx *c, value x, int tail, struct lv_pos 
         if (!c->top) BAD(x, pos, "import: only allowed at top level");
         return mk_const(LV_UNSPEC, pos);
     }
+    if (h == S_guard) return comp(c, cx_guard(x, pos), tail, pos);
+    if (h == S_case_lambda) return comp(c, cx_case_lambda(x, pos), tail, pos);
+    if (h == S_let_values || h == S_letstar_values) return comp(c, cx_let_values(x, pos), tail, pos);
+    if (h == S_define_record_type || h == S_define_values) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
+    if (h == S_parameterize) return comp(c, cx_parameterize(x, pos), tail, pos);
+    if (h == S_delay || h == S_delay_force) return comp(c, cx_delay(x, h == S_delay_force, pos), tail, pos);
+    if (h == S_define_syntax) {
+        int d;
+        mac_definitions(x, &d);
+        return mk_const(LV_UNSPEC, pos);
+    }
+    if (h == S_let_syntax || h == S_letrec_syntax) {
+        if (lv_list_length(x) < 3 || lv_list_length(CAR(CDR(x))) < 0)
+            BAD(x, pos, "%s: expected ((keyword transformer) ...) and a body", SYM(h)->name);
+        for (value l = CAR(CDR(x)); PAIRP(l); l = CDR(l)) {
+            if (lv_list_length(CAR(l)) != 2) BAD(x, pos, "%s: bad binding", SYM(h)->name);
+            mac_define(CAR(CAR(l)), CAR(CDR(CAR(l))), pos);
+        }
+        return comp(c, lv_cons(S_let, lv_cons(LV_NIL, CDR(CDR(x)))), tail, pos);
+    }
     if (h == S_else || h == S_arrow || h == S_dot3) BAD(x, pos, "%s: not allowed here", SYM(h)->name);
     *done = 0;
     return NULL;
@@ -745,6 +793,8 @@ struct ast *comp(struct ctx *c, value x, int tail, struct lv_pos pos)
     }
     pos = posof(x, pos);
     if (lv_list_length(x) < 0) BAD(x, pos, "bad syntax: not a proper list");
+    if (SYMP(CAR(x)) && is_keyword(c, CAR(x)) && mac_lookup(CAR(x)) != LV_FALSE)
+        return comp(c, mac_expand(mac_lookup(CAR(x)), x, pos), tail, pos);
     if (SYMP(CAR(x)) && is_keyword(c, CAR(x))) {
         int top = c->top;
         if (CAR(x) != S_begin && CAR(x) != S_define && CAR(x) != S_import) c->top = 0;
@@ -797,13 +847,19 @@ static void comp_finish(void)
     _(set, "set!") _(if, "if") _(let, "let") _(letstar, "let*") _(letrec, "letrec") \
     _(letrecstar, "letrec*") _(do, "do") _(cond, "cond") _(case, "case") _(and, "and") \
     _(or, "or") _(when, "when") _(unless, "unless") _(begin, "begin") _(else, "else") \
-    _(arrow, "=>") _(import, "import") _(dot3, "...")
+    _(arrow, "=>") _(import, "import") _(dot3, "...") _(guard, "guard")                \
+    _(case_lambda, "case-lambda") _(define_record_type, "define-record-type")          \
+    _(let_values, "let-values") _(letstar_values, "let*-values")                       \
+    _(define_syntax, "define-syntax") _(let_syntax, "let-syntax")                      \
+    _(letrec_syntax, "letrec-syntax") _(define_values, "define-values")                \
+    _(delay, "delay") _(delay_force, "delay-force") _(parameterize, "parameterize")
 
 struct ast *comp_program(value forms, struct lam **toplam)
 {
 #define INIT_SYM(c, s) S_##c = lv_intern(s);
     SYMS(INIT_SYM)
 #undef INIT_SYM
+    for (value l = forms; PAIRP(l); l = CDR(l)) CAR(l) = mac_top_form(CAR(l));
     prescan(forms);
     struct lam *top = xalloc(sizeof *top);
     top->loop_tail = -1;

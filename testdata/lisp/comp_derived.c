@@ -209,7 +209,7 @@ value comp_freeze_datum(value d)
         struct flo f = { { T_FLO, 0, 0 }, FLO(d) };
         return (value)lf_freeze(&f, sizeof f);
     }
-    if (STRP(d)) {
+    if (STRP(d) || BVECP(d)) {
         size_t n = sizeof(struct str) + HDR(d)->len + 1;
         struct str *s = malloc(n);
         if (!s) lv_die(lv_nopos, "out of memory");

@@ -23,7 +23,9 @@ struct bindings { int n; struct var **vars; value *inits; struct lv_pos *pos; };
 extern value S_quote, S_quasiquote, S_unquote, S_unquote_splicing, S_lambda,
     S_define, S_set, S_if, S_let, S_letstar, S_letrec, S_letrecstar, S_do,
     S_cond, S_case, S_and, S_or, S_when, S_unless, S_begin, S_else, S_arrow,
-    S_import, S_dot3;
+    S_import, S_dot3, S_guard, S_case_lambda, S_define_record_type, S_let_values,
+    S_letstar_values, S_define_syntax, S_let_syntax, S_letrec_syntax, S_define_values,
+    S_delay, S_delay_force, S_parameterize;
 
 #define BAD(x, pos, ...) lv_die(posof((x), (pos)), __VA_ARGS__)
 
@@ -51,5 +53,21 @@ struct ast *comp_cond_clauses(struct ctx *c, value cl, int tail, struct lv_pos p
 struct ast *comp_case(struct ctx *c, value x, int tail, struct lv_pos pos);
 struct ast *comp_do(struct ctx *c, value x, int tail, struct lv_pos pos);
 struct ast *comp_qq(struct ctx *c, value x, int depth, struct lv_pos pos);
+
+/* comp_expand.c */
+value cx_guard(value x, struct lv_pos pos);
+value cx_case_lambda(value x, struct lv_pos pos);
+value cx_definitions(value x);
+value cx_let_values(value x, struct lv_pos pos);
+value cx_delay(value x, int is_force, struct lv_pos pos);
+value cx_parameterize(value x, struct lv_pos pos);
+
+/* comp_macro.c */
+value mac_lookup(value sym);                 /* LV_FALSE unless a macro */
+void mac_define(value name, value spec, struct lv_pos pos);
+value mac_expand(value spec, value x, struct lv_pos pos);
+value mac_definitions(value x, int *is_syntax_def);
+value mac_top_form(value f);
+value mac_for_scan(value x);
 
 #endif

@@ -5,6 +5,8 @@
  * so output never depends on how the program was run.
  *   with a source position:  FILE:LINE:COL: MESSAGE
  *   without one:             error: MESSAGE
+ * unless the program installed an exception handler (prim_ctl.c): then a
+ * run-time error is raised to it as an error object.
  */
 #include "lisp.h"
 
@@ -34,9 +36,30 @@ static void prefix(struct lv_pos pos)
         fputs("error: ", stderr);
 }
 
+/* While a program has an exception handler installed, its run-time errors
+ * are raised as error objects (message, no irritants) instead of ending the
+ * program; an error while making one (out of memory) is fatal. */
+static int raising;
+
+static void raise_if_handled(const char *msg)
+{
+    if (raising || !lv_handlers_installed()) return;
+    raising = 1;
+    value e = lv_make_error(msg, LV_NIL);
+    raising = 0;
+    lv_raise(e, 0);
+}
+
 _Noreturn void lv_die(struct lv_pos pos, const char *fmt, ...)
 {
     va_list ap;
+    if (lv_handlers_installed()) {
+        char msg[512];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        raise_if_handled(msg);
+    }
     prefix(pos);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -47,6 +70,20 @@ _Noreturn void lv_die(struct lv_pos pos, const char *fmt, ...)
 
 _Noreturn void lv_type_error(const char *who, const char *what, value got)
 {
+    if (lv_handlers_installed() && !raising) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (m) {
+            fprintf(m, "%s: expected %s, got ", who, what);
+            lv_print(m, got, 1);
+            fclose(m);
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", buf);
+            free(buf);
+            raise_if_handled(msg);
+        }
+    }
     prefix(lv_nopos);
     fprintf(stderr, "%s: expected %s, got ", who, what);
     lv_stack_limit = NULL;              /* printing a deep value may recurse */
@@ -64,8 +101,10 @@ _Noreturn void lv_type_error(const char *who, const char *what, value got)
     exit(1);
 }
 
+/* Never raised: there may be no stack left to run a handler on. */
 _Noreturn void lv_stack_overflow(void)
 {
     lv_stack_limit = NULL;
+    raising = 1;
     lv_die(lv_nopos, "stack overflow (recursion too deep)");
 }

@@ -57,7 +57,10 @@ typedef uintptr_t value;
 #define CAR(v)       (((value *)((v) - 4))[0])
 #define CDR(v)       (((value *)((v) - 4))[1])
 
-enum lv_type { T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM };
+enum lv_type {
+    T_FLO = 1, T_STR, T_SYM, T_VEC, T_PROC, T_PRIM,
+    T_PORT, T_VALUES, T_CONT, T_ERROBJ, T_RECORD, T_RTD, T_BVEC, T_PARAM
+};
 
 /* flags: LV_CONST for a frozen (quoted) vector or string. */
 struct hdr { uint16_t type, flags; uint32_t len; };
@@ -76,6 +79,7 @@ struct vec { struct hdr h; value v[]; };
 #define SYMP(v)      TYPEP(v, T_SYM)
 #define SYM(v)       ((struct sym *)(v))
 #define VECP(v)      TYPEP(v, T_VEC)
+#define BVECP(v)     TYPEP(v, T_BVEC)   /* laid out as struct str */
 #define VEC(v)       ((struct vec *)(v))
 
 /* -- Frames and nodes ----------------------------------------------------- */
@@ -100,6 +104,17 @@ typedef value (*lv_prim_fn)(int argc, value *argv);
 struct prim { struct hdr h; lv_prim_fn fn; const char *name; int16_t min, max; };
 #define PROCP(v)     TYPEP(v, T_PROC)
 #define PRIMP(v)     TYPEP(v, T_PRIM)
+#define CONTP(v)     TYPEP(v, T_CONT)
+#define PROCEDUREP(v) (PROCP(v) || PRIMP(v) || CONTP(v) || TYPEP(v, T_PARAM))
+
+/* Several values (values), h.len of them; one value is never wrapped. */
+struct vals { struct hdr h; value v[]; };
+/* An error object (error, and the interpreter's own errors when a handler
+ * is installed): message string and list of irritants. */
+struct errobj { struct hdr h; value msg, irritants; };
+/* A record of a define-record-type type (h.len fields) and its type. */
+struct rtd { struct hdr h; value name, fields; };
+struct record { struct hdr h; value rtd; value f[]; };
 
 /* A global variable: mutable ones in the persistent arena, constant
  * procedures' cells frozen. */
@@ -137,6 +152,21 @@ const char *lv_type_name(value v);
 long lv_list_length(value l);         /* -1 if not a proper list */
 value lv_list_n(int n, const value *v);
 
+/* -- prim_ctl.c: continuations, dynamic-wind, exceptions ----------------- */
+/* Raise obj (the interpreter's errors come here as error objects when a
+ * handler is installed); returns only for raise-continuable. */
+value lv_raise(value obj, int continuable);
+int lv_handlers_installed(void);
+_Noreturn void lv_throw(value k, int argc, const value *argv);   /* call a continuation */
+value lv_param_value(value p);        /* a parameter object's current value */
+extern value lv_cur_in, lv_cur_out;   /* current ports; 0: stdin / stdout */
+void lv_unwind_all(void);             /* run every pending dynamic-wind after */
+value lv_make_error(const char *msg, value irritants);
+value lv_values(int n, const value *v);   /* (values v...): v[0] when n == 1 */
+
+/* -- prim_port.c: ports ------------------------------------------------------ */
+FILE *lv_out_file(void);               /* the current output port's stream */
+
 /* -- err.c: messages, exit ------------------------------------------------ */
 struct lv_pos { int32_t line, col; };
 _Noreturn void lv_die(struct lv_pos pos, const char *fmt, ...)
@@ -147,6 +177,17 @@ extern char *lv_stack_limit;
 _Noreturn void lv_stack_overflow(void);
 #define LV_STACK_CHECK(p) \
     do { if (__builtin_expect((char *)(p) < lv_stack_limit, 0)) lv_stack_overflow(); } while (0)
+/* Procedure calls in progress (not counting tail calls, which replace
+ * their caller).  The depth limit, not the bytes of C stack, is what ends
+ * a deep recursion, so the interpreter and an image (whose compiled frames
+ * are smaller or larger than the interpreter's) stop at the same call:
+ * LV_DEPTH_MAX calls deep at most, within the C stack main.c reserves for
+ * them (LV_STACK_WANT / LV_DEPTH_MAX bytes a level). */
+#define LV_DEPTH_MAX 4000000L
+extern long lv_depth_left;            /* LV_DEPTH_MAX - calls in progress */
+#define LV_DEPTH_ENTER() \
+    do { if (__builtin_expect(--lv_depth_left < 0, 0)) lv_stack_overflow(); } while (0)
+#define LV_DEPTH_LEAVE() (lv_depth_left++)
 extern const struct lv_pos lv_nopos;
 /* Where the builtin being run was called from, for its error messages
  * (set only on slow paths; line 0 when unknown). */
@@ -164,7 +205,9 @@ int fz_staged(const void *p);
 
 /* -- prim_*.c ------------------------------------------------------------- */
 struct lv_primdef { const char *name; lv_prim_fn fn; int16_t min, max; };
-extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[];
+extern const struct lv_primdef lv_prims_num[], lv_prims_list[], lv_prims_str[],
+    lv_prims_port[], lv_prims_ctl[], lv_prims_bvec[];
+value lv_bvec(const void *bytes, size_t n);       /* zeroed when bytes is NULL */
 value lv_num_add(value a, value b);
 value lv_num_sub(value a, value b);
 value lv_num_mul(value a, value b);

@@ -6,9 +6,9 @@
  *   image:    lf_image -> run the compiled entry with the restored roots
  *
  * Exit status: 0, or the program's (exit n); 1 for a Scheme error; 2 for a
- * usage or file error.  The C stack limit is raised (by re-executing once)
- * so that deep non-tail recursion works; running past it is an error
- * message, not a crash.
+ * usage or file error.  The C stack limit is raised to 2 GiB (by
+ * re-executing once) so that non-tail recursion LV_DEPTH_MAX calls deep
+ * works; deeper is an error message, not a crash, in every mode.
  */
 #include "comp.h"
 #include "node.h"
@@ -22,10 +22,10 @@
 
 #include "lineiform.h"
 
-#define LV_STACK_WANT ((rlim_t)1 << 30)
+#define LV_STACK_WANT ((rlim_t)2 << 30)
 #define LV_STACK_MARGIN ((size_t)1 << 20)
 
-/* Re-exec once with a 1 GiB stack soft limit when allowed. */
+/* Re-exec once with a 2 GiB stack soft limit when allowed. */
 static void raise_stack(char **argv)
 {
     struct rlimit rl;

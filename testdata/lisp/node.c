@@ -19,6 +19,7 @@
 #include <string.h>
 
 struct lv_tc lv_tc;
+long lv_depth_left = LV_DEPTH_MAX;
 
 #define N(type) const struct type *self = (const struct type *)n_
 
@@ -134,7 +135,10 @@ static value apply_lambda(const struct proc *p, int argc, const value *argv)
     if (L->rest) f->s[i++] = lv_list_n(argc - L->nreq, argv + L->nreq);
     if (!L->heap)
         for (; i < size; i++) f->s[i] = LV_UNSPEC;
-    return EVAL(L->body, f);
+    LV_DEPTH_ENTER();
+    value r = EVAL(L->body, f);
+    LV_DEPTH_LEAVE();
+    return r;
 }
 
 value lv_apply(value f, int argc, value *argv)
@@ -150,6 +154,11 @@ value lv_apply(value f, int argc, value *argv)
         if (argc < p->min || (p->max >= 0 && argc > p->max)) arity_error(f, argc);
         lv_cur_pos = lv_nopos;
         return p->fn(argc, argv);
+    }
+    if (CONTP(f)) lv_throw(f, argc, argv);
+    if (TYPEP(f, T_PARAM)) {
+        if (argc != 0) lv_die(lv_nopos, "parameter: expected 0 arguments, got %d", argc);
+        return lv_param_value(f);
     }
     not_procedure(f);
 }
@@ -192,6 +201,7 @@ static inline value enter(const struct n_call *c, const struct lambda *L, struct
 {
     int32_t size = L->size, argc = c->argc, i;
     value r;
+    LV_DEPTH_ENTER();
     if (!L->heap) {
         value buf[size + 1];
         struct frame *nf = (struct frame *)buf;
@@ -209,6 +219,7 @@ static inline value enter(const struct n_call *c, const struct lambda *L, struct
         memcpy(nf->s, tmp, (size_t)argc * sizeof(value));
         r = EVAL(L->body, nf);
     }
+    LV_DEPTH_LEAVE();
     if (__builtin_expect(r == LV_TAIL, 0)) r = lv_trampoline();
     return r;
 }

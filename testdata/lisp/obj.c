@@ -305,6 +305,41 @@ void lv_print(FILE *f, value v, int write)
         break;
     }
     case T_PRIM: fprintf(f, "#<procedure %s>", ((struct prim *)v)->name); break;
+    case T_CONT: fputs("#<continuation>", f); break;
+    case T_PARAM: fputs("#<parameter>", f); break;
+    case T_BVEC:
+        fputs("#u8(", f);
+        for (uint32_t i = 0; i < HDR(v)->len; i++) fprintf(f, i ? " %u" : "%u", (unsigned char)STR(v)->s[i]);
+        fputc(')', f);
+        break;
+    case T_PORT: fputs("#<port>", f); break;
+    case T_VALUES:
+        for (uint32_t i = 0; i < HDR(v)->len; i++) {
+            if (i) fputc(' ', f);
+            lv_print(f, ((struct vals *)v)->v[i], write);
+        }
+        break;
+    case T_ERROBJ:
+        fputs("#<error ", f);
+        lv_print(f, ((struct errobj *)v)->msg, 1);
+        for (value l = ((struct errobj *)v)->irritants; PAIRP(l); l = CDR(l)) {
+            fputc(' ', f);
+            lv_print(f, CAR(l), 1);
+        }
+        fputc('>', f);
+        break;
+    case T_RECORD: {
+        const struct rtd *t = (const struct rtd *)((struct record *)v)->rtd;
+        fputs("#<", f);
+        lv_print(f, t->name, 0);
+        for (uint32_t i = 0; i < HDR(v)->len; i++) {
+            fputc(' ', f);
+            lv_print(f, ((struct record *)v)->f[i], write);
+        }
+        fputc('>', f);
+        break;
+    }
+    case T_RTD: fputs("#<record-type ", f); lv_print(f, ((struct rtd *)v)->name, 0); fputc('>', f); break;
     default: fputs("#<object>", f); break;
     }
 }
@@ -316,30 +351,6 @@ int lv_eqv(value a, value b)
     if (a == b) return 1;
     if (FLOP(a) && FLOP(b)) return FLO(a) == FLO(b) || (isnan(FLO(a)) && isnan(FLO(b)));
     return 0;
-}
-
-int lv_equal(value a, value b)
-{
-    char here;
-    LV_STACK_CHECK(&here);
-    for (;;) {
-        if (lv_eqv(a, b)) return 1;
-        if (PAIRP(a) && PAIRP(b)) {
-            if (!lv_equal(CAR(a), CAR(b))) return 0;
-            a = CDR(a);
-            b = CDR(b);
-            continue;
-        }
-        if (STRP(a) && STRP(b))
-            return HDR(a)->len == HDR(b)->len && memcmp(STR(a)->s, STR(b)->s, HDR(a)->len) == 0;
-        if (VECP(a) && VECP(b)) {
-            if (HDR(a)->len != HDR(b)->len) return 0;
-            for (uint32_t i = 0; i < HDR(a)->len; i++)
-                if (!lv_equal(VEC(a)->v[i], VEC(b)->v[i])) return 0;
-            return 1;
-        }
-        return 0;
-    }
 }
 
 const char *lv_type_name(value v)
@@ -355,6 +366,12 @@ const char *lv_type_name(value v)
     case T_STR: return "string";
     case T_SYM: return "symbol";
     case T_VEC: return "vector";
+    case T_PORT: return "port";
+    case T_BVEC: return "bytevector";
+    case T_VALUES: return "multiple values";
+    case T_ERROBJ: return "error object";
+    case T_RECORD: return "record";
+    case T_RTD: return "record type";
     default: return "procedure";
     }
 }

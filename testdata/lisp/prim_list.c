@@ -1,5 +1,5 @@
 /* prim_list.c -- pairs, lists, vectors, predicates, equality, procedures
- * (map, for-each, apply) and output (display, write, newline, error, exit).
+ * (map, for-each, apply).
  *
  * Quoted constants are frozen: set-car!, set-cdr!, vector-set! and
  * vector-fill! on them are errors, never writes into frozen memory.
@@ -47,6 +47,27 @@ CXR(p_cddr, "cddr", D_; D_)
 CXR(p_caddr, "caddr", D_; D_; A_)
 CXR(p_cdddr, "cdddr", D_; D_; D_)
 CXR(p_cadddr, "cadddr", D_; D_; D_; A_)
+CXR(p_caaar, "caaar", A_; A_; A_)
+CXR(p_caadr, "caadr", D_; A_; A_)
+CXR(p_cadar, "cadar", A_; D_; A_)
+CXR(p_cdaar, "cdaar", A_; A_; D_)
+CXR(p_cdadr, "cdadr", D_; A_; D_)
+CXR(p_cddar, "cddar", A_; D_; D_)
+CXR(p_caaaar, "caaaar", A_; A_; A_; A_)
+CXR(p_caaadr, "caaadr", D_; A_; A_; A_)
+CXR(p_caadar, "caadar", A_; D_; A_; A_)
+CXR(p_caaddr, "caaddr", D_; D_; A_; A_)
+CXR(p_cadaar, "cadaar", A_; A_; D_; A_)
+CXR(p_cadadr, "cadadr", D_; A_; D_; A_)
+CXR(p_caddar, "caddar", A_; D_; D_; A_)
+CXR(p_cdaaar, "cdaaar", A_; A_; A_; D_)
+CXR(p_cdaadr, "cdaadr", D_; A_; A_; D_)
+CXR(p_cdadar, "cdadar", A_; D_; A_; D_)
+CXR(p_cdaddr, "cdaddr", D_; D_; A_; D_)
+CXR(p_cddaar, "cddaar", A_; A_; D_; D_)
+CXR(p_cddadr, "cddadr", D_; A_; D_; D_)
+CXR(p_cdddar, "cdddar", A_; D_; D_; D_)
+CXR(p_cddddr, "cddddr", D_; D_; D_; D_)
 
 PRIM(p_set_car)
 {
@@ -198,7 +219,7 @@ PRIM(p_list_set)
 
 static void proc_arg(const char *who, value f)
 {
-    if (!PROCP(f) && !PRIMP(f)) lv_type_error(who, "a procedure", f);
+    if (!PROCEDUREP(f)) lv_type_error(who, "a procedure", f);
 }
 
 /* map / for-each over one or more lists, stopping at the shortest. */
@@ -261,7 +282,7 @@ PRIM(p_boolean_eq)
     return LV_TRUE;
 }
 PRIM(p_symbolp) { UNUSED_ARGC; return BOOL(SYMP(a[0])); }
-PRIM(p_procedurep) { UNUSED_ARGC; return BOOL(PROCP(a[0]) || PRIMP(a[0])); }
+PRIM(p_procedurep) { UNUSED_ARGC; return BOOL(PROCEDUREP(a[0])); }
 PRIM(p_vectorp) { UNUSED_ARGC; return BOOL(VECP(a[0])); }
 
 /* -- Vectors ------------------------------------------------------------- */
@@ -361,49 +382,18 @@ PRIM(p_vector_fill)
     return LV_UNSPEC;
 }
 
-/* -- Output and control ---------------------------------------------------- */
-
-PRIM(p_display) { UNUSED_ARGC; lv_print(stdout, a[0], 0); return LV_UNSPEC; }
-PRIM(p_write) { UNUSED_ARGC; lv_print(stdout, a[0], 1); return LV_UNSPEC; }
-PRIM(p_newline) { (void)a; UNUSED_ARGC; putchar('\n'); return LV_UNSPEC; }
-
-PRIM(p_write_char)
-{
-    UNUSED_ARGC;
-    if (!CHARP(a[0])) lv_type_error("write-char", "a character", a[0]);
-    lv_print(stdout, a[0], 0);
-    return LV_UNSPEC;
-}
-
-PRIM(p_error)
-{
-    fflush(stdout);
-    fputs("error: ", stderr);
-    lv_stack_limit = NULL;
-    lv_print(stderr, a[0], 0);
-    for (int i = 1; i < argc; i++) {
-        fputc(' ', stderr);
-        lv_print(stderr, a[i], 1);
-    }
-    fputc('\n', stderr);
-    exit(1);
-}
-
-PRIM(p_exit)
-{
-    int status = 0;
-    if (argc > 0) {
-        if (a[0] == LV_FALSE) status = 1;
-        else if (FIXP(a[0])) status = (int)(UNFIX(a[0]) & 255);
-    }
-    lv_exit(status);
-}
-
 const struct lv_primdef lv_prims_list[] = {
     { "cons", p_cons, 2, 2 }, { "car", p_car, 1, 1 }, { "cdr", p_cdr, 1, 1 },
     { "caar", p_caar, 1, 1 }, { "cadr", p_cadr, 1, 1 }, { "cdar", p_cdar, 1, 1 },
     { "cddr", p_cddr, 1, 1 }, { "caddr", p_caddr, 1, 1 }, { "cdddr", p_cdddr, 1, 1 },
     { "cadddr", p_cadddr, 1, 1 },
+    { "caaar", p_caaar, 1, 1 }, { "caadr", p_caadr, 1, 1 }, { "cadar", p_cadar, 1, 1 },
+    { "cdaar", p_cdaar, 1, 1 }, { "cdadr", p_cdadr, 1, 1 }, { "cddar", p_cddar, 1, 1 },
+    { "caaaar", p_caaaar, 1, 1 }, { "caaadr", p_caaadr, 1, 1 }, { "caadar", p_caadar, 1, 1 },
+    { "caaddr", p_caaddr, 1, 1 }, { "cadaar", p_cadaar, 1, 1 }, { "cadadr", p_cadadr, 1, 1 },
+    { "caddar", p_caddar, 1, 1 }, { "cdaaar", p_cdaaar, 1, 1 }, { "cdaadr", p_cdaadr, 1, 1 },
+    { "cdadar", p_cdadar, 1, 1 }, { "cdaddr", p_cdaddr, 1, 1 }, { "cddaar", p_cddaar, 1, 1 },
+    { "cddadr", p_cddadr, 1, 1 }, { "cdddar", p_cdddar, 1, 1 }, { "cddddr", p_cddddr, 1, 1 },
     { "set-car!", p_set_car, 2, 2 }, { "set-cdr!", p_set_cdr, 2, 2 },
     { "list", p_list, 0, -1 }, { "length", p_length, 1, 1 }, { "append", p_append, 0, -1 },
     { "reverse", p_reverse, 1, 1 }, { "list-tail", p_list_tail, 2, 2 },
@@ -421,7 +411,5 @@ const struct lv_primdef lv_prims_list[] = {
     { "vector-ref", p_vector_ref, 2, 2 }, { "vector-set!", p_vector_set, 3, 3 },
     { "vector-length", p_vector_length, 1, 1 }, { "vector->list", p_vector_to_list, 1, 1 },
     { "list->vector", p_list_to_vector, 1, 1 }, { "vector-fill!", p_vector_fill, 2, 2 },
-    { "display", p_display, 1, 1 }, { "write", p_write, 1, 1 }, { "newline", p_newline, 0, 0 },
-    { "write-char", p_write_char, 1, 1 }, { "error", p_error, 1, -1 }, { "exit", p_exit, 0, 1 },
     { NULL, NULL, 0, 0 },
 };

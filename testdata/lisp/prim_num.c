@@ -269,6 +269,45 @@ FLOFN(p_exp, "exp", exp)
 FLOFN(p_sin, "sin", sin)
 FLOFN(p_cos, "cos", cos)
 FLOFN(p_tan, "tan", tan)
+FLOFN(p_asin, "asin", asin)
+FLOFN(p_acos, "acos", acos)
+
+/* (exact-integer-sqrt k): s and k - s*s, s the largest with s*s <= k. */
+PRIM(p_exact_integer_sqrt)
+{
+    UNUSED_ARGC;
+    if (!FIXP(a[0]) || UNFIX(a[0]) < 0)
+        lv_type_error("exact-integer-sqrt", "a non-negative exact integer", a[0]);
+    intptr_t k = UNFIX(a[0]), s = (intptr_t)sqrt((double)k);
+    while (s > 0 && s * s > k) s--;
+    while ((s + 1) * (s + 1) <= k) s++;
+    value v[2] = { FIX(s), FIX(k - s * s) };
+    return lv_values(2, v);
+}
+
+/* floor/ and truncate/: quotient and remainder as two values. */
+PRIM(p_floor_div)
+{
+    UNUSED_ARGC;
+    value r = int_div("floor/", a[0], a[1], 2);
+    value q = int_div("floor/", lv_num_sub(a[0], r), a[1], 0);
+    value v[2] = { q, r };
+    return lv_values(2, v);
+}
+
+PRIM(p_truncate_div)
+{
+    UNUSED_ARGC;
+    value v[2] = { int_div("truncate/", a[0], a[1], 0), int_div("truncate/", a[0], a[1], 1) };
+    return lv_values(2, v);
+}
+
+PRIM(p_floor_quotient)
+{
+    UNUSED_ARGC;
+    value r = int_div("floor-quotient", a[0], a[1], 2);
+    return int_div("floor-quotient", lv_num_sub(a[0], r), a[1], 0);
+}
 
 PRIM(p_log)
 {
@@ -397,6 +436,11 @@ const struct lv_primdef lv_prims_num[] = {
     { "truncate", p_truncate, 1, 1 }, { "sqrt", p_sqrt, 1, 1 }, { "expt", p_expt, 2, 2 },
     { "exp", p_exp, 1, 1 }, { "log", p_log, 1, 1 }, { "sin", p_sin, 1, 1 },
     { "cos", p_cos, 1, 1 }, { "tan", p_tan, 1, 1 }, { "atan", p_atan, 1, 2 },
+    { "asin", p_asin, 1, 1 }, { "acos", p_acos, 1, 1 },
+    { "exact-integer-sqrt", p_exact_integer_sqrt, 1, 1 },
+    { "floor/", p_floor_div, 2, 2 }, { "truncate/", p_truncate_div, 2, 2 },
+    { "floor-quotient", p_floor_quotient, 2, 2 }, { "floor-remainder", p_modulo, 2, 2 },
+    { "truncate-quotient", p_quotient, 2, 2 }, { "truncate-remainder", p_remainder, 2, 2 },
     { "number?", p_numberp, 1, 1 }, { "integer?", p_integerp, 1, 1 },
     { "real?", p_numberp, 1, 1 }, { "exact?", p_exactp, 1, 1 },
     { "inexact?", p_inexactp, 1, 1 }, { "exact-integer?", p_exact_integerp, 1, 1 },

@@ -167,14 +167,6 @@ PRIM(p_string_for_each)
     return LV_UNSPEC;
 }
 
-PRIM(p_write_string)
-{
-    UNUSED_ARGC;
-    struct str *s = str_arg("write-string", a[0]);
-    fwrite(s->s, 1, s->h.len, stdout);
-    return LV_UNSPEC;
-}
-
 PRIM(p_stringp) { UNUSED_ARGC; return BOOL(STRP(a[0])); }
 PRIM(p_charp) { UNUSED_ARGC; return BOOL(CHARP(a[0])); }
 PRIM(p_char_to_integer) { UNUSED_ARGC; return FIX(char_arg("char->integer", a[0])); }
@@ -203,6 +195,72 @@ CHARCMP(p_char_le, "char<=?", <=)
 CHARCMP(p_char_ge, "char>=?", >=)
 
 static int ascii_class(uint32_t c, int (*f)(int)) { return c < 128 && f((int)c); }
+static uint32_t fold(uint32_t c) { return c < 128 ? (uint32_t)tolower((int)c) : c; }
+
+#define CHARCICMP(cname, sname, op) \
+    PRIM(cname) \
+    { \
+        value ok = LV_TRUE; \
+        if (argc == 1) char_arg(sname, a[0]); \
+        for (int i = 0; i + 1 < argc; i++) \
+            if (!(fold(char_arg(sname, a[i])) op fold(char_arg(sname, a[i + 1])))) ok = LV_FALSE; \
+        return ok; \
+    }
+CHARCICMP(p_char_ci_eq, "char-ci=?", ==)
+CHARCICMP(p_char_ci_lt, "char-ci<?", <)
+CHARCICMP(p_char_ci_gt, "char-ci>?", >)
+CHARCICMP(p_char_ci_le, "char-ci<=?", <=)
+CHARCICMP(p_char_ci_ge, "char-ci>=?", >=)
+
+static int str_ci_cmp(const char *who, value a, value b)
+{
+    const struct str *s = str_arg(who, a), *t = str_arg(who, b);
+    uint32_t n = s->h.len < t->h.len ? s->h.len : t->h.len;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t x = fold((unsigned char)s->s[i]), y = fold((unsigned char)t->s[i]);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return s->h.len < t->h.len ? -1 : s->h.len > t->h.len;
+}
+
+#define STRCICMP(cname, sname, test) \
+    PRIM(cname) \
+    { \
+        value ok = LV_TRUE; \
+        if (argc == 1) str_arg(sname, a[0]); \
+        for (int i = 0; i + 1 < argc; i++) { int c = str_ci_cmp(sname, a[i], a[i + 1]); if (!(test)) ok = LV_FALSE; } \
+        return ok; \
+    }
+STRCICMP(p_string_ci_eq, "string-ci=?", c == 0)
+STRCICMP(p_string_ci_lt, "string-ci<?", c < 0)
+STRCICMP(p_string_ci_gt, "string-ci>?", c > 0)
+STRCICMP(p_string_ci_le, "string-ci<=?", c <= 0)
+STRCICMP(p_string_ci_ge, "string-ci>=?", c >= 0)
+
+static value str_map(const char *who, value v, int (*f)(int))
+{
+    struct str *s = str_arg(who, v);
+    value r = lv_str(s->s, s->h.len);
+    for (uint32_t i = 0; i < s->h.len; i++) {
+        unsigned char c = (unsigned char)STR(r)->s[i];
+        if (c < 128) STR(r)->s[i] = (char)f(c);
+    }
+    return r;
+}
+
+PRIM(p_string_upcase) { UNUSED_ARGC; return str_map("string-upcase", a[0], toupper); }
+PRIM(p_string_downcase) { UNUSED_ARGC; return str_map("string-downcase", a[0], tolower); }
+PRIM(p_string_foldcase) { UNUSED_ARGC; return str_map("string-foldcase", a[0], tolower); }
+PRIM(p_char_upper_case) { UNUSED_ARGC; return BOOL(ascii_class(char_arg("char-upper-case?", a[0]), isupper)); }
+PRIM(p_char_lower_case) { UNUSED_ARGC; return BOOL(ascii_class(char_arg("char-lower-case?", a[0]), islower)); }
+PRIM(p_char_foldcase) { UNUSED_ARGC; return CHR(fold(char_arg("char-foldcase", a[0]))); }
+
+PRIM(p_digit_value)
+{
+    UNUSED_ARGC;
+    uint32_t c = char_arg("digit-value", a[0]);
+    return c >= '0' && c <= '9' ? FIX(c - '0') : LV_FALSE;
+}
 
 PRIM(p_char_alphabetic) { UNUSED_ARGC; return BOOL(ascii_class(char_arg("char-alphabetic?", a[0]), isalpha)); }
 PRIM(p_char_numeric) { UNUSED_ARGC; return BOOL(ascii_class(char_arg("char-numeric?", a[0]), isdigit)); }
@@ -233,7 +291,7 @@ const struct lv_primdef lv_prims_str[] = {
     { "string=?", p_string_eq, 1, -1 }, { "string<?", p_string_lt, 1, -1 },
     { "string>?", p_string_gt, 1, -1 }, { "string<=?", p_string_le, 1, -1 },
     { "string>=?", p_string_ge, 1, -1 }, { "string?", p_stringp, 1, 1 },
-    { "string-for-each", p_string_for_each, 2, 2 }, { "write-string", p_write_string, 1, 1 },
+    { "string-for-each", p_string_for_each, 2, 2 },
     { "char?", p_charp, 1, 1 }, { "char->integer", p_char_to_integer, 1, 1 },
     { "integer->char", p_integer_to_char, 1, 1 },
     { "char=?", p_char_eq, 1, -1 }, { "char<?", p_char_lt, 1, -1 },
@@ -243,5 +301,16 @@ const struct lv_primdef lv_prims_str[] = {
     { "char-numeric?", p_char_numeric, 1, 1 },
     { "char-whitespace?", p_char_whitespace, 1, 1 },
     { "char-upcase", p_char_upcase, 1, 1 }, { "char-downcase", p_char_downcase, 1, 1 },
+    { "char-foldcase", p_char_foldcase, 1, 1 }, { "digit-value", p_digit_value, 1, 1 },
+    { "char-upper-case?", p_char_upper_case, 1, 1 },
+    { "char-lower-case?", p_char_lower_case, 1, 1 },
+    { "char-ci=?", p_char_ci_eq, 1, -1 }, { "char-ci<?", p_char_ci_lt, 1, -1 },
+    { "char-ci>?", p_char_ci_gt, 1, -1 }, { "char-ci<=?", p_char_ci_le, 1, -1 },
+    { "char-ci>=?", p_char_ci_ge, 1, -1 },
+    { "string-ci=?", p_string_ci_eq, 1, -1 }, { "string-ci<?", p_string_ci_lt, 1, -1 },
+    { "string-ci>?", p_string_ci_gt, 1, -1 }, { "string-ci<=?", p_string_ci_le, 1, -1 },
+    { "string-ci>=?", p_string_ci_ge, 1, -1 },
+    { "string-upcase", p_string_upcase, 1, 1 }, { "string-downcase", p_string_downcase, 1, 1 },
+    { "string-foldcase", p_string_foldcase, 1, 1 },
     { NULL, NULL, 0, 0 },
 };

@@ -38,6 +38,9 @@ void lv_prims_init(void)
     add_all(lv_prims_num);
     add_all(lv_prims_list);
     add_all(lv_prims_str);
+    add_all(lv_prims_port);
+    add_all(lv_prims_ctl);
+    add_all(lv_prims_bvec);
 }
 
 const struct prim *lv_prim_lookup(value sym)

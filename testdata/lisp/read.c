@@ -25,7 +25,7 @@ struct pos_ent { value key; struct lv_pos pos; };
 static struct pos_ent *ptab;
 static size_t pcap, pcount;
 
-static void pos_put(value k, struct lv_pos p)
+static void pos_put_(value k, struct lv_pos p)
 {
     if (pcount * 2 >= pcap) {
         size_t ncap = pcap ? pcap * 2 : 4096;
@@ -47,6 +47,10 @@ static void pos_put(value k, struct lv_pos p)
     ptab[j].key = k;
     ptab[j].pos = p;
 }
+
+/* Only source read for compiling is recorded: data a program reads at
+ * run time would fill the table with pairs the GC may reuse. */
+#define pos_put(k, p) do { if (!r->runtime) pos_put_((k), (p)); } while (0)
 
 struct lv_pos lv_pos_of(value k)
 {
@@ -81,9 +85,11 @@ static struct lv_pos here(struct lv_reader *r)
     return p;
 }
 
+/* c != 0: strchr would find the terminator, so a NUL byte would end every
+ * token before it started and the reader would never move past it. */
 static int delimiter(int c)
 {
-    return c == EOF || isspace(c) || strchr("()[]\";'`,", c) != NULL;
+    return c == EOF || isspace(c) || (c != 0 && strchr("()[]\";'`,", c) != NULL);
 }
 
 static void skip_block_comment(struct lv_reader *r, struct lv_pos start)
@@ -134,6 +140,7 @@ static size_t read_token(struct lv_reader *r, char *buf, size_t cap, struct lv_p
     size_t n = 0;
     while (!delimiter(peekc(r))) {
         if (n + 1 >= cap) lv_die(p, "token too long");
+        if (peekc(r) == 0) lv_die(here(r), "NUL byte in source (outside a string or comment)");
         buf[n++] = (char)getc_(r);
     }
     buf[n] = 0;
@@ -247,6 +254,18 @@ static value read_hash(struct lv_reader *r, struct lv_pos p, int depth)
     }
     char buf[64];
     read_token(r, buf, sizeof buf, p);
+    if (!strcmp(buf, "u8") && peekc(r) == '(') {        /* #u8(byte ...) */
+        value l = read_datum(r, depth + 1);
+        long n = lv_list_length(l);
+        if (n < 0) lv_die(p, "bad bytevector syntax");
+        value v = lv_bvec(NULL, (size_t)n);
+        for (long i = 0; i < n; i++, l = CDR(l)) {
+            if (!FIXP(CAR(l)) || UNFIX(CAR(l)) < 0 || UNFIX(CAR(l)) > 255)
+                lv_die(p, "bytevector element is not a byte (0..255)");
+            STR(v)->s[i] = (char)UNFIX(CAR(l));
+        }
+        return v;
+    }
     if (!strcmp(buf, "t") || !strcmp(buf, "true")) return LV_TRUE;
     if (!strcmp(buf, "f") || !strcmp(buf, "false")) return LV_FALSE;
     if ((buf[0] == 'x' || buf[0] == 'b' || buf[0] == 'o' || buf[0] == 'd') && buf[1]) {
@@ -328,6 +347,7 @@ void lv_reader_init(struct lv_reader *r, const char *src, size_t n)
     r->i = 0;
     r->line = 1;
     r->col = 1;
+    r->runtime = 0;
 }
 
 int lv_read(struct lv_reader *r, value *out)

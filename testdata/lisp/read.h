@@ -8,6 +8,7 @@ struct lv_reader {
     const char *src;
     size_t n, i;
     int line, col;
+    int runtime;            /* (read) from a port: no position table entries */
 };
 
 void lv_reader_init(struct lv_reader *r, const char *src, size_t n);

@@ -13,7 +13,9 @@ Each input runs as `lisp FILE` with a time limit.  A failure is: death by a
 signal, an exit status other than 0, 1, 2 or one the program asked for, or
 an error that is not exactly one line on stderr.  Failing inputs are kept in
 the output directory.  Time-outs (an input may loop forever) are counted,
-not failures.
+not failures; the first 50 are kept as timeout-*.scm: one that still times
+out with (exit 0) put in front of it is stuck before running (reader or
+compiler), which is a failure to report.
 
   fuzz.py [--lisp build/bin/lisp] [--seconds 300] [--seed N] [--out DIR]
 """
@@ -24,7 +26,9 @@ TOKENS = ['(', ')', '[', ']', '"', "'", '`', ',', ',@', '.', '#(', '#|', '|#', '
           '#\\space', '#t', '#f', '1', '-1', '0.5', '1e400', '4611686018427387904', 'x',
           'lambda', 'define', 'let', 'let*', 'letrec', 'do', 'if', 'cond', 'case', 'else',
           '=>', 'and', 'or', 'when', 'unless', 'begin', 'set!', 'quote', 'quasiquote',
-          'unquote', '...', ';', '\n', ' ', '\\', '#x', '#b2', '()', '(())']
+          'unquote', '...', ';', '\n', ' ', '\\', '#x', '#b2', '()', '(())', '\0', '\x7f',
+          '#u8(', '99999999999999999999999', 'guard', 'case-lambda', 'define-syntax',
+          'syntax-rules', 'define-record-type', 'let-values', '_']
 FORMS = ['+', '-', '*', '/', 'quotient', 'remainder', 'modulo', '=', '<', '>', '<=', '>=',
          'zero?', 'abs', 'min', 'max', 'sqrt', 'floor', 'round', 'exact->inexact',
          'inexact->exact', 'number->string', 'string->number', 'cons', 'car', 'cdr', 'cadr',
@@ -36,7 +40,13 @@ FORMS = ['+', '-', '*', '/', 'quotient', 'remainder', 'modulo', '=', '<', '>', '
          'list->string', 'string->symbol', 'symbol->string', 'string=?', 'string<?',
          'char->integer', 'integer->char', 'char=?', 'char<?', 'eq?', 'eqv?', 'equal?',
          'not', 'boolean?', 'symbol?', 'string?', 'procedure?', 'vector?', 'display',
-         'write', 'set-car!', 'expt', 'even?', 'odd?']
+         'write', 'set-car!', 'expt', 'even?', 'odd?', 'values', 'call-with-values',
+         'call/cc', 'dynamic-wind', 'raise', 'raise-continuable', 'with-exception-handler',
+         'error', 'error-object-message', 'read', 'read-char', 'read-line', 'peek-char',
+         'open-input-string', 'open-output-string', 'get-output-string', 'exact-integer-sqrt',
+         'bytevector', 'make-bytevector', 'bytevector-u8-ref', 'utf8->string', 'string->utf8',
+         'char-upcase', 'string-ci=?', 'caddar', 'cdddr', 'square', 'exact', 'inexact',
+         'number->string', 'current-jiffy']
 VARS = ['a', 'b', 'c', 'f', 'g', 'lst', 'v', 's']
 
 
@@ -100,7 +110,7 @@ def mutate(r, text):
         elif k == 2:
             text = text[:i] + r.choice(TOKENS) + text[i:]
         elif k == 3 and n:
-            text = text[:i] + chr(r.randrange(1, 256)) + text[i + 1:]
+            text = text[:i] + chr(r.randrange(0, 256)) + text[i + 1:]
         else:
             m = r.randrange(n + 1)
             text = text[:m] + text[i:j] + text[m:]
@@ -115,10 +125,12 @@ def splice(r, seeds):
     return '\n'.join(forms[:r.randrange(1, 40)]) + '\n'
 
 
-def allowed_exit(src, rc):
-    if rc in (0, 1, 2):
-        return True
+def calls_exit(src):
     return re.search(r'[(\[]\s*exit\b', src) is not None
+
+
+def allowed_exit(src, rc):
+    return rc in (0, 1, 2) or calls_exit(src)
 
 
 def main():
@@ -148,6 +160,10 @@ def main():
             p = subprocess.run([a.lisp, path], capture_output=True, timeout=5)
         except subprocess.TimeoutExpired:
             timeouts += 1
+            if timeouts <= 50:      # kept to tell a looping program from a stuck reader
+                with open(os.path.join(a.out, 'timeout-%d-%d.scm' % (a.seed, runs)), 'w',
+                          encoding='latin-1') as f:
+                    f.write(src)
             continue
         err = p.stderr.decode('latin-1')
         bad = None
@@ -155,7 +171,8 @@ def main():
             bad = 'signal %d' % -p.returncode
         elif not allowed_exit(src, p.returncode):
             bad = 'exit status %d' % p.returncode
-        elif p.returncode == 1 and err.count('\n') != 1:
+        elif p.returncode == 1 and err.count('\n') != 1 and not (err == '' and calls_exit(src)):
+            # (exit #f) is status 1 with no message
             bad = 'error message is not one line'
         if p.returncode == 1:
             errors += 1

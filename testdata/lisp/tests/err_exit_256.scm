@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit 256)
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit 300)
+(display "not reached")

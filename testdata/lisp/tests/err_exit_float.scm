@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit 2.0)
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit -1)
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit "foo")
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit 255)
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit #f)
+(display "not reached")

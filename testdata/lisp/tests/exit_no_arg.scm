@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit )
+(display "not reached")

@@ -1,0 +1,4 @@
+(display "before")
+(newline)
+(exit #t)
+(display "not reached")

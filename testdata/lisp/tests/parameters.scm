@@ -1,0 +1,20 @@
+(import (scheme base) (scheme write))
+; make-parameter (with and without a converter) and parameterize: nested,
+; restored on normal exit and when an escape or a raise leaves the body,
+; and the converter applied to parameterized values.
+(define (show . xs) (for-each (lambda (x) (write x) (display " ")) xs) (newline))
+(define radix (make-parameter 10))
+(define width (make-parameter 5 (lambda (x) (* x 2))))
+(show (radix) (width) (procedure? radix))
+(parameterize ((radix 2)) (show (radix) (width)))
+(show (radix))
+(parameterize ((radix 16) (width 7))
+  (show (radix) (width))
+  (parameterize ((radix 8)) (show (radix) (width)))
+  (show (radix)))
+(show (radix) (width))
+(define (current) (list (radix) (width)))
+(show (call/cc (lambda (k) (parameterize ((radix 3)) (k (current))))) (current))
+(show (guard (e (#t (list 'caught e (radix)))) (parameterize ((radix 4)) (raise (radix)))) (radix))
+(define (f n) (if (= n 0) (radix) (parameterize ((radix n)) (f (- n 1)))))
+(show (f 5) (radix))

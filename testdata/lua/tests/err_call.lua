@@ -1,0 +1,3 @@
+print("ok")
+local t = {}
+t.method()

@@ -1,0 +1,2 @@
+local s = "abc"
+local u = s.x.y

@@ -1,0 +1,3 @@
+print("start")
+os.exit(3)
+print("never")

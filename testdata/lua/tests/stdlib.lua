@@ -1,0 +1,46 @@
+-- table.*, error/pcall/assert, type, select, os.clock, io.write
+local t = {5, 2, 8, 1, 9, 3}
+table.sort(t)
+print(table.concat(t, " "))
+table.sort(t, function(a, b) return a > b end)
+print(table.concat(t, " "))
+local words = {"pear", "apple", "fig", "banana"}
+table.sort(words)
+print(table.concat(words, " "))
+local q = {}
+table.insert(q, "a"); table.insert(q, "c"); table.insert(q, 2, "b"); table.insert(q, 1, "z")
+print(table.concat(q, ","), #q)
+print(table.remove(q), table.remove(q, 1), table.concat(q, ","), table.remove({}))
+print(table.unpack({1, 2, 3}))
+print(table.unpack({1, 2, 3}, 2))
+print(table.unpack({1, 2, 3}, 2, 3), select("#", table.unpack({}, 1, 3)))
+local big = {}
+for i = 1, 200 do big[i] = (i * 37) % 101 end
+table.sort(big)
+local ok = true
+for i = 2, #big do if big[i - 1] > big[i] then ok = false end end
+print(ok, big[1], big[200])
+print(pcall(error, "msg"))
+print(pcall(error, "msg", 0))
+print(type(select(2, pcall(error, {code = 1}))))
+print(select(2, pcall(error)))
+local ok2, e = pcall(function() error({code = 42}) end)
+print(ok2, type(e), e.code)
+print(pcall(function() local x = nil; return x.field end))
+print(pcall(function() return 1 + {} end))
+print(pcall(function() return #5 end))
+print(pcall(function() return {} .. "x" end))
+print(pcall(function() undefined_fn() end))
+print(pcall(function() local t = {} t.m() end))
+print(pcall(function() return 1 < "2" end))
+print(pcall(assert, false, "assert msg"))
+print(pcall(assert, nil))
+print(assert(1, "unused"), select("#", assert(1, 2, 3)))
+print(pcall(pcall, error, "nested"))
+print(type(os.clock()), os.clock() >= 0)
+io.write("a", 1, 2.5, "\n")
+print(pcall(string.rep))
+print(pcall(setmetatable, 1, {}))
+print(pcall(table.insert, {}, 1, 2, 3))
+print(pcall(table.insert, {}, 5, 2))
+print(select("#", nil, nil), select("#"))
