@@ -24,13 +24,18 @@
  * 0.21 s, tak 0.11 against 0.12 s; see the README's bench table.
  *
  * Functions on a longer cycle of calls (F calls G calls F, no self call)
- * keep the C convention: of the twenty bench images (testdata/lisp/bench,
- * bench/lua) only Lua's nqueens has one, and giving it GHC made that image
- * slower (`lineiform run`, user CPU, alternating runs: median 1.00 against
- * 1.11 s over nine, 1.18 against 1.28 s over eleven); the Scheme images'
- * cross calls already became self calls when the lifter unrolled them.
- * Off every cycle the C convention stays too: a call from a loop would
- * make its caller keep every value live across it in memory. */
+ * keep the C convention: it gains nothing measured.  Of the twenty bench
+ * images (testdata/lisp/bench, bench/lua) only Lua's nqueens has one (the
+ * Scheme images' cross calls already become self calls when the lifter
+ * unrolls them), and with GHC that image ran slower in three series of
+ * alternating runs (`lineiform run`, user CPU, medians 1.00 against 1.11 s,
+ * 1.18 against 1.28 s, and with the order swapped 1.07 against 1.11 s),
+ * though two copies of one image differ by up to 9% the same way.
+ * Off every cycle the C convention stays too: GHC for every function
+ * called in a loop of its caller changed twelve of the twenty images and
+ * is not a gain everywhere (medians of five alternating runs: Lua sieve
+ * 1.25 against 1.18 s and fixloop 0.85 against 0.82 s, but Lua nqueens
+ * 0.98 against 1.05 s; the Scheme images within 0.01 to 0.04 s). */
 #include "lifter/lift_proc.h"
 
 enum { GHC_MAX_ARGS = 10 };
