@@ -35,7 +35,7 @@
  * called in a loop of its caller changed twelve of the twenty images and
  * is not a gain everywhere (medians of five alternating runs: Lua sieve
  * 1.25 against 1.18 s and fixloop 0.85 against 0.82 s, but Lua nqueens
- * 0.98 against 1.05 s; the Scheme images within 0.01 to 0.04 s). */
+ * 0.98 against 1.05 s; the Scheme images within 0.04 s). */
 #include "lifter/lift_proc.h"
 
 enum { GHC_MAX_ARGS = 10 };
