@@ -51,9 +51,10 @@ static long word(struct reader *r)
 }
 
 struct built { const struct fl_node *n; unsigned kind; double cost; int a, b; };
-/* Past FL_MAX_NODES every new node is a leaf, but the ancestors still
- * being built (at most FL_MAX_DEPTH) each take a slot after their children. */
-static struct built nodes[FL_MAX_NODES + FL_MAX_DEPTH + 1];
+/* Past FL_MAX_NODES every new node is a leaf, but each ancestor still
+ * being built (at most FL_MAX_DEPTH) may take a leaf for its second child
+ * and a slot for itself. */
+static struct built nodes[FL_MAX_NODES + 2 * FL_MAX_DEPTH + 2];
 static int nnodes;
 static const struct fl_env *chain;      /* a frozen env chain of depth 4 */
 
@@ -90,6 +91,7 @@ static int build(struct reader *r, int depth)
         a = c = -1;
         cost = 1;
     }
+    if (nnodes >= (int)(sizeof nodes / sizeof nodes[0])) abort();   /* the bound above is wrong */
     int i = nnodes++;
     nodes[i] = (struct built){ freeze_node(&n), kind, cost, a, c };
     return i;
