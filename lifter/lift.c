@@ -36,6 +36,18 @@
 
 /* -- Lifting a module's specializations --------------------------------------------- */
 
+/* The limits both paths (lf_optimize and images) lift a module under:
+ * inline depth, blocks per specialization, the module's budget
+ * (LIFT_BUDGET_JOBS, LIFT_BUDGET_BLOCKS), and frame windows on. */
+void lift_mod_limits(struct lift_mod *m)
+{
+    m->max_depth = 16;
+    m->max_blocks = 1500;
+    m->max_jobs = LIFT_BUDGET_JOBS;
+    m->max_total_blocks = LIFT_BUDGET_BLOCKS;
+    m->windows = 1;
+}
+
 static void job_free(struct lift_job *j)
 {
     lift_job_release(j);
@@ -309,11 +321,7 @@ static void *optimize_locked(void *fn, const void *env, struct lf_report *rep)
     m.mem = p.mem;
     m.code = p.code;
     m.ncode = p.ncode;
-    m.max_depth = 16;
-    m.max_blocks = 1500;
-    m.max_jobs = LIFT_BUDGET_JOBS;
-    m.max_total_blocks = LIFT_BUDGET_BLOCKS;
-    m.windows = 1;
+    lift_mod_limits(&m);
     m.seq = ++opt_seq;
     m.noreturn_at = lift_proc_noreturn;
     m.args_at = lift_proc_args;

@@ -281,6 +281,8 @@ LLVMValueRef lift_split_cond(const struct lift_ctx *c, LLVMValueRef v);
 struct lift_job *lift_job_get(struct lift_mod *m, uint64_t entry, const uint64_t *karg,
                               unsigned kmask, int preg);
 void lift_mod_types(struct lift_mod *m);
+/* lift.c: the limits every module is lifted under. */
+void lift_mod_limits(struct lift_mod *m);
 /* The args of the universal signature from the current state. */
 void lift_call_args(struct lift_ctx *c, LLVMValueRef args[14]);
 /* Call fnptr (an LLVM function or i64 address; guest function t, 0 if

@@ -361,11 +361,7 @@ static enum lf_status aot_run(const struct lift_aot_input *in, struct lift_aot_r
     m.b = LLVMCreateBuilderInContext(m.lc);
     m.mem = mem;
     aot_code_ranges(&m, a, ranges, 8);
-    m.max_depth = 16;
-    m.max_blocks = 1500;
-    m.max_jobs = LIFT_BUDGET_JOBS;
-    m.max_total_blocks = LIFT_BUDGET_BLOCKS;
-    m.windows = 1;
+    lift_mod_limits(&m);
     m.noreturn_at = aot_noreturn;
     m.args_at = aot_args;
     m.rets_at = aot_rets;
