@@ -80,40 +80,39 @@ __attribute__((noinline)) long f_mutual_vla(const struct env *e, long n)
     return r + buf[m - 1] + buf[0];
 }
 
+/* Specialize f over a frozen leaf chain of the given bound, require cc
+ * functions under the GHC convention, and the original's results for
+ * n = -4 .. hi. */
+static void expect_cc(leaf_fn f, int bound, unsigned cc, long hi)
+{
+    const struct env *e;
+    leaf_fn o = specialize_leaf((void *)f, bound, &e);
+    assert_int_equal(lf_last_report()->recursion_cc, cc);
+    for (long n = -4; n <= hi; n++) assert_int_equal(o(e, n), f(e, n));
+}
+
 static void test_recursion_saves_no_registers_and_gives_the_same_results(void **state)
 {
     (void)state;
-    const struct env *e;
-    leaf_fn o = specialize_leaf((void *)f_trib, 3, &e);
-    assert_int_equal(lf_last_report()->recursion_cc, 1);
-    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_trib(e, n));
+    expect_cc(f_trib, 3, 1, 20);
 }
 
 static void test_recursion_called_from_a_vla_frame_keeps_the_c_convention(void **state)
 {
     (void)state;
-    const struct env *e;
-    leaf_fn o = specialize_leaf((void *)f_vla, 3, &e);
-    assert_int_equal(lf_last_report()->recursion_cc, 0);
-    for (long n = -4; n <= 20; n++) assert_int_equal(o(e, n), f_vla(e, n));
+    expect_cc(f_vla, 3, 0, 20);
 }
 
 static void test_mutual_recursion_saves_no_registers_and_gives_the_same_results(void **state)
 {
     (void)state;
-    const struct env *e;
-    leaf_fn o = specialize_leaf((void *)f_mutual, 2, &e);
-    assert_int_equal(lf_last_report()->recursion_cc, 2);
-    for (long n = -4; n <= 22; n++) assert_int_equal(o(e, n), f_mutual(e, n));
+    expect_cc(f_mutual, 2, 2, 22);
 }
 
 static void test_mutual_recursion_from_a_vla_frame_converts_only_the_function_it_does_not_call(void **state)
 {
     (void)state;
-    const struct env *e;
-    leaf_fn o = specialize_leaf((void *)f_mutual_vla, 2, &e);
-    assert_int_equal(lf_last_report()->recursion_cc, 1);
-    for (long n = -4; n <= 22; n++) assert_int_equal(o(e, n), f_mutual_vla(e, n));
+    expect_cc(f_mutual_vla, 2, 1, 22);
 }
 
 /* s calls itself; a -> b -> e -> a is a cycle with no self call; c -> d
