@@ -18,7 +18,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,34 +85,7 @@ static void run_script(void **state)
     free(err);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const struct CMUnitTest *)a)->name, ((const struct CMUnitTest *)b)->name);
-}
-
 int main(int argc, char **argv)
 {
-    DIR *d = opendir(tu_src(TESTS_DIR));
-    if (!d) { fprintf(stderr, "test_lisp_scripts: no %s\n", TESTS_DIR); return 1; }
-    size_t n = 0, cap = 64;
-    struct CMUnitTest *tests = calloc(cap, sizeof *tests);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".scm") != 0) continue;
-        char *name = strndup(e->d_name, len - 4);
-        int wanted = argc < 2;
-        for (int i = 1; i < argc; i++) wanted |= strcmp(argv[i], name) == 0;
-        if (!wanted) { free(name); continue; }
-        if (n == cap) tests = realloc(tests, (cap *= 2) * sizeof *tests);
-        memset(&tests[n], 0, sizeof tests[n]);
-        tests[n].name = name;
-        tests[n].test_func = run_script;
-        tests[n].initial_state = name;
-        n++;
-    }
-    closedir(d);
-    if (n == 0) { fprintf(stderr, "test_lisp_scripts: no scripts\n"); return 1; }
-    qsort(tests, n, sizeof *tests, by_name);
-    return _cmocka_run_group_tests("lisp_scripts", tests, n, NULL, NULL);
+    return tu_script_tests("lisp_scripts", TESTS_DIR, ".scm", run_script, argc, argv);
 }

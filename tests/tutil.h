@@ -36,4 +36,9 @@ const char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define TU_SAN_LIBS ""
 #endif
 
+/* tutil_scripts.c: run fn once per script DIR/NAME.EXT (argv names a subset);
+ * the test's state is the script's name without EXT. */
+int tu_script_tests(const char *group, const char *dir, const char *ext, void (*fn)(void **),
+                    int argc, char **argv);
+
 #endif
